@@ -1,0 +1,476 @@
+package fat32
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf16"
+)
+
+// FS is an open FAT32 filesystem.
+type FS struct {
+	v         Volume
+	g         Geometry
+	boot      bootSector
+	label     string
+	fat       *table
+	root      *node
+	rootLabel *entry   // the volume-label entry of the root directory
+	pending   []uint32 // clusters to free once the directories no longer use them
+	formatted bool
+}
+
+// node is a file or directory in memory.
+type node struct {
+	entry
+	name     string // long name, or the short name when there is none
+	hasLong  bool   // the name is stored with long-name entries
+	parent   *node
+	children []*node  // nil until the directory is read
+	clusters []uint32 // a directory's cluster chain
+	dirty    bool     // a directory whose entries must be rewritten
+}
+
+func (n *node) isDir() bool { return n.attr&attrDir != 0 }
+
+// Open reads the filesystem on v.
+func Open(v Volume) (*FS, error) {
+	s := make([]byte, SectorSize)
+	if _, err := v.ReadAt(s, 0); err != nil {
+		return nil, fmt.Errorf("fat32: read boot sector: %w", err)
+	}
+	bs, err := decodeBootSector(s)
+	if err != nil {
+		return nil, fmt.Errorf("fat32: %w", err)
+	}
+	g, err := geometryOf(bs)
+	if err != nil {
+		return nil, fmt.Errorf("fat32: %w", err)
+	}
+	fs := &FS{v: v, g: g, boot: *bs, label: strings.TrimRight(string(bs.VolLab[:]), " ")}
+	raw := make([]byte, int64(g.FATSectors)*SectorSize)
+	if _, err := v.ReadAt(raw, int64(bs.RsvdSecCnt)*SectorSize); err != nil {
+		return nil, fmt.Errorf("fat32: read FAT: %w", err)
+	}
+	fs.fat = newTable(g.Clusters)
+	for i := range fs.fat.e {
+		fs.fat.e[i] = uint32(raw[4*i]) | uint32(raw[4*i+1])<<8 | uint32(raw[4*i+2])<<16 | uint32(raw[4*i+3])<<24
+	}
+	fs.fat.countFree()
+	fs.root = &node{name: "", entry: entry{attr: attrDir, cluster: bs.RootClus}}
+	if err := fs.load(fs.root); err != nil {
+		return nil, err
+	}
+	return fs, nil
+}
+
+// Label is the volume label from the boot sector.
+func (f *FS) Label() string { return f.label }
+
+// Geometry is the volume's layout.
+func (f *FS) Geometry() Geometry { return f.g }
+
+// FreeClusters is the number of free clusters.
+func (f *FS) FreeClusters() uint32 { return f.fat.free }
+
+// ClusterSize is the allocation unit in bytes.
+func (f *FS) ClusterSize() int64 { return f.g.ClusterSize }
+
+// ClustersFor is the number of clusters a file of size bytes takes.
+func (f *FS) ClustersFor(size int64) uint32 {
+	return uint32((size + f.g.ClusterSize - 1) / f.g.ClusterSize)
+}
+
+// load reads a directory's entries.
+func (f *FS) load(d *node) error {
+	if d.children != nil {
+		return nil
+	}
+	cs, err := f.fat.chain(d.cluster)
+	if err != nil {
+		return fmt.Errorf("fat32: directory %q: %w", f.pathOf(d), err)
+	}
+	d.clusters = cs
+	d.children = []*node{}
+	buf := make([]byte, f.g.ClusterSize)
+	var long []uint16
+	var longSum uint8
+	var longNext int
+	for _, c := range cs {
+		if _, err := f.v.ReadAt(buf, f.g.clusterOffset(c)); err != nil {
+			return fmt.Errorf("fat32: directory %q: read cluster %d: %w", f.pathOf(d), c, err)
+		}
+		for off := 0; off < len(buf); off += dirEntrySize {
+			b := buf[off : off+dirEntrySize]
+			switch {
+			case b[0] == 0:
+				return nil
+			case b[0] == deletedMark:
+				long = nil
+				continue
+			case b[11]&0x3F == attrLFN:
+				seq := int(b[0] & 0x1F)
+				if b[0]&lastLFN != 0 {
+					long = make([]uint16, seq*lfnChars)
+					longSum, longNext = b[13], seq
+				}
+				if long == nil || seq != longNext || seq == 0 || b[13] != longSum {
+					long = nil
+					continue
+				}
+				copy(long[(seq-1)*lfnChars:], lfnPart(b))
+				longNext--
+				continue
+			}
+			e := decodeEntry(b)
+			name, hasLong := e.shortName(), false
+			if long != nil && longNext == 0 && checksum(e.short) == longSum {
+				name, hasLong = decodeLong(long), true
+			}
+			long = nil
+			if e.attr&attrVolumeID != 0 {
+				if d == f.root && f.rootLabel == nil && e.attr&attrDir == 0 {
+					f.rootLabel = &e
+				}
+				continue
+			}
+			if name == "." || name == ".." {
+				continue
+			}
+			d.children = append(d.children, &node{entry: e, name: name, hasLong: hasLong, parent: d})
+		}
+	}
+	return nil
+}
+
+func decodeLong(u []uint16) string {
+	for i, c := range u {
+		if c == 0 {
+			u = u[:i]
+			break
+		}
+	}
+	return string(utf16.Decode(u))
+}
+
+func (f *FS) pathOf(n *node) string {
+	var parts []string
+	for ; n != nil && n != f.root; n = n.parent {
+		parts = append(parts, n.name)
+	}
+	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
+		parts[i], parts[j] = parts[j], parts[i]
+	}
+	return strings.Join(parts, "/")
+}
+
+// clean turns a slash-separated path into its parts; "" and "." are the root.
+func clean(p string) []string {
+	p = path.Clean("/" + p)
+	if p == "/" {
+		return nil
+	}
+	return strings.Split(p[1:], "/")
+}
+
+// child finds name in directory d, ignoring case as pcfs does.
+func (f *FS) child(d *node, name string) (*node, error) {
+	if err := f.load(d); err != nil {
+		return nil, err
+	}
+	for _, c := range d.children {
+		if strings.EqualFold(c.name, name) {
+			return c, nil
+		}
+	}
+	return nil, nil
+}
+
+// lookup finds the node at p.
+func (f *FS) lookup(p string) (*node, error) {
+	n := f.root
+	for _, part := range clean(p) {
+		if !n.isDir() {
+			return nil, &fs.PathError{Op: "lookup", Path: p, Err: fmt.Errorf("%q is not a directory", f.pathOf(n))}
+		}
+		c, err := f.child(n, part)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			return nil, &fs.PathError{Op: "lookup", Path: p, Err: fs.ErrNotExist}
+		}
+		n = c
+	}
+	return n, nil
+}
+
+// Commit writes what changed: first the FATs with every new chain, then the
+// directories that point at them, then the FATs again with the clusters of
+// replaced and removed files freed, then FSInfo. A crash between any two
+// steps leaves each file either old or new, never pointing at free clusters;
+// at worst it leaves unlinked clusters that fsck reclaims.
+func (f *FS) Commit() error {
+	if err := f.layoutDirs(f.root); err != nil {
+		return err
+	}
+	if err := f.writeFAT(); err != nil {
+		return err
+	}
+	if err := f.writeDirs(f.root); err != nil {
+		return err
+	}
+	if len(f.pending) > 0 {
+		f.fat.release(f.pending)
+		f.pending = nil
+		if err := f.writeFAT(); err != nil {
+			return err
+		}
+	}
+	if f.formatted || f.fat.dirty() || f.infoStale() {
+		f.formatted = false
+		return f.writeFSInfo()
+	}
+	return nil
+}
+
+// infoStale reports whether the on-disk FSInfo free count is wrong, so
+// that Commit repairs a count another tool left stale.
+func (f *FS) infoStale() bool {
+	b := make([]byte, SectorSize)
+	if _, err := f.v.ReadAt(b, int64(f.boot.FSInfo)*SectorSize); err != nil {
+		return true
+	}
+	return uint32(b[0x1E8])|uint32(b[0x1E9])<<8|uint32(b[0x1EA])<<16|uint32(b[0x1EB])<<24 != f.fat.free
+}
+
+func (f *FS) writeFAT() error {
+	if !f.fat.dirty() {
+		return nil
+	}
+	lo, hi := f.fat.lo, f.fat.hi
+	b := f.fat.encodeRange(lo, hi)
+	if f.formatted {
+		// A fresh FAT covers its whole area: zero the slack past the last
+		// entry too, so nothing stale survives from an earlier filesystem.
+		full := make([]byte, int64(f.g.FATSectors)*SectorSize)
+		copy(full, b)
+		b = full
+	}
+	for i := 0; i < int(f.boot.NumFATs); i++ {
+		off := (int64(f.boot.RsvdSecCnt)+int64(i)*int64(f.g.FATSectors))*SectorSize + 4*int64(lo)
+		if _, err := f.v.WriteAt(b, off); err != nil {
+			return fmt.Errorf("fat32: write FAT %d: %w", i+1, err)
+		}
+	}
+	f.fat.lo, f.fat.hi = ^uint32(0), 0
+	return nil
+}
+
+func (f *FS) writeFSInfo() error {
+	info := (&fsInfo{LeadSig: fsInfoLeadSig, StructSig: fsInfoStructSig, FreeCount: f.fat.free, NextFree: f.fat.hint, TrailSig: fsInfoTrailSig}).encode()
+	for _, s := range []int64{int64(f.boot.FSInfo), int64(f.boot.BkBootSec) + 1} {
+		if _, err := f.v.WriteAt(info, s*SectorSize); err != nil {
+			return fmt.Errorf("fat32: write FSInfo: %w", err)
+		}
+	}
+	return nil
+}
+
+// encodeDir serialises a directory's entries.
+func (f *FS) encodeDir(d *node) []byte {
+	var out []byte
+	one := make([]byte, dirEntrySize)
+	if d == f.root {
+		if f.rootLabel != nil {
+			f.rootLabel.encode(one)
+			out = append(out, one...)
+		}
+	} else {
+		dot := entry{attr: attrDir, cluster: d.cluster, crtTime: d.crtTime, crtDate: d.crtDate, accDate: d.accDate, wrtTime: d.wrtTime, wrtDate: d.wrtDate}
+		copy(dot.short[:], ".          ")
+		dot.encode(one)
+		out = append(out, one...)
+		dotdot := dot
+		copy(dotdot.short[:], "..         ")
+		dotdot.cluster = 0 // ".." of a top-level directory names the root as cluster 0
+		if d.parent != f.root {
+			dotdot.cluster = d.parent.cluster
+		}
+		dotdot.encode(one)
+		out = append(out, one...)
+	}
+	for _, c := range d.children {
+		if c.hasLong {
+			out = append(out, longEntries(c.name, c.short)...)
+		}
+		c.entry.encode(one)
+		out = append(out, one...)
+	}
+	return out
+}
+
+// layoutDirs sizes the cluster chain of every dirty directory before the
+// FAT is written, so one FAT write covers them.
+func (f *FS) layoutDirs(d *node) error {
+	if d.children == nil {
+		return nil
+	}
+	if d.dirty {
+		need := f.ClustersFor(int64(len(f.encodeDir(d))))
+		if need == 0 {
+			need = 1
+		}
+		have := uint32(len(d.clusters))
+		switch {
+		case have == 0:
+			cs, err := f.fat.alloc(need)
+			if err != nil {
+				return fmt.Errorf("fat32: directory %q: %w", f.pathOf(d), err)
+			}
+			d.clusters, d.cluster = cs, cs[0]
+		case need > have:
+			more, err := f.fat.extend(d.clusters[have-1], need-have)
+			if err != nil {
+				return fmt.Errorf("fat32: directory %q: %w", f.pathOf(d), err)
+			}
+			d.clusters = append(d.clusters, more...)
+		}
+	}
+	for _, c := range d.children {
+		if c.isDir() {
+			if err := f.layoutDirs(c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (f *FS) writeDirs(d *node) error {
+	if d.children == nil {
+		return nil
+	}
+	for _, c := range d.children {
+		if c.isDir() {
+			if err := f.writeDirs(c); err != nil {
+				return err
+			}
+		}
+	}
+	if !d.dirty {
+		return nil
+	}
+	b := f.encodeDir(d)
+	full := make([]byte, int64(len(d.clusters))*f.g.ClusterSize)
+	copy(full, b)
+	if err := f.writeRuns(d.clusters, full); err != nil {
+		return fmt.Errorf("fat32: write directory %q: %w", f.pathOf(d), err)
+	}
+	d.dirty = false
+	return nil
+}
+
+// writeRuns writes b across the clusters, one WriteAt per contiguous run.
+func (f *FS) writeRuns(cs []uint32, b []byte) error {
+	for i := 0; i < len(cs); {
+		j := i + 1
+		for j < len(cs) && cs[j] == cs[j-1]+1 {
+			j++
+		}
+		lo := int64(i) * f.g.ClusterSize
+		hi := int64(j) * f.g.ClusterSize
+		if hi > int64(len(b)) {
+			hi = int64(len(b))
+		}
+		if lo < hi {
+			if _, err := f.v.WriteAt(b[lo:hi], f.g.clusterOffset(cs[i])); err != nil {
+				return err
+			}
+		}
+		i = j
+	}
+	return nil
+}
+
+// FileInfo describes one entry.
+type FileInfo struct {
+	Name    string
+	Size    int64
+	ModTime time.Time
+	Dir     bool
+	Short   string // the 8.3 name
+}
+
+func (n *node) info() FileInfo {
+	return FileInfo{Name: n.name, Size: int64(n.size), ModTime: n.modTime(), Dir: n.isDir(), Short: (&entry{short: n.short}).shortName()}
+}
+
+// Stat describes the entry at p.
+func (f *FS) Stat(p string) (FileInfo, error) {
+	n, err := f.lookup(p)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	return n.info(), nil
+}
+
+// ReadDir lists the directory at p in on-disk order.
+func (f *FS) ReadDir(p string) ([]FileInfo, error) {
+	n, err := f.lookup(p)
+	if err != nil {
+		return nil, err
+	}
+	if !n.isDir() {
+		return nil, &fs.PathError{Op: "readdir", Path: p, Err: errors.New("not a directory")}
+	}
+	if err := f.load(n); err != nil {
+		return nil, err
+	}
+	out := make([]FileInfo, 0, len(n.children))
+	for _, c := range n.children {
+		out = append(out, c.info())
+	}
+	return out, nil
+}
+
+// Open returns a reader of the file at p.
+func (f *FS) Open(p string) (io.Reader, int64, error) {
+	n, err := f.lookup(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	if n.isDir() {
+		return nil, 0, &fs.PathError{Op: "open", Path: p, Err: errors.New("is a directory")}
+	}
+	if n.size == 0 {
+		return strings.NewReader(""), 0, nil
+	}
+	cs, err := f.fat.chain(n.cluster)
+	if err != nil {
+		return nil, 0, fmt.Errorf("fat32: %s: %w", p, err)
+	}
+	if int64(len(cs)) < int64(f.ClustersFor(int64(n.size))) {
+		return nil, 0, fmt.Errorf("fat32: %s: %d bytes but only %d clusters", p, n.size, len(cs))
+	}
+	var rs []io.Reader
+	left := int64(n.size)
+	for i := 0; i < len(cs) && left > 0; {
+		j := i + 1
+		for j < len(cs) && cs[j] == cs[j-1]+1 {
+			j++
+		}
+		l := int64(j-i) * f.g.ClusterSize
+		if l > left {
+			l = left
+		}
+		rs = append(rs, io.NewSectionReader(f.v, f.g.clusterOffset(cs[i]), l))
+		left -= l
+		i = j
+	}
+	return io.MultiReader(rs...), int64(n.size), nil
+}

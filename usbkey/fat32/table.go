@@ -1,0 +1,173 @@
+package fat32
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+const (
+	eoc       = 0x0FFFFFFF // end of chain
+	badClus   = 0x0FFFFFF7
+	entryMask = 0x0FFFFFFF
+)
+
+// ErrNoSpace means the volume has too few free clusters.
+var ErrNoSpace = errors.New("not enough free space")
+
+// table is one FAT held in memory. Both on-disk copies are written from it.
+type table struct {
+	e      []uint32 // entries, indexed by cluster number; 0 and 1 are reserved
+	free   uint32   // free clusters
+	hint   uint32   // where the next allocation starts looking
+	lo, hi uint32   // dirty range of entries [lo, hi)
+}
+
+func newTable(clusters uint32) *table {
+	return &table{e: make([]uint32, clusters+2), free: clusters, hint: 2, lo: ^uint32(0)}
+}
+
+func (t *table) set(c, v uint32) {
+	t.e[c] = v
+	if c < t.lo {
+		t.lo = c
+	}
+	if c+1 > t.hi {
+		t.hi = c + 1
+	}
+}
+
+func (t *table) dirtyAll() { t.lo, t.hi = 0, uint32(len(t.e)) }
+
+func (t *table) dirty() bool { return t.lo < t.hi }
+
+func (t *table) countFree() {
+	t.free = 0
+	for _, v := range t.e[2:] {
+		if v&entryMask == 0 {
+			t.free++
+		}
+	}
+}
+
+// chain returns the clusters of the chain that starts at c. It refuses
+// chains that loop, leave the volume or reach a free or bad cluster, since
+// following them would read or free another file's data.
+func (t *table) chain(c uint32) ([]uint32, error) {
+	var out []uint32
+	max := len(t.e)
+	for {
+		if c < 2 || int(c) >= max {
+			return nil, fmt.Errorf("cluster chain leaves the volume at cluster %d", c)
+		}
+		out = append(out, c)
+		if len(out) > max {
+			return nil, fmt.Errorf("cluster chain loops")
+		}
+		n := t.e[c] & entryMask
+		switch {
+		case n >= 0x0FFFFFF8:
+			return out, nil
+		case n == 0:
+			return nil, fmt.Errorf("cluster chain reaches free cluster %d", c)
+		case n == badClus:
+			return nil, fmt.Errorf("cluster chain reaches bad cluster %d", c)
+		}
+		c = n
+	}
+}
+
+// alloc takes n free clusters, contiguous where the volume allows, and links
+// them into a chain. It returns the clusters in chain order.
+func (t *table) alloc(n uint32) ([]uint32, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	if n > t.free {
+		return nil, ErrNoSpace
+	}
+	out := make([]uint32, 0, n)
+	if start, ok := t.findRun(n); ok {
+		for c := start; c < start+n; c++ {
+			out = append(out, c)
+		}
+	} else {
+		// No run is long enough: take the free clusters in order.
+		for c := uint32(2); c < uint32(len(t.e)) && uint32(len(out)) < n; c++ {
+			if t.e[c]&entryMask == 0 {
+				out = append(out, c)
+			}
+		}
+	}
+	for i, c := range out {
+		if i+1 < len(out) {
+			t.set(c, out[i+1])
+		} else {
+			t.set(c, eoc)
+		}
+	}
+	t.free -= n
+	t.hint = out[len(out)-1] + 1
+	return out, nil
+}
+
+// findRun looks for n contiguous free clusters, first from the hint to the
+// end (next fit, so a run of new files is laid out in order) and then from
+// the start.
+func (t *table) findRun(n uint32) (uint32, bool) {
+	end := uint32(len(t.e))
+	search := func(from, to uint32) (uint32, bool) {
+		run, start := uint32(0), from
+		for c := from; c < to; c++ {
+			if t.e[c]&entryMask != 0 {
+				run = 0
+				continue
+			}
+			if run == 0 {
+				start = c
+			}
+			run++
+			if run == n {
+				return start, true
+			}
+		}
+		return 0, false
+	}
+	if t.hint < 2 || t.hint >= end {
+		t.hint = 2
+	}
+	if s, ok := search(t.hint, end); ok {
+		return s, true
+	}
+	return search(2, end)
+}
+
+// release marks the clusters free.
+func (t *table) release(cs []uint32) {
+	for _, c := range cs {
+		t.set(c, 0)
+	}
+	t.free += uint32(len(cs))
+	if len(cs) > 0 && cs[0] < t.hint {
+		t.hint = cs[0]
+	}
+}
+
+// extend appends n clusters to a chain whose last cluster is last.
+func (t *table) extend(last, n uint32) ([]uint32, error) {
+	more, err := t.alloc(n)
+	if err != nil {
+		return nil, err
+	}
+	t.set(last, more[0])
+	return more, nil
+}
+
+// encodeRange returns the on-disk bytes of entries [lo, hi).
+func (t *table) encodeRange(lo, hi uint32) []byte {
+	b := make([]byte, 4*(hi-lo))
+	for i := lo; i < hi; i++ {
+		binary.LittleEndian.PutUint32(b[4*(i-lo):], t.e[i])
+	}
+	return b
+}
