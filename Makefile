@@ -1,0 +1,62 @@
+# cn-tools: see README.md. `make test` is what CI runs.
+
+GO        ?= go
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X cntools/internal/tool.Version=$(VERSION)
+TOOLS     := $(notdir $(wildcard tools/usbkey-* tools/gztools-* tools/convert-*))
+BUILD     := build
+# The packages the tests drive; installed when missing.
+APT_PKGS  := dosfstools mtools gdisk openssh-server rsync
+NEED_CMDS := fsck.fat mcopy sgdisk /usr/sbin/sshd rsync
+
+.PHONY: all test deps vet unit illumos bench cn-tools demo clean
+
+all: cn-tools
+
+deps:
+	@missing=0; for c in $(NEED_CMDS); do command -v $$c >/dev/null 2>&1 || [ -x $$c ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+		echo "installing $(APT_PKGS)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS) >/dev/null; \
+	fi
+
+vet:
+	$(GO) vet ./...
+
+unit: deps
+	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -count=1 ./...
+
+# The real target: every tool and test binary must compile for illumos.
+illumos:
+	GOOS=illumos GOARCH=amd64 $(GO) build ./...
+	GOOS=illumos GOARCH=amd64 $(GO) vet ./...
+
+test: deps vet illumos unit
+
+bench: deps
+	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 3x ./usbkey/key/
+
+$(BUILD)/illumos/cn-tools: FORCE
+	GOOS=illumos GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./tools/cn-tools
+
+$(BUILD)/host/cn-tools: FORCE
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./tools/cn-tools
+
+# cn_tools.tar.gz, laid out as Triton extracts it into /opt/smartdc: one
+# multi-call binary, a link per tool, a man page per tool, a version stamp.
+cn-tools: $(BUILD)/illumos/cn-tools $(BUILD)/host/cn-tools
+	rm -rf $(BUILD)/proto && mkdir -p $(BUILD)/proto/bin $(BUILD)/proto/etc
+	cp $(BUILD)/illumos/cn-tools $(BUILD)/proto/bin/cn-tools
+	for t in $(TOOLS); do ln -s cn-tools $(BUILD)/proto/bin/$$t; done
+	$(BUILD)/host/cn-tools man $(BUILD)/proto/man/man1
+	echo "cn-tools $(VERSION)" > $(BUILD)/proto/etc/cn-tools.version
+	tar -C $(BUILD)/proto --owner=0 --group=0 -czf $(BUILD)/cn_tools.tar.gz bin man etc
+	@tar -tvzf $(BUILD)/cn_tools.tar.gz
+
+demo: deps $(BUILD)/host/cn-tools
+	bash testscripts/demo.sh $(BUILD)/host/cn-tools
+
+clean:
+	rm -rf $(BUILD)
+
+FORCE:

@@ -1,0 +1,110 @@
+package tool
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/urfave/cli/v2"
+
+	"cntools/internal/nodefacts"
+)
+
+// Env is everything a command touches, built once by Run.
+type Env struct {
+	Name   string // the tool's name, as errors are prefixed
+	Ctx    context.Context
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Log    *log.Logger
+	JSON   bool
+	DryRun bool
+	Yes    bool
+	Root   string // every node path resolves under it
+	Facts  nodefacts.Facts
+	Getenv func(string) string
+	Now    func() time.Time
+
+	stdinTTY bool
+	args     []string
+}
+
+const envKey = "cntools.env"
+
+// FromContext returns the Env of the running command.
+func FromContext(c *cli.Context) *Env {
+	return c.App.Metadata[envKey].(*Env)
+}
+
+// Path resolves a node path (such as /usbkey) under the root.
+func (e *Env) Path(p string) string {
+	if e.Root == "" || e.Root == "/" {
+		return p
+	}
+	return filepath.Join(e.Root, p)
+}
+
+// Emit prints one result: as a JSON line (with its "type") under --json,
+// otherwise through text.
+func (e *Env) Emit(v any, text func(w io.Writer)) error {
+	if e.JSON {
+		enc := json.NewEncoder(e.Stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(v)
+	}
+	text(e.Stdout)
+	return nil
+}
+
+// Confirm asks the operator before something destructive. The summary is
+// printed indented four spaces, as sdcadm does. -y answers yes; with no
+// terminal to ask and no -y, it refuses.
+func (e *Env) Confirm(action string, summary []string) (bool, error) {
+	if e.Yes {
+		return true, nil
+	}
+	if !e.stdinTTY {
+		return false, Usage("%s: refusing to continue without confirmation: stdin is not a terminal; pass -y to proceed", action)
+	}
+	fmt.Fprintf(e.Stderr, "This will %s:\n", action)
+	for _, l := range summary {
+		fmt.Fprintf(e.Stderr, "    %s\n", l)
+	}
+	fmt.Fprint(e.Stderr, "\nWould you like to continue? [y/N] ")
+	line, err := bufio.NewReader(e.Stdin).ReadString('\n')
+	if err != nil && line == "" {
+		fmt.Fprintln(e.Stderr)
+		return false, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}
+
+// LogToFile adds a log file under the root's /var/log, so that a
+// destructive run leaves a record for later support.
+func (e *Env) LogToFile() (func(), error) {
+	dir := e.Path("/var/log/cn-tools")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("log file: %w; check that %s is writable", err, dir)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, e.Name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("log file: %w", err)
+	}
+	// The file gets the same lines as stderr, under a header that dates
+	// the run and records how it was called.
+	fmt.Fprintf(f, "# %s %s\n", e.Now().UTC().Format(time.RFC3339), strings.Join(e.args, " "))
+	e.Log.SetOutput(io.MultiWriter(struct{ io.Writer }{e.Stderr}, f))
+	return func() { f.Close() }, nil
+}

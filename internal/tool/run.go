@@ -1,0 +1,105 @@
+package tool
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"cntools/internal/nodefacts"
+)
+
+// Version is stamped at build time (-ldflags -X cntools/internal/tool.Version=...).
+var Version = "dev"
+
+func init() {
+	// urfave/cli gives --version the alias -v, which every cn-tools tool
+	// uses for --verbose, as sdcadm does.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
+}
+
+// Streams are the process's standard streams and environment.
+type Streams struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+// OSStreams are the real ones.
+func OSStreams() Streams {
+	return Streams{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+// CommonFlags are on every tool. Fresh structs each call: urfave/cli v2
+// keeps parse state in them.
+func CommonFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print results as JSON lines on stdout"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log debug detail on stderr (or set " + LogLevelEnv + ")"},
+		&cli.StringFlag{Name: "root", Value: "/", Usage: "resolve every node path, and read node facts, under `DIR`"},
+	}
+}
+
+// DestructiveFlags are on every tool that changes a disk or a tree.
+func DestructiveFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "show what would change, change nothing"},
+		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "answer yes to the confirmation"},
+	}
+}
+
+// Run runs app with args and returns the exit status. It prints the error,
+// if any, once: "TOOL: error: message" (a JSON object under --json).
+func Run(ctx context.Context, app *cli.App, args []string, s Streams) int {
+	env := &Env{Name: app.Name, Ctx: ctx, Stdin: s.Stdin, Stdout: s.Stdout, Stderr: s.Stderr, Getenv: s.Getenv, Now: time.Now, args: args}
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	env.stdinTTY = isTerminal(s.Stdin)
+	usageErr := false
+	app.Reader, app.Writer, app.ErrWriter = s.Stdin, s.Stdout, s.Stderr
+	app.Version = Version
+	app.HideHelpCommand = true
+	app.ExitErrHandler = func(*cli.Context, error) {} // urfave must never os.Exit
+	app.OnUsageError = func(c *cli.Context, err error, _ bool) error {
+		usageErr = true
+		return usageError{fmt.Errorf("%w; see %s -h", err, app.Name)}
+	}
+	if app.Metadata == nil {
+		app.Metadata = map[string]any{}
+	}
+	app.Metadata[envKey] = env
+	before := app.Before
+	app.Before = func(c *cli.Context) error {
+		env.JSON, env.DryRun, env.Yes = c.Bool("json"), c.Bool("dry-run"), c.Bool("yes")
+		env.Root = c.String("root")
+		env.Log = newLogger(s.Stderr, c.Bool("verbose"), env.JSON, env.Getenv)
+		env.Facts = nodefacts.New(env.Root)
+		if before != nil {
+			return before(c)
+		}
+		return nil
+	}
+	err := app.RunContext(ctx, args)
+	if usageErr && err != nil && !errors.As(err, new(usageError)) {
+		err = usageError{err}
+	}
+	if err != nil && !errors.Is(err, ErrReported) {
+		printError(env, app.Name, err)
+	}
+	return ExitCode(err)
+}
+
+func printError(env *Env, name string, err error) {
+	if env.JSON {
+		json.NewEncoder(env.Stderr).Encode(map[string]any{"type": "error", "tool": name, "message": err.Error(), "exit": ExitCode(err)})
+		return
+	}
+	fmt.Fprintf(env.Stderr, "%s: error: %s\n", name, err)
+}

@@ -1,0 +1,68 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"cntools/internal/tool"
+)
+
+// OSMain runs the tool called name in this process and exits with its
+// status. Ctrl-C and SIGTERM cancel the context, so a tool stops between
+// writes rather than in the middle of one.
+func OSMain(name string) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, name, os.Args, tool.OSStreams())
+	stop()
+	os.Exit(code)
+}
+
+// MultiMain is the multi-call binary: it runs the tool named by the link it
+// was called through (as busybox does), or by its first argument when
+// called as itself.
+func MultiMain() {
+	name := filepath.Base(os.Args[0])
+	if App(name) != nil {
+		OSMain(name)
+	}
+	if len(os.Args) > 1 && App(os.Args[1]) != nil {
+		os.Args = os.Args[1:]
+		OSMain(os.Args[0])
+	}
+	if len(os.Args) == 3 && os.Args[1] == "man" {
+		if err := WriteManPages(os.Args[2]); err != nil {
+			fmt.Fprintf(os.Stderr, "cn-tools: error: %v\n", err)
+			os.Exit(tool.ExitError)
+		}
+		os.Exit(tool.ExitOK)
+	}
+	fmt.Fprintf(os.Stderr, "usage: cn-tools TOOL [ARGS...] (or call it through a link named for the tool)\n       cn-tools man DIR\ntools:\n")
+	for _, n := range Names() {
+		fmt.Fprintf(os.Stderr, "    %s\n", n)
+	}
+	os.Exit(tool.ExitError)
+}
+
+// WriteManPages writes NAME.1 for every tool into dir.
+func WriteManPages(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, n := range Names() {
+		app := App(n)
+		app.Name = n
+		app.Version = tool.Version
+		page, err := app.ToMan()
+		if err != nil {
+			return fmt.Errorf("man page for %s: %w", n, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, n+".1"), []byte(page), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

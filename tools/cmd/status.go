@@ -1,0 +1,108 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"cntools/internal/tool"
+	"cntools/usbkey/device"
+	"cntools/usbkey/key"
+)
+
+func statusApp() *cli.App {
+	return &cli.App{
+		Usage:     "inspect a USB key, key image or mounted key directory",
+		UsageText: "usbkey-status [options] DEVICE|IMAGE|DIR",
+		Description: `Reports the layout version (v1 grub, v2 loader, or not a key), the partition
+table, the root filesystem and its label, whether the .joyliveusb marker is
+there, the platforms under os/, the default platform from boot/loader.conf,
+and size and free space. Reads only.
+
+EXIT STATUS
+   0  a key (or key directory) with its marker and no problems
+   1  not a key, no marker, or a problem found (listed)
+   2  usage or runtime error`,
+		Flags:  tool.CommonFlags(),
+		Action: statusAction,
+	}
+}
+
+func statusAction(c *cli.Context) error {
+	env := tool.FromContext(c)
+	if c.NArg() != 1 {
+		return tool.Usage("want exactly one DEVICE, IMAGE or DIR, got %d arguments", c.NArg())
+	}
+	target := c.Args().First()
+	path := env.Path(target)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", target, err)
+	}
+	var st *key.Status
+	if fi.IsDir() {
+		st, err = key.InspectDir(path)
+	} else {
+		var t *device.Target
+		if t, err = device.Open(path, true); err == nil {
+			defer t.Close()
+			st, err = key.Inspect(t, path, t.Size)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", target, err)
+	}
+	st.Path = target
+	if err := env.Emit(st, func(w io.Writer) { printStatus(w, st) }); err != nil {
+		return err
+	}
+	if st.Kind == key.KindNotAKey || !st.Marker || len(st.Problems) > 0 {
+		return tool.ErrReported
+	}
+	return nil
+}
+
+func printStatus(w io.Writer, st *key.Status) {
+	row := func(k, v string) { fmt.Fprintf(w, "%-17s %s\n", k+":", v) }
+	row("path", st.Path)
+	row("kind", st.Kind)
+	if st.Kind == key.KindV1 || st.Kind == key.KindV2 {
+		row("version", fmt.Sprint(st.Version))
+	}
+	if st.Size > 0 {
+		row("size", fmt.Sprintf("%d (%s)", st.Size, humanBytes(st.Size)))
+	}
+	if st.PartitionTable != "" {
+		row("partition table", st.PartitionTable)
+		for _, p := range st.Partitions {
+			name := p.Name
+			if name == "" {
+				name = "-"
+			}
+			fmt.Fprintf(w, "  %d %-9s %s start %d size %d\n", p.Index, name, p.Type, p.Start, p.Size)
+		}
+	}
+	if st.RootFS != "" {
+		row("root filesystem", st.RootFS)
+		row("root label", st.RootLabel)
+	}
+	if st.Kind != key.KindNotAKey {
+		row("marker", yesNo(st.Marker))
+		row("platforms", strings.Join(st.Platforms, " "))
+		row("default platform", st.DefaultPlatform)
+		row("free", fmt.Sprintf("%d of %d (%s free)", st.FreeBytes, st.TotalBytes, humanBytes(st.FreeBytes)))
+	}
+	for _, p := range st.Problems {
+		row("problem", p)
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

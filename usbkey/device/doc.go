@@ -1,0 +1,14 @@
+// Package device owns the target a key is written to: an image file or a raw
+// disk device, opened for reading and writing with its size, and the decision
+// whether it is safe to overwrite.
+//
+// Images and devices share one Target; only size discovery differs (the file
+// size, Seek to the end on Linux, DKIOCGMEDIAINFO on illumos).
+//
+// It refuses to guess. Check decides from node facts (nodefacts.Facts) alone,
+// and a fact that cannot be read is an error, never a pass. A device that the
+// facts do not describe, such as a disk diskinfo does not list or a path that
+// does not name a disk the illumos way, is refused. It does not look inside
+// the target: whether it already holds a key is for the caller to detect and
+// report with CodeHasKey.
+package device

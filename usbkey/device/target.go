@@ -1,0 +1,159 @@
+package device
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+)
+
+// Target is an opened image file or disk device. Reads and writes are bounded
+// by Size, so a layout bug cannot grow an image or run off a device.
+type Target struct {
+	Path    string // as given to Open or OpenImage
+	Size    int64  // bytes: the file size, or the device's media size
+	IsImage bool   // a regular file, not a device
+	f       *os.File
+	ro      bool
+}
+
+// OpenImage opens the image file at path for reading and writing. When path
+// does not exist and createSize is positive, it creates a sparse file of
+// createSize bytes; with createSize 0 the image must exist. An existing image
+// keeps its size whatever createSize says.
+func OpenImage(path string, createSize int64) (*Target, error) {
+	if createSize < 0 {
+		return nil, fmt.Errorf("image %s: negative size %d", path, createSize)
+	}
+	_, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if createSize == 0 {
+			return nil, fmt.Errorf("image %s: %w: give a size to create it", path, fs.ErrNotExist)
+		}
+		return createImage(path, createSize)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %w", path, err)
+	}
+	t, err := open(path, false)
+	if err != nil {
+		return nil, err
+	}
+	if !t.IsImage {
+		t.Close()
+		return nil, fmt.Errorf("image %s: not a regular file: open it as a device", path)
+	}
+	return t, nil
+}
+
+func createImage(path string, size int64) (*Target, error) {
+	// O_EXCL: another run that created the file meanwhile must not have it
+	// truncated under it.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("create image %s: %w", path, err)
+	}
+	// Truncate leaves the file sparse: only what the layout writes takes space.
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("create image %s: set size %d: %w", path, size, err)
+	}
+	return &Target{Path: path, Size: size, IsImage: true, f: f}, nil
+}
+
+// Open opens path, an image file or a disk device, for reading and writing,
+// or for reading only. A device's size is its media size; a device with no
+// media (size 0) is refused.
+func Open(path string, readOnly bool) (*Target, error) {
+	return open(path, readOnly)
+}
+
+func open(path string, readOnly bool) (*Target, error) {
+	flag := os.O_RDWR
+	if readOnly {
+		flag = os.O_RDONLY
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	t := &Target{Path: path, f: f, ro: readOnly}
+	switch {
+	case fi.Mode().IsRegular():
+		t.IsImage, t.Size = true, fi.Size()
+	case fi.Mode()&fs.ModeDevice != 0:
+		size, err := deviceSize(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("open %s: size: %w", path, err)
+		}
+		if size <= 0 {
+			f.Close()
+			return nil, fmt.Errorf("open %s: device reports size %d: no media?", path, size)
+		}
+		t.Size = size
+	default:
+		f.Close()
+		return nil, fmt.Errorf("open %s: %s is neither an image file nor a disk device", path, fi.Mode().Type())
+	}
+	return t, nil
+}
+
+// ReadAt reads from the target; reading at or past Size returns io.EOF.
+func (t *Target) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("read %s: negative offset %d", t.Path, off)
+	}
+	if off >= t.Size {
+		return 0, io.EOF
+	}
+	if rest := t.Size - off; int64(len(p)) > rest {
+		n, err := t.f.ReadAt(p[:rest], off)
+		if err == nil {
+			err = io.EOF
+		}
+		return n, err
+	}
+	return t.f.ReadAt(p, off)
+}
+
+// WriteAt writes to the target. A write that would end past Size is refused
+// whole: it is a bug in the caller's layout, and half of it would corrupt the
+// target.
+func (t *Target) WriteAt(p []byte, off int64) (int, error) {
+	if t.ro {
+		return 0, fmt.Errorf("write %s: opened read-only", t.Path)
+	}
+	if off < 0 || off > t.Size || int64(len(p)) > t.Size-off {
+		return 0, fmt.Errorf("BUG: write %s: %d bytes at %d past its end (%d bytes)", t.Path, len(p), off, t.Size)
+	}
+	return t.f.WriteAt(p, off)
+}
+
+// Sync flushes the target to stable storage.
+func (t *Target) Sync() error {
+	if err := t.f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", t.Path, err)
+	}
+	return nil
+}
+
+// Close closes the target. It does not sync: call Sync first when the writes
+// must be durable, so a failed flush is reported as one.
+func (t *Target) Close() error {
+	if err := t.f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", t.Path, err)
+	}
+	return nil
+}
+
+// File returns the open file, for readers that need one (go-diskfs). Reads
+// and writes through it are not bounded by Size.
+func (t *Target) File() *os.File { return t.f }

@@ -1,0 +1,275 @@
+package key
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"cntools/usbkey/fat32"
+	"cntools/usbkey/parttable"
+)
+
+// Kinds of thing Inspect finds.
+const (
+	KindV1        = "v1-grub"
+	KindV2        = "v2-loader"
+	KindDirectory = "directory"
+	KindNotAKey   = "not-a-key"
+)
+
+// MarkerFile is the regular file whose presence in the key's root makes
+// Triton accept a key (sdc-usbkey, fs-joyent, usb-key.sh).
+const MarkerFile = ".joyliveusb"
+
+// Partition is one entry of a key's partition table.
+type Partition struct {
+	Index int    `json:"index"`
+	Name  string `json:"name,omitempty"`
+	Type  string `json:"type"`
+	Start int64  `json:"start_bytes"`
+	Size  int64  `json:"size_bytes"`
+}
+
+// Status is what usbkey-status reports.
+type Status struct {
+	Type            string      `json:"type"` // "usbkey-status"
+	Path            string      `json:"path"`
+	Kind            string      `json:"kind"`
+	Version         int         `json:"version"` // 1, 2, or 0 when not a key; sdc-usbkey's integer
+	Size            int64       `json:"size_bytes"`
+	PartitionTable  string      `json:"partition_table,omitempty"` // "gpt" or "mbr"
+	Partitions      []Partition `json:"partitions,omitempty"`
+	RootFS          string      `json:"root_fs,omitempty"` // "fat32"
+	RootLabel       string      `json:"root_label,omitempty"`
+	Marker          bool        `json:"marker"`
+	Platforms       []string    `json:"platforms"`
+	DefaultPlatform string      `json:"default_platform,omitempty"`
+	FreeBytes       int64       `json:"free_bytes"`
+	TotalBytes      int64       `json:"total_bytes"`
+	Problems        []string    `json:"problems,omitempty"`
+}
+
+// tree is the read side of a key's content, on a FAT volume or a directory.
+type tree interface {
+	exists(p string) (regular bool, ok bool)
+	list(p string) ([]string, error)
+	read(p string, max int64) ([]byte, error)
+}
+
+// Inspect reads a key device or image of size bytes.
+func Inspect(d io.ReaderAt, path string, size int64) (*Status, error) {
+	st := &Status{Type: "usbkey-status", Path: path, Kind: KindNotAKey, Size: size, Platforms: []string{}}
+	s0 := make([]byte, parttable.SectorSize)
+	if _, err := d.ReadAt(s0, 0); err != nil {
+		if errors.Is(err, io.EOF) {
+			st.Problems = append(st.Problems, "shorter than one sector")
+			return st, nil
+		}
+		return nil, fmt.Errorf("%s: read sector 0: %w", path, err)
+	}
+	v, err := parttable.KeyVersion(s0)
+	if err != nil {
+		st.Problems = append(st.Problems, err.Error())
+		return st, nil
+	}
+	var rootOff, rootSize int64
+	switch v {
+	case 1:
+		st.Kind, st.Version, st.PartitionTable = KindV1, 1, "mbr"
+		m, err := parttable.ReadMBR(s0)
+		if err != nil {
+			st.Problems = append(st.Problems, err.Error())
+			return st, nil
+		}
+		for i, p := range m.Partitions {
+			if p.Type == 0 {
+				continue
+			}
+			st.Partitions = append(st.Partitions, Partition{Index: i + 1, Type: fmt.Sprintf("0x%02x", p.Type),
+				Start: int64(p.FirstLBA) * parttable.SectorSize, Size: int64(p.Sectors) * parttable.SectorSize})
+			if rootSize == 0 {
+				rootOff, rootSize = int64(p.FirstLBA)*parttable.SectorSize, int64(p.Sectors)*parttable.SectorSize
+			}
+		}
+	case 2:
+		st.Kind, st.Version, st.PartitionTable = KindV2, 2, "gpt"
+		g, err := parttable.ReadGPT(d, uint64(size/parttable.SectorSize))
+		if err != nil {
+			st.Problems = append(st.Problems, err.Error())
+			return st, nil
+		}
+		if g.PrimaryErr != nil {
+			st.Problems = append(st.Problems, "primary gpt: "+g.PrimaryErr.Error())
+		}
+		for i, e := range g.Entries {
+			if !e.Used() {
+				continue
+			}
+			x := e.Extent()
+			st.Partitions = append(st.Partitions, Partition{Index: i, Name: e.Name(), Type: e.PartitionTypeGUID.String(),
+				Start: int64(x.Start) * parttable.SectorSize, Size: int64(x.Size) * parttable.SectorSize})
+			if i == parttable.IndexRoot {
+				rootOff, rootSize = int64(x.Start)*parttable.SectorSize, int64(x.Size)*parttable.SectorSize
+			}
+		}
+	}
+	if rootSize == 0 {
+		st.Problems = append(st.Problems, "no root partition")
+		return st, nil
+	}
+	fs, err := fat32.Open(readOnly{partition{off: rootOff, size: rootSize, d: readOnly{d}}})
+	if err != nil {
+		st.Problems = append(st.Problems, "root partition: "+err.Error())
+		return st, nil
+	}
+	st.RootFS, st.RootLabel = "fat32", fs.Label()
+	st.FreeBytes = int64(fs.FreeClusters()) * fs.ClusterSize()
+	st.TotalBytes = int64(fs.Geometry().Clusters) * fs.ClusterSize()
+	describe(st, fatTree{fs})
+	return st, nil
+}
+
+// InspectDir reads a mounted key or a usbkey copy.
+func InspectDir(dir string) (*Status, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%s: not a directory", dir)
+	}
+	st := &Status{Type: "usbkey-status", Path: dir, Kind: KindDirectory, Platforms: []string{}}
+	var sfs syscall.Statfs_t
+	if err := syscall.Statfs(dir, &sfs); err == nil {
+		st.FreeBytes = int64(sfs.Bavail) * int64(sfs.Bsize)
+		st.TotalBytes = int64(sfs.Blocks) * int64(sfs.Bsize)
+		st.Size = st.TotalBytes
+	}
+	describe(st, dirTree(dir))
+	if st.Marker {
+		st.Version = 2 // as sdc-usbkey says of a mounted key it cannot sniff
+	}
+	return st, nil
+}
+
+// describe fills in what the key's content says about it.
+func describe(st *Status, t tree) {
+	if reg, ok := t.exists(MarkerFile); ok {
+		st.Marker = reg
+		if !reg {
+			st.Problems = append(st.Problems, MarkerFile+" is not a regular file")
+		}
+	}
+	if names, err := t.list("os"); err == nil {
+		for _, n := range names {
+			if _, ok := t.exists("os/" + n + "/platform"); ok {
+				st.Platforms = append(st.Platforms, n)
+			}
+		}
+		sort.Strings(st.Platforms)
+	}
+	if conf, err := t.read("boot/loader.conf", 1<<20); err == nil {
+		st.DefaultPlatform = loaderVar(conf, "platform-version")
+	}
+	if st.DefaultPlatform != "" && len(st.Platforms) > 0 {
+		found := false
+		for _, p := range st.Platforms {
+			found = found || strings.EqualFold(p, st.DefaultPlatform)
+		}
+		if !found {
+			st.Problems = append(st.Problems, fmt.Sprintf("default platform %s is not under os/", st.DefaultPlatform))
+		}
+	}
+}
+
+// loaderVar returns a variable of loader.conf: the last `name="value"` line.
+func loaderVar(conf []byte, name string) string {
+	val := ""
+	sc := bufio.NewScanner(bytes.NewReader(conf))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+		if ok && strings.TrimSpace(k) == name {
+			val = strings.Trim(strings.TrimSpace(v), `"'`)
+		}
+	}
+	return val
+}
+
+// readOnly refuses writes, so that inspecting can never change a key.
+type readOnly struct{ r io.ReaderAt }
+
+func (r readOnly) ReadAt(b []byte, off int64) (int, error) { return r.r.ReadAt(b, off) }
+func (readOnly) WriteAt([]byte, int64) (int, error) {
+	return 0, errors.New("BUG: write while inspecting a key")
+}
+
+type fatTree struct{ fs *fat32.FS }
+
+func (t fatTree) exists(p string) (bool, bool) {
+	fi, err := t.fs.Stat(p)
+	if err != nil {
+		return false, false
+	}
+	return !fi.Dir, true
+}
+
+func (t fatTree) list(p string) ([]string, error) {
+	fis, err := t.fs.ReadDir(p)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, fi := range fis {
+		out = append(out, fi.Name)
+	}
+	return out, nil
+}
+
+func (t fatTree) read(p string, max int64) ([]byte, error) {
+	r, size, err := t.fs.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	if size > max {
+		return nil, fmt.Errorf("%s: %d bytes, over %d", p, size, max)
+	}
+	return io.ReadAll(r)
+}
+
+type dirTree string
+
+func (t dirTree) exists(p string) (bool, bool) {
+	fi, err := os.Lstat(filepath.Join(string(t), p))
+	if err != nil {
+		return false, false
+	}
+	return fi.Mode().IsRegular(), true
+}
+
+func (t dirTree) list(p string) ([]string, error) {
+	es, err := os.ReadDir(filepath.Join(string(t), p))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Name())
+	}
+	return out, nil
+}
+
+func (t dirTree) read(p string, max int64) ([]byte, error) {
+	f, err := os.Open(filepath.Join(string(t), p))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, max))
+}

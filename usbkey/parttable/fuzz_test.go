@@ -1,0 +1,101 @@
+package parttable
+
+import (
+	"bytes"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// fuzzSectors is the size of the disk FuzzReadGPT builds.
+const fuzzSectors = 100
+
+// fuzzImage lays the fuzz inputs out as a disk: the primary header at LBA
+// 1, the entry array at LBA 2 and again at the backup array (cap-33), and
+// the backup header at cap-1. Inputs are cut to fit and zero-extended,
+// which keeps the committed seeds short.
+func fuzzImage(hdr, entries, backupHdr []byte) memImage {
+	img := make(memImage, fuzzSectors*SectorSize)
+	copy(img[1*SectorSize:2*SectorSize], hdr)
+	copy(img[2*SectorSize:34*SectorSize], entries)
+	copy(img[(fuzzSectors-33)*SectorSize:(fuzzSectors-1)*SectorSize], entries)
+	copy(img[(fuzzSectors-1)*SectorSize:], backupHdr)
+	return img
+}
+
+// fuzzSeeds are the committed corpus: a good table, and the same with the
+// primary or both headers broken.
+func fuzzSeeds(t testing.TB) map[string][3][]byte {
+	l := Layout{Sectors: fuzzSectors, ESP: Extent{34, 10}, Boot: Extent{44, 2}, Root: Extent{46, 10}, Reserved: Extent{60, 7}}
+	img := make(memImage, fuzzSectors*SectorSize)
+	if err := NewGPT(l, &countingRand{}).Write(img, fuzzSectors); err != nil {
+		t.Fatal(err)
+	}
+	trim := func(b []byte) []byte { return bytes.TrimRight(b, "\x00") }
+	hdr := trim(img[SectorSize : 2*SectorSize])
+	entries := trim(img[2*SectorSize : 34*SectorSize])
+	backup := trim(img[(fuzzSectors-1)*SectorSize:])
+	badHdr := bytes.Clone(hdr)
+	badHdr[0] = 'e'
+	badBackup := bytes.Clone(backup)
+	badBackup[16] ^= 1
+	return map[string][3][]byte{
+		"good":           {hdr, entries, backup},
+		"primary-broken": {badHdr, entries, backup},
+		"both-broken":    {badHdr, entries, badBackup},
+		"empty":          {nil, nil, nil},
+	}
+}
+
+func FuzzReadGPT(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, hdr, entries, backupHdr []byte) {
+		g, err := ReadGPT(fuzzImage(hdr, entries, backupHdr), fuzzSectors)
+		if err != nil {
+			if g != nil {
+				t.Fatalf("ReadGPT returned a table with error %v", err)
+			}
+			return
+		}
+		if g.Header.MyLBA != 1 && g.Header.MyLBA != fuzzSectors-1 {
+			t.Errorf("ReadGPT accepted a header at lba %d", g.Header.MyLBA)
+		}
+		if got := crc32.ChecksumIEEE(g.encodeEntries()); got != g.Header.PartitionEntryArrayCRC32 {
+			t.Errorf("entries read back encode to crc 0x%08x, header says 0x%08x", got, g.Header.PartitionEntryArrayCRC32)
+		}
+		_, _ = g.Layout()
+		for _, e := range g.Entries {
+			_ = e.Name()
+		}
+	})
+}
+
+// TestFuzzSeedsCommitted keeps testdata/fuzz/FuzzReadGPT in step with
+// fuzzSeeds; CNTOOLS_UPDATE=1 rewrites it.
+func TestFuzzSeedsCommitted(t *testing.T) {
+	dir := filepath.Join("testdata", "fuzz", "FuzzReadGPT")
+	for name, s := range fuzzSeeds(t) {
+		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n[]byte(%q)\n[]byte(%q)\n", s[0], s[1], s[2])
+		path := filepath.Join(dir, name)
+		if os.Getenv("CNTOOLS_UPDATE") == "1" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with CNTOOLS_UPDATE=1 to write the corpus)", err)
+		}
+		if string(got) != want {
+			t.Errorf("%s is stale: run with CNTOOLS_UPDATE=1", path)
+		}
+	}
+}

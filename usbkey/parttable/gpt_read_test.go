@@ -1,0 +1,178 @@
+package parttable
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"testing"
+)
+
+// fixHeaderCRC recomputes the CRC of the 92-byte header at lba so that a
+// mangle reaches the checks after the CRC.
+func fixHeaderCRC(img memImage, lba uint64) {
+	h := img[lba*SectorSize : lba*SectorSize+HeaderSize]
+	clear(h[16:20])
+	binary.LittleEndian.PutUint32(h[16:20], crc32.ChecksumIEEE(h))
+}
+
+// mangleTests corrupt one thing in a header (offsets from the header's
+// LBA) and give the error the reader must report for it.
+var mangleTests = []struct {
+	name   string
+	off    int64 // byte offset from the header's lba
+	val    byte
+	fixCRC bool
+	want   string
+}{
+	{"signature", 0, 'e', false, `no "EFI PART" signature`},
+	{"revision", 8, 1, false, "header crc32 0x0b58a79e does not match the stored 0x515b0751"},
+	{"header size small", 12, 91, true, "header size 91 is outside 92..512"},
+	{"header size large", 13, 2, true, "header size 604 is outside 92..512"},
+	{"header size 93", 12, 93, false, "header crc32 0xa3fe169b does not match the stored 0x515b0751"},
+	{"header crc", 16, 0, false, "header crc32 0x515b0751 does not match the stored 0x515b0700"},
+	{"my lba", 24, 5, true, "header says it is at lba 5"},
+	{"entry count", 80, 128, true, "128 partition entries of 128 bytes, want 9 of 128 as libefi writes: not a v2 usb key table"},
+	{"entry size", 84, 0, true, "9 partition entries of 0 bytes, want 9 of 128 as libefi writes: not a v2 usb key table"},
+	{"entry lba", 72, 199, true, "partition entry array at lba 199 is outside the 200-sector disk"},
+	{"last usable", 48, 200, true, "usable lbas 34..200 are outside the 200-sector disk"},
+	{"entry array", 512 + 2*128 + 56, 'B', false, "partition entry array crc32 0x2632f41e does not match the header's 0x0db6bfa9"},
+}
+
+func TestReadGPTPrimaryMangled(t *testing.T) {
+	for _, tt := range mangleTests {
+		img, want, err := smallImage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		img[SectorSize+tt.off] = tt.val
+		if tt.fixCRC {
+			fixHeaderCRC(img, 1)
+		}
+		g, err := ReadGPT(img, 200)
+		if err != nil {
+			t.Errorf("ReadGPT(primary %s mangled) error = %v, want the backup", tt.name, err)
+			continue
+		}
+		wantErr := "primary gpt at lba 1: " + tt.want
+		if g.PrimaryErr == nil || g.PrimaryErr.Error() != wantErr {
+			t.Errorf("ReadGPT(primary %s mangled).PrimaryErr = %v, want %q", tt.name, g.PrimaryErr, wantErr)
+		}
+		if g.Entries != want.Entries || g.DiskGUID != want.DiskGUID || g.Header.MyLBA != 199 {
+			t.Errorf("ReadGPT(primary %s mangled) = %+v, want the backup of %+v", tt.name, g, want)
+		}
+	}
+}
+
+func TestReadGPTBothMangled(t *testing.T) {
+	img, _, err := smallImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img[SectorSize] = 'e'
+	img[199*SectorSize+8] = 1
+	_, err = ReadGPT(img, 200)
+	want := `primary gpt at lba 1: no "EFI PART" signature; backup gpt at lba 199: header crc32 0xd73856c4 does not match the stored 0x8d3bf60b`
+	if err == nil || err.Error() != want {
+		t.Errorf("ReadGPT(both mangled) error = %v, want %q", err, want)
+	}
+}
+
+func TestReadGPTGood(t *testing.T) {
+	img, want, err := smallImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := ReadGPT(img, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.PrimaryErr != nil || g.Entries != want.Entries || g.DiskGUID != want.DiskGUID || g.Header.MyLBA != 1 {
+		t.Errorf("ReadGPT(good) = %+v, want the primary of %+v", g, want)
+	}
+}
+
+// An image written for 200 sectors and copied onto a 300-sector stick: the
+// primary names the backup's real place.
+func TestReadGPTImageOnLargerDisk(t *testing.T) {
+	small, want, err := smallImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := make(memImage, 300*SectorSize)
+	copy(img, small)
+	g, err := ReadGPT(img, 300)
+	if err != nil || g.PrimaryErr != nil {
+		t.Fatalf("ReadGPT(image on larger disk) = %v, %v, want the primary", g, err)
+	}
+	img[SectorSize] = 'e'
+	g, err = ReadGPT(img, 300)
+	if err != nil {
+		t.Fatalf("ReadGPT(damaged image on larger disk) error = %v, want the backup at lba 199", err)
+	}
+	if g.Header.MyLBA != 199 || g.Entries != want.Entries {
+		t.Errorf("ReadGPT(damaged image on larger disk) header at lba %d, want 199", g.Header.MyLBA)
+	}
+	if l, err := g.Layout(); err != nil || l.Sectors != 200 {
+		t.Errorf("Layout() = %+v, %v, want 200 sectors", l, err)
+	}
+}
+
+func TestReadGPTShortImage(t *testing.T) {
+	img, _, err := smallImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ReadGPT(img[:SectorSize+10], 200)
+	want := "primary gpt at lba 1: read header: unexpected EOF; backup gpt at lba 199: read header: unexpected EOF"
+	if err == nil || err.Error() != want {
+		t.Errorf("ReadGPT(short image) error = %v, want %q", err, want)
+	}
+	_, err = ReadGPT(img, 67)
+	want = "disk of 67 sectors is too small to hold a gpt"
+	if err == nil || err.Error() != want {
+		t.Errorf("ReadGPT(67 sectors) error = %v, want %q", err, want)
+	}
+}
+
+// TestWriteReadRoundTrip checks that a table read back writes the same bytes.
+func TestWriteReadRoundTrip(t *testing.T) {
+	img, _, err := smallImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := ReadGPT(img, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := make(memImage, len(img))
+	if err := g.Write(again, 200); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, img) {
+		t.Errorf("Write(ReadGPT(img)) differs from img")
+	}
+}
+
+// The same mangles on the backup, with the primary gone, where the message
+// does not depend on the header's own CRC.
+func TestReadGPTBackupMangled(t *testing.T) {
+	for _, tt := range mangleTests {
+		if !tt.fixCRC && tt.name != "signature" {
+			continue
+		}
+		img, _, err := smallImage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		img[SectorSize] = 'e'
+		img[199*SectorSize+tt.off] = tt.val
+		if tt.fixCRC {
+			fixHeaderCRC(img, 199)
+		}
+		_, err = ReadGPT(img, 200)
+		want := `primary gpt at lba 1: no "EFI PART" signature; backup gpt at lba 199: ` + tt.want
+		if err == nil || err.Error() != want {
+			t.Errorf("ReadGPT(backup %s mangled) error = %v, want %q", tt.name, err, want)
+		}
+	}
+}
