@@ -2,6 +2,7 @@ package testscripts
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -9,10 +10,12 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"cntools/usbkey/bootfiles/bootfilestest"
+	"cntools/usbkey/fat32"
 	"cntools/usbkey/parttable"
 )
 
@@ -22,7 +25,41 @@ var builtins = map[string]func(ts *testscript.TestScript, neg bool, args []strin
 	"sparse":   sparse,
 	"partcopy": partcopy,
 	"bytesat":  bytesat,
+	"mkv1":     mkv1,
 }
+
+// mkv1 IMAGE: make a legacy v1 (grub) key image: an MBR with grub's
+// COMPAT_VERSION 3.2 at 0x3e and one FAT32 partition at LBA 2048, as the
+// old 4gb.img had; usbkey-format never writes one.
+func mkv1(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mkv1 IMAGE")
+	}
+	const size, start = 600 << 20, 2048
+	f, err := os.Create(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	ts.Check(f.Truncate(size))
+	mbr := make([]byte, 512)
+	mbr[0x3e], mbr[0x3f] = 3, 2
+	e := mbr[0x1be:]
+	e[0], e[4] = 0x80, 0x0c // active, FAT32 LBA
+	binary.LittleEndian.PutUint32(e[8:], start)
+	binary.LittleEndian.PutUint32(e[12:], size/512-start)
+	mbr[0x1fe], mbr[0x1ff] = 0x55, 0xaa
+	_, err = f.WriteAt(mbr, 0)
+	ts.Check(err)
+	_, err = fat32.Format(offsetVolume{f, start * 512}, size/512-start, "SMARTOSBOOT", time.Unix(0, 0))
+	ts.Check(err)
+}
+
+type offsetVolume struct {
+	f   *os.File
+	off int64
+}
+
+func (v offsetVolume) ReadAt(b []byte, off int64) (int, error)  { return v.f.ReadAt(b, v.off+off) }
+func (v offsetVolume) WriteAt(b []byte, off int64) (int, error) { return v.f.WriteAt(b, v.off+off) }
 
 // exitcode N prog args...: run prog and require exit status N exactly;
 // testscript's exec only tells success from failure (go-internal#271).
@@ -97,21 +134,34 @@ func partcopy(ts *testscript.TestScript, neg bool, args []string) {
 	defer out.Close()
 	size := int64(x.Size) * 512
 	ts.Check(out.Truncate(size))
-	buf := make([]byte, 1<<20)
-	zero := make([]byte, len(buf))
-	r := io.NewSectionReader(in, int64(x.Start)*512, size)
-	for off := int64(0); off < size; {
-		n, err := r.ReadAt(buf, off)
-		if n > 0 && !bytes.Equal(buf[:n], zero[:n]) {
-			_, werr := out.WriteAt(buf[:n], off)
-			ts.Check(werr)
+	ts.Check(copySparse(out, in, int64(x.Start)*512, size))
+}
+
+// copySparse copies size bytes from in at off to out at 0, reading only
+// the data regions of a sparse file (SEEK_DATA/SEEK_HOLE), so checking a
+// 4 GB image costs what is written on it, not its size.
+func copySparse(out, in *os.File, off, size int64) error {
+	const seekData, seekHole = 3, 4
+	end := off + size
+	for pos := off; pos < end; {
+		data, err := in.Seek(pos, seekData)
+		if err != nil {
+			return nil // ENXIO: no data past pos
 		}
-		off += int64(n)
-		if err == io.EOF {
-			break
+		if data >= end {
+			return nil
 		}
-		ts.Check(err)
+		hole, err := in.Seek(data, seekHole)
+		if err != nil {
+			return err
+		}
+		hole = min(hole, end)
+		if _, err := io.Copy(io.NewOffsetWriter(out, data-off), io.NewSectionReader(in, data, hole-data)); err != nil {
+			return err
+		}
+		pos = hole
 	}
+	return nil
 }
 
 // bytesat FILE OFFSET HEX: the bytes at OFFSET are HEX.

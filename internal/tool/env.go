@@ -44,9 +44,11 @@ func FromContext(c *cli.Context) *Env {
 	return c.App.Metadata[envKey].(*Env)
 }
 
-// Path resolves a node path (such as /usbkey) under the root.
+// Path resolves a node path (such as /usbkey or /dev/rdsk/c1t0d0p0) under
+// the root. A relative path is the operator's, relative to the working
+// directory, and stays as it is.
 func (e *Env) Path(p string) string {
-	if e.Root == "" || e.Root == "/" {
+	if e.Root == "" || e.Root == "/" || !filepath.IsAbs(p) {
 		return p
 	}
 	return filepath.Join(e.Root, p)

@@ -98,9 +98,6 @@ func formatAction(c *cli.Context) error {
 			destroy = append(destroy, "the Triton key on it: "+what)
 		}
 		if len(refusals) > 0 && !c.Bool("force") {
-			for _, r := range refusals {
-				env.Log.Error("refusing target", "target", target, "reason", r.Reason)
-			}
 			return tool.Problem(fmt.Errorf("%s: refusing to format: %s; pass --force to format it anyway", target, joinReasons(refusals)))
 		}
 	}

@@ -83,11 +83,17 @@ func (c *collector) add(f File) {
 
 // set builds and validates the Set.
 func (c *collector) set() (*Set, error) {
-	// A tarball need not list the directories of its files.
-	for p := range c.files {
+	// A tarball need not list the directories of its files. A made-up
+	// directory gets the newest time below it, whatever the map order.
+	madeUp := map[string]bool{}
+	for p, f := range c.files {
 		for d := path.Dir(p); d != "."; d = path.Dir(d) {
 			if _, ok := c.files[d]; !ok {
-				c.files[d] = &File{Path: d, Mode: fs.ModeDir | 0o755, ModTime: c.files[p].ModTime}
+				c.files[d] = &File{Path: d, Mode: fs.ModeDir | 0o755, ModTime: f.ModTime}
+				madeUp[d] = true
+			}
+			if madeUp[d] && f.ModTime.After(c.files[d].ModTime) {
+				c.files[d].ModTime = f.ModTime
 			}
 		}
 	}

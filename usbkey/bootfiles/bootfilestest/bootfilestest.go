@@ -14,6 +14,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -46,7 +48,8 @@ var forthFiles = []string{"beadm", "beastie", "brand-smartos", "brand", "check-p
 	"delay", "efi", "frames", "loader", "logo-smartos", "menu-commands", "menu", "menusets",
 	"pcibios", "screen", "shortcuts", "support", "version"}
 
-// Tree returns the tree, directories before what they hold. Callers may
+// Tree returns the tree in path order, so directories come before what
+// they hold. Callers may
 // change it and write it with WriteTreeDir or WriteTreeTarball, to make
 // broken inputs.
 func Tree() []Entry {
@@ -75,6 +78,7 @@ func Tree() []Entry {
 		dir("etc/version"),
 		text("etc/version/boot", Version+"\n"),
 	)
+	slices.SortFunc(t, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
 	return t
 }
 
@@ -151,6 +155,8 @@ func WriteTarball(name string) error { return WriteTreeTarball(name, Tree()) }
 // WriteTreeDir writes t under dir, creating missing parents. The files are
 // read-only, as in the platform build, so dir should start empty.
 func WriteTreeDir(dir string, t []Entry) error {
+	t = slices.Clone(t)
+	slices.SortFunc(t, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
 	for _, e := range t {
 		p := filepath.Join(dir, filepath.FromSlash(e.Path))
 		if e.Mode.IsDir() {
@@ -165,6 +171,10 @@ func WriteTreeDir(dir string, t []Entry) error {
 				return err
 			}
 		}
+	}
+	// Directories last, deepest first: adding entries changes their times.
+	for _, e := range slices.Backward(t) {
+		p := filepath.Join(dir, filepath.FromSlash(e.Path))
 		if err := os.Chtimes(p, ModTime, ModTime); err != nil {
 			return err
 		}
