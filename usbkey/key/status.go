@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 
 	"cntools/usbkey/fat32"
 	"cntools/usbkey/parttable"
@@ -146,11 +145,8 @@ func InspectDir(dir string) (*Status, error) {
 		return nil, fmt.Errorf("%s: not a directory", dir)
 	}
 	st := &Status{Type: "usbkey-status", Path: dir, Kind: KindDirectory, Platforms: []string{}}
-	var sfs syscall.Statfs_t
-	if err := syscall.Statfs(dir, &sfs); err == nil {
-		st.FreeBytes = int64(sfs.Bavail) * int64(sfs.Bsize)
-		st.TotalBytes = int64(sfs.Blocks) * int64(sfs.Bsize)
-		st.Size = st.TotalBytes
+	if free, total, err := diskFree(dir); err == nil {
+		st.FreeBytes, st.TotalBytes, st.Size = free, total, total
 	}
 	describe(st, dirTree(dir))
 	if st.Marker {
