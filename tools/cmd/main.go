@@ -56,7 +56,7 @@ func WriteManPages(dir string) error {
 		app := App(n)
 		app.Name = n
 		app.Version = tool.Version
-		page, err := app.ToMan()
+		page, err := app.ToManWithSection(1)
 		if err != nil {
 			return fmt.Errorf("man page for %s: %w", n, err)
 		}

@@ -51,6 +51,11 @@ func Open(v Volume) (*FS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fat32: %w", err)
 	}
+	// A volume that knows its size must hold what the boot sector claims,
+	// or a corrupt BPB would have us read (and allocate) a FAT of gigabytes.
+	if sz, ok := v.(interface{ Size() int64 }); ok && int64(g.Sectors)*SectorSize > sz.Size() {
+		return nil, fmt.Errorf("fat32: boot sector claims %d sectors, the partition has %d: %w", g.Sectors, sz.Size()/SectorSize, errNotFAT32)
+	}
 	fs := &FS{v: v, g: g, boot: *bs, label: strings.TrimRight(string(bs.VolLab[:]), " ")}
 	raw := make([]byte, int64(g.FATSectors)*SectorSize)
 	if _, err := v.ReadAt(raw, int64(bs.RsvdSecCnt)*SectorSize); err != nil {
@@ -62,6 +67,9 @@ func Open(v Volume) (*FS, error) {
 	}
 	fs.fat.countFree()
 	fs.root = &node{name: "", entry: entry{attr: attrDir, cluster: bs.RootClus}}
+	if bs.RootClus >= uint32(len(fs.fat.e)) {
+		return nil, fmt.Errorf("fat32: boot sector: root cluster %d is past the FAT: %w", bs.RootClus, errNotFAT32)
+	}
 	if err := fs.load(fs.root); err != nil {
 		return nil, err
 	}
@@ -90,9 +98,18 @@ func (f *FS) load(d *node) error {
 	if d.children != nil {
 		return nil
 	}
+	for a := d.parent; a != nil; a = a.parent {
+		if a.cluster == d.cluster {
+			return fmt.Errorf("fat32: directory %q: loops back to %q: the filesystem is damaged; run fsck.fat", f.pathOf(d), f.pathOf(a))
+		}
+	}
 	cs, err := f.fat.chain(d.cluster)
 	if err != nil {
 		return fmt.Errorf("fat32: directory %q: %w", f.pathOf(d), err)
+	}
+	// FAT allows 65536 entries in a directory; a longer chain is damage.
+	if int64(len(cs))*f.g.ClusterSize > 65536*dirEntrySize {
+		return fmt.Errorf("fat32: directory %q: %d clusters, more than FAT allows: the filesystem is damaged; run fsck.fat", f.pathOf(d), len(cs))
 	}
 	d.clusters = cs
 	d.children = []*node{}

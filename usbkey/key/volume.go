@@ -39,3 +39,6 @@ func (p partition) WriteAt(b []byte, off int64) (int, error) {
 	}
 	return p.d.WriteAt(b, p.off+off)
 }
+
+// Size lets fat32.Open check a boot sector's claims against the partition.
+func (p partition) Size() int64 { return p.size }

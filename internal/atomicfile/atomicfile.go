@@ -1,0 +1,165 @@
+package atomicfile
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// File is a file being written under a temporary name. Nothing is visible
+// under the final name until Commit returns nil.
+type File struct {
+	f       *os.File
+	path    string // final name
+	tmp     string // temporary name, removed by Abort
+	written int64
+	mtime   time.Time
+	done    bool
+}
+
+// Create starts writing the file that will be called path. The file gets
+// exactly perm, whatever the umask: the callers install tools and key files
+// whose modes are part of what is verified afterwards.
+//
+// Callers defer Abort, so that every early return removes the temporary file.
+func Create(path string, perm fs.FileMode) (*File, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory: remove it or choose another name", path)
+	}
+	dir, base := filepath.Split(path)
+	if base == "" {
+		return nil, fmt.Errorf("%q: no file name", path)
+	}
+	// O_EXCL with a random suffix: two writers of the same file never share
+	// a temporary file, and a leftover from a crash is never reused.
+	for range 10 {
+		tmp := filepath.Join(dir, "."+base+".tmp-"+randomSuffix())
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: create temporary file: %w", path, err)
+		}
+		af := &File{f: f, path: path, tmp: tmp}
+		if err := f.Chmod(perm); err != nil {
+			af.Abort()
+			return nil, fmt.Errorf("%s: chmod temporary file: %w", path, err)
+		}
+		return af, nil
+	}
+	return nil, fmt.Errorf("%s: create temporary file: ten random names already taken: remove the .%s.tmp-* files beside it", path, base)
+}
+
+func randomSuffix() string {
+	var b [6]byte
+	rand.Read(b[:]) // crypto/rand.Read never returns an error
+	return hex.EncodeToString(b[:])
+}
+
+// Write writes to the temporary file.
+func (f *File) Write(p []byte) (int, error) {
+	if f.f == nil {
+		return 0, fmt.Errorf("BUG: %s: write after commit or abort", f.path)
+	}
+	n, err := f.f.Write(p)
+	f.written += int64(n)
+	if err != nil {
+		return n, fmt.Errorf("%s: write: %w", f.path, err)
+	}
+	return n, nil
+}
+
+// Name returns the final name.
+func (f *File) Name() string { return f.path }
+
+// SetModTime makes Commit give the file modification time t before it is
+// renamed, so the final name never shows the right content with the wrong
+// time (which a manifest comparison would report as drift).
+func (f *File) SetModTime(t time.Time) { f.mtime = t }
+
+// Commit makes the written content visible under the final name.
+func (f *File) Commit() error {
+	if f.done {
+		return fmt.Errorf("BUG: %s: commit after commit or abort", f.path)
+	}
+	defer f.Abort()
+	// The size check catches a filesystem that took fewer bytes than it
+	// acknowledged (a full pcfs key has done this) before the rename makes
+	// the short file the real one.
+	fi, err := f.f.Stat()
+	if err != nil {
+		return fmt.Errorf("%s: stat temporary file: %w", f.path, err)
+	}
+	if fi.Size() != f.written {
+		return fmt.Errorf("%s: temporary file holds %d bytes, %d were written: check free space", f.path, fi.Size(), f.written)
+	}
+	if err := f.f.Sync(); err != nil {
+		return fmt.Errorf("%s: sync: %w", f.path, err)
+	}
+	// Close before rename: some filesystems report write errors only at
+	// close, and a rename must not publish a file whose close failed.
+	err = f.f.Close()
+	f.f = nil
+	if err != nil {
+		return fmt.Errorf("%s: close: %w", f.path, err)
+	}
+	if !f.mtime.IsZero() {
+		if err := os.Chtimes(f.tmp, f.mtime, f.mtime); err != nil {
+			return fmt.Errorf("%s: set modification time: %w", f.path, err)
+		}
+	}
+	if err := os.Rename(f.tmp, f.path); err != nil {
+		return fmt.Errorf("%s: rename into place: %w", f.path, err)
+	}
+	f.done = true
+	return syncDir(filepath.Dir(f.path))
+}
+
+// Abort removes the temporary file. It does nothing after Commit succeeded,
+// so it can always be deferred.
+func (f *File) Abort() {
+	if f.done {
+		return
+	}
+	f.done = true
+	if f.f != nil {
+		f.f.Close()
+		f.f = nil
+	}
+	os.Remove(f.tmp)
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("%s: open directory to sync: %w", dir, err)
+	}
+	defer d.Close()
+	// Some filesystems cannot sync a directory and say so; the rename has
+	// happened and there is nothing more a caller could do about it.
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
+		return fmt.Errorf("%s: sync directory: %w", dir, err)
+	}
+	return nil
+}
+
+// WriteFile writes data to path atomically with mode perm.
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
+	f, err := Create(path, perm)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	return f.Commit()
+}

@@ -1,0 +1,155 @@
+package manifest
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"cntools/internal/atomicfile"
+)
+
+// cacheVersion is the format of the cache file, separate from Version: a
+// cache is disposable and may change without changing manifests.
+const cacheVersion = 1
+
+// racyWindow is how recent an mtime may be for its hash to be cached. A file
+// written again within the resolution of its mtime (2 s on FAT) keeps the
+// same mtime, so a hash taken in that window may describe content that is
+// already gone; git calls such entries racily clean.
+const racyWindow = 2 * time.Second
+
+// cacheKey is what must be unchanged for a file's hash to be reused. The
+// inode tells a file from one put in its place with the same size and mtime
+// (cp -p, tar x, rsync -a).
+type cacheKey struct {
+	Path  string `json:"path"`
+	Size  int64  `json:"size"`
+	MTime int64  `json:"mtime_ns"`
+	Inode uint64 `json:"inode"`
+}
+
+type cacheEntry struct {
+	cacheKey
+	SHA256 string `json:"sha256"`
+}
+
+// Cache remembers the SHA-256 of files by (path, size, mtime, inode) so that
+// Build does not read an unchanged file again. The zero Cache is empty and
+// ready; a Cache is safe for concurrent use.
+//
+// Use one cache file per tree: paths are relative to the tree, so two trees
+// sharing a cache could only collide if size, mtime and inode all matched,
+// but there is no reason to allow even that.
+type Cache struct {
+	mu   sync.Mutex
+	old  map[cacheKey]string // loaded and not yet used
+	used map[cacheKey]string // looked up or stored since Load
+}
+
+// LoadCache reads the cache file at path. A missing file is an empty cache:
+// the first run has none.
+func LoadCache(path string) (*Cache, error) {
+	c := &Cache{}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("manifest: hash cache: %w", err)
+	}
+	var f struct {
+		Version int          `json:"version"`
+		Entries []cacheEntry `json:"entries"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("manifest: hash cache %s: %w: remove it, it is rebuilt on the next run", path, err)
+	}
+	if f.Version != cacheVersion {
+		return nil, fmt.Errorf("manifest: hash cache %s: version %d, this build reads %d: remove it, it is rebuilt on the next run", path, f.Version, cacheVersion)
+	}
+	c.old = make(map[cacheKey]string, len(f.Entries))
+	for _, e := range f.Entries {
+		if !isSHA256(e.SHA256) {
+			return nil, fmt.Errorf("manifest: hash cache %s: %s: bad sha256 %q: remove it, it is rebuilt on the next run", path, e.Path, e.SHA256)
+		}
+		c.old[e.cacheKey] = e.SHA256
+	}
+	return c, nil
+}
+
+// Save writes the cache to path atomically. It keeps only the entries that
+// builds since LoadCache looked up or added, so files that are gone drop out
+// instead of growing the cache forever.
+func (c *Cache) Save(path string) error {
+	c.mu.Lock()
+	es := make([]cacheEntry, 0, len(c.used))
+	for k, sum := range c.used {
+		es = append(es, cacheEntry{k, sum})
+	}
+	c.mu.Unlock()
+	// Sorted, so that saving an unchanged cache rewrites the same bytes.
+	slices.SortFunc(es, func(a, b cacheEntry) int {
+		return cmp.Or(strings.Compare(a.Path, b.Path), cmp.Compare(a.Size, b.Size),
+			cmp.Compare(a.MTime, b.MTime), cmp.Compare(a.Inode, b.Inode))
+	})
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "{\"version\":%d,\"entries\":[", cacheVersion)
+	for i, e := range es {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		b, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("BUG: manifest: hash cache: %w", err)
+		}
+		buf.WriteByte('\n')
+		buf.Write(b)
+	}
+	buf.WriteString("\n]}\n")
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("manifest: hash cache: %w", err)
+	}
+	return nil
+}
+
+func keyOf(p string, in *Info) cacheKey {
+	return cacheKey{Path: p, Size: in.Size, MTime: in.MTime.UnixNano(), Inode: in.Inode}
+}
+
+func (c *Cache) lookup(k cacheKey) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if sum, ok := c.used[k]; ok {
+		return sum, true
+	}
+	sum, ok := c.old[k]
+	if ok {
+		c.put(k, sum)
+	}
+	return sum, ok
+}
+
+// store remembers sum unless mtime is too recent to trust (see racyWindow).
+func (c *Cache) store(k cacheKey, mtime time.Time, sum string) {
+	if time.Since(mtime) < racyWindow {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.put(k, sum)
+}
+
+func (c *Cache) put(k cacheKey, sum string) {
+	if c.used == nil {
+		c.used = make(map[cacheKey]string)
+	}
+	c.used[k] = sum
+}

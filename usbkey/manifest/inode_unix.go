@@ -1,0 +1,18 @@
+//go:build unix
+
+package manifest
+
+import (
+	"io/fs"
+	"syscall"
+)
+
+// inode returns the inode number from a Stat_t, which Linux and illumos
+// both give; it lets the hash cache tell a file replaced by another of the
+// same size and mtime (cp -p, tar x) from the file it saw.
+func inode(fi fs.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Ino)
+	}
+	return 0
+}
