@@ -13,8 +13,8 @@ import (
 // LogLevelEnv sets the log level when no -v is given: debug, info, warn, error.
 const LogLevelEnv = "CNTOOLS_LOG_LEVEL"
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w any) bool {
+// IsTerminal reports whether w is a terminal.
+func IsTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
@@ -26,7 +26,7 @@ func isTerminal(w any) bool {
 // consoles; go-deps.md §6.1). It is handed a plain io.Writer instead, and
 // colour is decided here.
 func newLogger(stderr io.Writer, verbose bool, json bool, getenv func(string) string) *log.Logger {
-	tty := isTerminal(stderr)
+	tty := IsTerminal(stderr)
 	l := log.NewWithOptions(struct{ io.Writer }{stderr}, log.Options{ReportTimestamp: false})
 	switch {
 	case json:

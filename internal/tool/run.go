@@ -61,7 +61,7 @@ func Run(ctx context.Context, app *cli.App, args []string, s Streams) int {
 	if env.Getenv == nil {
 		env.Getenv = func(string) string { return "" }
 	}
-	env.stdinTTY = isTerminal(s.Stdin)
+	env.stdinTTY = IsTerminal(s.Stdin)
 	usageErr := false
 	app.Reader, app.Writer, app.ErrWriter = s.Stdin, s.Stdout, s.Stderr
 	app.Version = Version

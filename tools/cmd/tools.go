@@ -12,8 +12,9 @@ import (
 // apps maps each tool's name to its App constructor. A constructor builds
 // fresh flags every call: urfave/cli v2 keeps parse state in them.
 var apps = map[string]func() *cli.App{
-	"usbkey-format": formatApp,
-	"usbkey-status": statusApp,
+	"usbkey-format":   formatApp,
+	"usbkey-status":   statusApp,
+	"usbkey-populate": populateApp,
 }
 
 // Names lists every tool, sorted.

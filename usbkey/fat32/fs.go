@@ -421,10 +421,11 @@ type FileInfo struct {
 	ModTime time.Time
 	Dir     bool
 	Short   string // the 8.3 name
+	Cluster uint32 // the first cluster: a replaced file gets new ones, so it tells old content from new as an inode does
 }
 
 func (n *node) info() FileInfo {
-	return FileInfo{Name: n.name, Size: int64(n.size), ModTime: n.modTime(), Dir: n.isDir(), Short: (&entry{short: n.short}).shortName()}
+	return FileInfo{Name: n.name, Size: int64(n.size), ModTime: n.modTime(), Dir: n.isDir(), Short: (&entry{short: n.short}).shortName(), Cluster: n.cluster}
 }
 
 // Stat describes the entry at p.

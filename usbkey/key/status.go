@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"cntools/usbkey/device"
 	"cntools/usbkey/fat32"
 	"cntools/usbkey/parttable"
 )
@@ -145,7 +146,7 @@ func InspectDir(dir string) (*Status, error) {
 		return nil, fmt.Errorf("%s: not a directory", dir)
 	}
 	st := &Status{Type: "usbkey-status", Path: dir, Kind: KindDirectory, Platforms: []string{}}
-	if free, total, err := diskFree(dir); err == nil {
+	if free, total, err := device.FreeSpace(dir); err == nil {
 		st.FreeBytes, st.TotalBytes, st.Size = free, total, total
 	}
 	describe(st, dirTree(dir))
@@ -172,7 +173,7 @@ func describe(st *Status, t tree) {
 		sort.Strings(st.Platforms)
 	}
 	if conf, err := t.read("boot/loader.conf", 1<<20); err == nil {
-		st.DefaultPlatform = loaderVar(conf, "platform-version")
+		st.DefaultPlatform = LoaderVar(conf, "platform-version")
 	}
 	if st.DefaultPlatform != "" && len(st.Platforms) > 0 {
 		found := false
@@ -185,8 +186,8 @@ func describe(st *Status, t tree) {
 	}
 }
 
-// loaderVar returns a variable of loader.conf: the last `name="value"` line.
-func loaderVar(conf []byte, name string) string {
+// LoaderVar returns a variable of loader.conf: the last `name="value"` line.
+func LoaderVar(conf []byte, name string) string {
 	val := ""
 	sc := bufio.NewScanner(bytes.NewReader(conf))
 	for sc.Scan() {

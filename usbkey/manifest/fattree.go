@@ -38,7 +38,7 @@ func (t *fatTree) ReadDir(dir string) ([]Info, error) {
 	}
 	infos := make([]Info, len(fis))
 	for i, fi := range fis {
-		infos[i] = Info{Name: fi.Name, Mode: fatFileMode, Size: fi.Size, MTime: fi.ModTime}
+		infos[i] = Info{Name: fi.Name, Mode: fatFileMode, Size: fi.Size, MTime: fi.ModTime, Inode: uint64(fi.Cluster)}
 		if fi.Dir {
 			infos[i].Mode, infos[i].Size = fatDirMode, 0
 		}

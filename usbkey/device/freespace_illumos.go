@@ -1,9 +1,9 @@
-package key
+package device
 
 import "golang.org/x/sys/unix"
 
-// diskFree is the free and total space of the filesystem holding dir.
-func diskFree(dir string) (free, total int64, err error) {
+// FreeSpace is the free and total space of the filesystem holding dir.
+func FreeSpace(dir string) (free, total int64, err error) {
 	var s unix.Statvfs_t
 	if err := unix.Statvfs(dir, &s); err != nil {
 		return 0, 0, err

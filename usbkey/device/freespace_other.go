@@ -1,11 +1,11 @@
 //go:build !illumos
 
-package key
+package device
 
 import "syscall"
 
-// diskFree is the free and total space of the filesystem holding dir.
-func diskFree(dir string) (free, total int64, err error) {
+// FreeSpace is the free and total space of the filesystem holding dir.
+func FreeSpace(dir string) (free, total int64, err error) {
 	var s syscall.Statfs_t
 	if err := syscall.Statfs(dir, &s); err != nil {
 		return 0, 0, err

@@ -1,0 +1,6 @@
+// Command usbkey-populate is the usbkey-populate tool on its own; see cmd for what it does.
+package main
+
+import "cntools/tools/cmd"
+
+func main() { cmd.OSMain("usbkey-populate") }

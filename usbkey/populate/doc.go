@@ -1,0 +1,16 @@
+// Package populate fills a headnode USB key, or a directory standing for
+// one, with the headnode's key content from a source: a usbkey copy or
+// standby copy, a usbkey-base tarball, or a standby copy on another node.
+//
+// It owns what goes on a headnode key (the set in RFD 67's "headnode USB
+// key image"), the plan of what to copy (only what differs), the FAT32
+// limits checked before anything is written, the copy with read-back
+// verification, and the order that keeps an interrupted run safe: the
+// .joyliveusb marker is removed first and written last, so a key whose
+// content is incomplete is never taken for a good one.
+//
+// It refuses: files of 4 GiB or more, names pcfs cannot hold, two names
+// that differ only in case, a copy that would not fit (counted in clusters),
+// a source without the content a headnode boots from, and a platform
+// selection that leaves out the platform the key boots.
+package populate

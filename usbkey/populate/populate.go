@@ -1,0 +1,298 @@
+package populate
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/log"
+
+	"cntools/usbkey/manifest"
+)
+
+// Options shape a run.
+type Options struct {
+	Platforms []string // nil: every platform in the source
+	Include   []string // more paths to copy
+	NoVerify  bool     // skip reading every written file back
+	CachePath string   // the manifest hash cache for the target, "" for none
+	Log       *log.Logger
+	// Progress, when set, hears of every file copied.
+	Progress func(path string, done, total int64)
+}
+
+// Action is one file to copy.
+type Action struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	Reason string `json:"reason"` // "new" or "changed"
+	mtime  time.Time
+}
+
+// Plan is what a run would do.
+type Plan struct {
+	*Selection
+	Mkdirs []string
+	Copy   []Action
+	Same   int   // files already on the target
+	Bytes  int64 // bytes to copy
+}
+
+// mtimeWindow is FAT's mtime resolution: times this close are the same.
+const mtimeWindow = 2 * time.Second
+
+// MakePlan compares the source's headnode content with the target and
+// checks that it fits, writing nothing.
+func MakePlan(ctx context.Context, src Source, dst Target, o Options) (*Plan, error) {
+	entries, err := src.Walk(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read source %s: %w", src.Describe(), err)
+	}
+	var conf []byte
+	for _, e := range entries {
+		if strings.EqualFold(e.Path, "boot/loader.conf") {
+			if conf, err = readAll(src.Open(e.Path)); err != nil {
+				return nil, fmt.Errorf("read source %s: %w", src.Describe(), err)
+			}
+		}
+	}
+	sel, err := Select(entries, conf, o.Platforms, o.Include)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", src.Describe(), err)
+	}
+	if err := CheckFAT(sel.Entries); err != nil {
+		return nil, err
+	}
+	have, err := dst.Walk(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read target %s: %w", dst.Describe(), err)
+	}
+	onTarget := map[string]Entry{}
+	for _, e := range have {
+		onTarget[strings.ToLower(e.Path)] = e
+	}
+	p := &Plan{Selection: sel}
+	free, unit := dst.Space()
+	clusters := func(n int64) int64 { return (n + unit - 1) / unit }
+	var need, freed int64
+	for _, e := range sel.Entries {
+		old, exists := onTarget[strings.ToLower(e.Path)]
+		switch {
+		case e.Dir && exists && old.Dir:
+		case e.Dir:
+			p.Mkdirs = append(p.Mkdirs, e.Path)
+			need += unit
+		case exists && !old.Dir && old.Size == e.Size && within(old.MTime, e.MTime, mtimeWindow):
+			p.Same++
+		default:
+			a := Action{Path: e.Path, Size: e.Size, Reason: "new", mtime: e.MTime}
+			if exists {
+				a.Reason = "changed"
+				freed += clusters(old.Size) * unit
+			}
+			p.Copy = append(p.Copy, a)
+			p.Bytes += e.Size
+			need += clusters(e.Size) * unit
+		}
+	}
+	if need > free+freed {
+		return nil, fmt.Errorf("target %s: the copy needs %d bytes in %d-byte clusters, %d are free (%d more once replaced files are freed); use a larger key or narrow --platforms",
+			dst.Describe(), need, unit, free, freed)
+	}
+	return p, nil
+}
+
+func within(a, b time.Time, d time.Duration) bool {
+	x := a.Sub(b)
+	return x <= d && x >= -d
+}
+
+// Result is what a run did.
+type Result struct {
+	Type     string             `json:"type"` // "usbkey-populate"
+	Copied   int                `json:"copied"`
+	Same     int                `json:"unchanged"`
+	Bytes    int64              `json:"bytes"`
+	Verified int                `json:"verified"`
+	Manifest *manifest.Manifest `json:"-"`
+}
+
+// Run carries out a plan: marker off, directories, files (each hashed as it
+// streams and, unless NoVerify, read back and hashed again), the manifest,
+// and the marker last.
+func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Result, error) {
+	if len(p.Copy) == 0 && len(p.Mkdirs) == 0 {
+		// Nothing to copy: a marked key whose manifest still says what is
+		// on it is left untouched, so an unchanged run writes nothing.
+		if m, ok := upToDate(ctx, dst, o); ok {
+			return &Result{Type: "usbkey-populate", Same: p.Same, Manifest: m}, nil
+		}
+	}
+	if err := dst.Remove(MarkerFile); err != nil {
+		return nil, fmt.Errorf("remove marker: %w", err)
+	}
+	if err := dst.Sync(); err != nil {
+		return nil, fmt.Errorf("remove marker: %w", err)
+	}
+	for _, d := range p.Mkdirs {
+		if err := dst.MkdirAll(d, time.Now()); err != nil {
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	res := &Result{Type: "usbkey-populate", Same: p.Same}
+	sums := map[string]string{}
+	var sinceSync, done int64
+	for _, a := range p.Copy {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		sum, err := copyFile(src, dst, a)
+		if err != nil {
+			return nil, err
+		}
+		sums[a.Path] = sum
+		if o.Log != nil {
+			o.Log.Debug("copied", "path", a.Path, "bytes", a.Size, "sha256", sum)
+		}
+		res.Copied++
+		res.Bytes += a.Size
+		done += a.Size
+		sinceSync += a.Size
+		if o.Progress != nil {
+			o.Progress(a.Path, done, p.Bytes)
+		}
+		// Commit now and then, so that a run that is interrupted keeps
+		// most of what it copied and the next run finishes the job.
+		if sinceSync >= 64<<20 {
+			if err := dst.Sync(); err != nil {
+				return nil, fmt.Errorf("sync %s: %w", dst.Describe(), err)
+			}
+			sinceSync = 0
+		}
+	}
+	if err := dst.Sync(); err != nil {
+		return nil, fmt.Errorf("sync %s: %w", dst.Describe(), err)
+	}
+	if !o.NoVerify {
+		for _, a := range p.Copy {
+			got, err := hashOf(dst, a.Path)
+			if err != nil {
+				return nil, fmt.Errorf("verify %s: %w", a.Path, err)
+			}
+			if got != sums[a.Path] {
+				return nil, fmt.Errorf("verify %s: read back sha256 %s, wrote %s: the key may be failing; run usbkey-populate again or use another key", a.Path, got, sums[a.Path])
+			}
+			res.Verified++
+		}
+	}
+	m, err := writeManifest(ctx, dst, o)
+	if err != nil {
+		return nil, err
+	}
+	res.Manifest = m
+	// The marker last: only now is the key complete.
+	if err := dst.WriteFile(MarkerFile, bytes.NewReader(nil), 0, time.Now()); err != nil {
+		return nil, fmt.Errorf("write marker: %w", err)
+	}
+	if err := dst.Sync(); err != nil {
+		return nil, fmt.Errorf("write marker: %w", err)
+	}
+	return res, nil
+}
+
+func copyFile(src Source, dst Target, a Action) (string, error) {
+	r, err := src.Open(a.Path)
+	if err != nil {
+		return "", fmt.Errorf("read %s from the source: %w", a.Path, err)
+	}
+	defer r.Close()
+	h := sha256.New()
+	if err := dst.WriteFile(a.Path, io.TeeReader(r, h), a.Size, a.mtime); err != nil {
+		return "", fmt.Errorf("copy %s: %w", a.Path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func hashOf(dst Target, p string) (string, error) {
+	r, err := dst.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.CopyBuffer(h, r, make([]byte, 1<<20)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// buildManifest describes what is on the target, hashing only files the
+// cache does not know.
+func buildManifest(ctx context.Context, dst Target, o Options) (*manifest.Manifest, []byte, error) {
+	var cache *manifest.Cache
+	if o.CachePath != "" {
+		if c, err := manifest.LoadCache(o.CachePath); err == nil {
+			cache = c
+		}
+	}
+	m, err := manifest.Build(ctx, dst.Tree(), manifest.Options{Cache: cache, Exclude: func(p string) bool {
+		return strings.EqualFold(p, MarkerFile) || strings.EqualFold(p, ManifestFile)
+	}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("manifest of %s: %w", dst.Describe(), err)
+	}
+	var b bytes.Buffer
+	if err := m.Encode(&b); err != nil {
+		return nil, nil, err
+	}
+	if cache != nil {
+		if err := os.MkdirAll(filepath.Dir(o.CachePath), 0o755); err == nil {
+			err = cache.Save(o.CachePath)
+		}
+		if err != nil && o.Log != nil {
+			o.Log.Warn("hash cache not saved", "path", o.CachePath, "err", err)
+		}
+	}
+	return m, b.Bytes(), nil
+}
+
+// upToDate reports whether the target is marked and its manifest file
+// matches its content.
+func upToDate(ctx context.Context, dst Target, o Options) (*manifest.Manifest, bool) {
+	if _, err := readAll(dst.Open(MarkerFile)); err != nil {
+		return nil, false
+	}
+	r, err := dst.Open(ManifestFile)
+	if err != nil {
+		return nil, false
+	}
+	old, err := io.ReadAll(r)
+	r.Close()
+	if err != nil {
+		return nil, false
+	}
+	m, b, err := buildManifest(ctx, dst, o)
+	if err != nil || !bytes.Equal(b, old) {
+		return nil, false
+	}
+	return m, true
+}
+
+// writeManifest records what is on the target, beside the content.
+func writeManifest(ctx context.Context, dst Target, o Options) (*manifest.Manifest, error) {
+	m, b, err := buildManifest(ctx, dst, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := dst.WriteFile(ManifestFile, bytes.NewReader(b), int64(len(b)), time.Now()); err != nil {
+		return nil, fmt.Errorf("write manifest: %w", err)
+	}
+	return m, nil
+}

@@ -1,0 +1,147 @@
+package populate
+
+import (
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+
+	"cntools/usbkey/fat32"
+	"cntools/usbkey/key"
+)
+
+// The marker and the manifest populate leaves on a key. Both are dot-files,
+// which fs-joyent's copy of the key to /usbkey skips.
+const (
+	MarkerFile   = ".joyliveusb"
+	ManifestFile = ".cntools-manifest.json"
+)
+
+// Required is what a headnode cannot boot and set up without
+// (rfd67-latest.md "headnode USB key image"; triton-usbkey.md §0.5).
+var Required = []string{"boot", "config", "config.inc", "os", "scripts", "tools.tar.gz", "cn_tools.tar.gz"}
+
+// Optional goes on the key when the source has it.
+var Optional = []string{"license", "sdcadm-install.sh"}
+
+// Selection is what goes on the key.
+type Selection struct {
+	Entries   []Entry  // parents before children
+	Platforms []string // os/<stamp> directories, as named in the source
+	Default   string   // platform-version of the source's boot/loader.conf, "" if none
+	Skipped   []string // what the source has that cannot go on FAT (symlinks)
+	Missing   []string // optional content the source lacks
+}
+
+// Select picks the headnode key content from a source listing.
+// platforms narrows os/ (nil: every platform); include adds paths.
+func Select(entries []Entry, loaderConf []byte, platforms, include []string) (*Selection, error) {
+	top := map[string]bool{}
+	for _, n := range append(append(append([]string{}, Required...), Optional...), include...) {
+		top[strings.ToLower(strings.Trim(n, "/"))] = true
+	}
+	have := map[string]bool{}
+	var sourcePlatforms []string
+	for _, e := range entries {
+		have[strings.ToLower(e.Path)] = true
+		if dir, name := path.Split(e.Path); strings.EqualFold(dir, "os/") && e.Dir {
+			sourcePlatforms = append(sourcePlatforms, name)
+		}
+	}
+	var missing []string
+	for _, r := range Required {
+		if !have[r] {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("the source lacks %s: it is not a headnode's key content; point --from at a usbkey copy, standby copy or usbkey-base tarball", strings.Join(missing, ", "))
+	}
+	if len(sourcePlatforms) == 0 {
+		return nil, fmt.Errorf("the source has no platform under os/: a headnode key needs the platform it boots")
+	}
+	s := &Selection{Default: key.LoaderVar(loaderConf, "platform-version")}
+	for _, o := range Optional {
+		if !have[o] {
+			s.Missing = append(s.Missing, o)
+		}
+	}
+	keep := map[string]bool{}
+	if platforms == nil {
+		platforms = sourcePlatforms
+	}
+	for _, want := range platforms {
+		found := false
+		for _, p := range sourcePlatforms {
+			if strings.EqualFold(p, want) {
+				keep[strings.ToLower(p)], found = true, true
+				s.Platforms = append(s.Platforms, p)
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("platform %s is not under the source's os/ (it has %s)", want, strings.Join(sourcePlatforms, " "))
+		}
+	}
+	if s.Default != "" && !keep[strings.ToLower(s.Default)] {
+		return nil, fmt.Errorf("boot/loader.conf boots platform %s, which --platforms leaves out; add it to --platforms", s.Default)
+	}
+	sort.Strings(s.Platforms)
+	for _, e := range entries {
+		parts := strings.Split(strings.ToLower(e.Path), "/")
+		switch {
+		case !top[parts[0]] && !top[strings.ToLower(e.Path)] && !underInclude(e.Path, include):
+			continue
+		case parts[0] == "os" && len(parts) > 1 && !keep[parts[1]]:
+			continue
+		case e.Symlink:
+			s.Skipped = append(s.Skipped, e.Path)
+			continue
+		}
+		s.Entries = append(s.Entries, e)
+	}
+	return s, nil
+}
+
+func underInclude(p string, include []string) bool {
+	for _, in := range include {
+		in = strings.ToLower(strings.Trim(in, "/"))
+		if l := strings.ToLower(p); l == in || strings.HasPrefix(l, in+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckFAT refuses, before anything is written, what a FAT32 key cannot
+// hold: files of 4 GiB or more, names pcfs cannot hold, and names that
+// differ only in case within a directory.
+func CheckFAT(entries []Entry) error {
+	seen := map[string]string{}
+	var problems []string
+	for _, e := range entries {
+		if !e.Dir && e.Size > fat32.MaxFileSize {
+			problems = append(problems, fmt.Sprintf("%s is %d bytes: FAT32 holds files up to 4 GiB - 1", e.Path, e.Size))
+		}
+		if err := fat32.ValidName(path.Base(e.Path)); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", e.Path, err))
+		}
+		folded := strings.ToLower(e.Path)
+		if other, ok := seen[folded]; ok {
+			problems = append(problems, fmt.Sprintf("%s and %s differ only in case: pcfs folds case, so one would overwrite the other", other, e.Path))
+		}
+		seen[folded] = e.Path
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("the key cannot hold this content: %s; rename or leave out those files", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func readAll(r io.ReadCloser, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(io.LimitReader(r, 1<<20))
+}
