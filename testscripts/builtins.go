@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,26 @@ var builtins = map[string]func(ts *testscript.TestScript, neg bool, args []strin
 	"partcopy": partcopy,
 	"bytesat":  bytesat,
 	"mkv1":     mkv1,
+	"waitlog":  waitlog,
+}
+
+// waitlog FILE REGEXP: wait (up to 60 s) until FILE has a line matching
+// REGEXP, so a crash test kills a background run at a known point rather
+// than after a guessed delay.
+func waitlog(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitlog FILE REGEXP")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && re.Match(b) {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	ts.Fatalf("%s: no line matching %q after 60 s", args[0], args[1])
 }
 
 // mkv1 IMAGE: make a legacy v1 (grub) key image: an MBR with grub's
