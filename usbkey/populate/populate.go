@@ -158,9 +158,6 @@ func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Resu
 			return nil, err
 		}
 		sums[a.Path] = sum
-		if o.Log != nil {
-			o.Log.Debug("copied", "path", a.Path, "bytes", a.Size, "sha256", sum)
-		}
 		res.Copied++
 		res.Bytes += a.Size
 		done += a.Size
@@ -175,6 +172,9 @@ func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Resu
 				return nil, fmt.Errorf("sync %s: %w", dst.Describe(), err)
 			}
 			sinceSync = 0
+		}
+		if o.Log != nil {
+			o.Log.Debug("copied", "path", a.Path, "bytes", a.Size, "sha256", sum, "committed", sinceSync == 0)
 		}
 	}
 	if err := dst.Sync(); err != nil {
