@@ -1,0 +1,135 @@
+package sshconn
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// ErrAuth is what an authentication refusal matches with errors.Is.
+var ErrAuth = errors.New("authentication failed")
+
+// defaultIdentities are tried in ssh(1)'s order when no identity is named.
+var defaultIdentities = []string{"id_ed25519", "id_ecdsa", "id_rsa"}
+
+// auth is the keys one connection offers, and what it tried, for the error.
+type auth struct {
+	signers []ssh.Signer
+	tried   []string // identity files loaded, then "ssh-agent (N keys)"
+	agent   net.Conn // closed with the client
+}
+
+// loadAuth reads the identity files and connects to the agent.
+func loadAuth(o Options) (*auth, error) {
+	a := &auth{}
+	files, named := o.IdentityFiles, len(o.IdentityFiles) > 0
+	if !named {
+		if d := o.sshDir(); d != "" {
+			for _, n := range defaultIdentities {
+				files = append(files, filepath.Join(d, n))
+			}
+		}
+	}
+	var encrypted []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if !named && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("identity %s: %w", f, err)
+		}
+		s, err := ssh.ParsePrivateKey(b)
+		var pm *ssh.PassphraseMissingError
+		switch {
+		case errors.As(err, &pm):
+			encrypted = append(encrypted, f)
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("identity %s: %w", f, err)
+		}
+		a.signers = append(a.signers, s)
+		a.tried = append(a.tried, f)
+	}
+	if o.UseAgent {
+		if err := a.addAgent(o.Getenv("SSH_AUTH_SOCK")); err != nil {
+			a.close()
+			return nil, err
+		}
+	}
+	// A default key with a passphrase is fine when the agent holds it;
+	// one that was named, or the only key there is, is an error that
+	// says what to do, since this package never prompts.
+	if len(encrypted) > 0 && (named || len(a.signers) == 0) {
+		a.close()
+		return nil, fmt.Errorf("identity %s is encrypted and cannot be read without a prompt; load it into ssh-agent (ssh-add %s) and use the agent",
+			encrypted[0], encrypted[0])
+	}
+	if len(a.signers) == 0 {
+		a.close()
+		where := "no identity file given"
+		if !named {
+			where = fmt.Sprintf("none of %s exists in %s", strings.Join(defaultIdentities, ", "), displayDir(o.sshDir()))
+		}
+		agentNote := "ssh-agent is not used"
+		if o.UseAgent {
+			agentNote = "ssh-agent has no keys"
+		}
+		return nil, fmt.Errorf("no ssh key to log in with: %s and %s; name an identity file or load a key into ssh-agent", where, agentNote)
+	}
+	return a, nil
+}
+
+// addAgent adds the agent's keys. An agent that was asked for but is not
+// there is an error rather than a silent fallback, so the auth error later
+// does not mislead.
+func (a *auth) addAgent(sock string) error {
+	if sock == "" {
+		return fmt.Errorf("ssh-agent: SSH_AUTH_SOCK is not set; start ssh-agent or name an identity file")
+	}
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		return fmt.Errorf("ssh-agent at %s: %w", sock, err)
+	}
+	signers, err := agent.NewClient(c).Signers()
+	if err != nil {
+		c.Close()
+		return fmt.Errorf("ssh-agent at %s: list keys: %w", sock, err)
+	}
+	a.agent = c
+	a.signers = append(a.signers, signers...)
+	a.tried = append(a.tried, fmt.Sprintf("ssh-agent (%d keys)", len(signers)))
+	return nil
+}
+
+func (a *auth) close() {
+	if a.agent != nil {
+		a.agent.Close()
+		a.agent = nil
+	}
+}
+
+// authError turns x/crypto's refusal into one that names the login and
+// the keys. x/crypto has no error type for it, only this text
+// (client_auth.go).
+func (a *auth) authError(t Target, err error) error {
+	if !strings.Contains(err.Error(), "unable to authenticate") {
+		return nil
+	}
+	return fmt.Errorf("ssh %s: %w: tried %s; add one of their public keys to %s's authorized_keys on %s",
+		t, ErrAuth, strings.Join(a.tried, ", "), t.User, t.Host)
+}
+
+func displayDir(d string) string {
+	if d == "" {
+		return "$HOME/.ssh (HOME is not set)"
+	}
+	return d
+}

@@ -1,0 +1,20 @@
+// Package sshconn owns connecting to another node over SSH the way OpenSSH
+// would accept it, and opening SFTP or running a command on that connection.
+// usbkey-populate --from ssh://… and usbkey-sync use it to reach core CNs.
+//
+// A connection is checked against known_hosts files (hashed entries too) and
+// negotiates only the host key algorithms those files hold for the host, so
+// a server with several host keys is accepted as OpenSSH accepts it. It
+// authenticates with unencrypted identity files and ssh-agent. Connecting,
+// the handshake and every later read or write run under a deadline, and
+// keepalive@openssh.com requests close a connection whose peer stopped
+// answering, so a dead node makes an operation fail instead of hang.
+//
+// It refuses a host that is not in known_hosts and a host whose key changed:
+// the error gives the SHA256 fingerprint and the exact known_hosts line, to
+// add after checking the fingerprint out of band. There is no option to skip
+// the check and no trust-on-first-use; adding the line is the operator's
+// decision. It refuses encrypted identity files (it never prompts: load the
+// key into ssh-agent instead), passwords, and ssh_config: the caller passes
+// user, port and identities.
+package sshconn
