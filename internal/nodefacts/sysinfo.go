@@ -22,6 +22,7 @@ type NIC struct {
 	IPv4       string   // "ip4addr"; empty when the interface has none
 	LinkStatus string   // "Link Status", e.g. "up"
 	NICNames   []string // "NIC Names": the nic tags on it, e.g. ["admin"]
+	Host       string   // "Host Interface": the physical NIC under a VNIC
 }
 
 // ParseSysinfo parses sysinfo's JSON output. Anything but one JSON object is
@@ -95,7 +96,7 @@ func (s Sysinfo) nics(key string) []NIC {
 	for name, v := range m {
 		e, _ := v.(map[string]any)
 		str := func(k string) string { sv, _ := e[k].(string); return sv }
-		n := NIC{Name: name, MAC: str("MAC Address"), IPv4: str("ip4addr"), LinkStatus: str("Link Status")}
+		n := NIC{Name: name, MAC: str("MAC Address"), IPv4: str("ip4addr"), LinkStatus: str("Link Status"), Host: str("Host Interface")}
 		tags, _ := e["NIC Names"].([]any)
 		for _, t := range tags {
 			if ts, ok := t.(string); ok {

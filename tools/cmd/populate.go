@@ -10,7 +10,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"cntools/internal/sshconn"
 	"cntools/internal/tool"
+	"cntools/usbkey/config"
 	"cntools/usbkey/device"
 	"cntools/usbkey/key"
 	"cntools/usbkey/populate"
@@ -27,8 +29,15 @@ TARGET, copying only what differs and reading every written file back.
 
 TARGET is a key device or image formatted by usbkey-format (written
 directly, nothing is mounted), or a directory (a mounted key, /usbkey).
-SOURCE is a directory (a usbkey copy or standby copy; default /usbkey) or
-a usbkey-base tarball (.tgz).
+SOURCE is a directory (a usbkey copy or standby copy; default /usbkey), a
+usbkey-base tarball (.tgz), or ssh://[user@]host[:port]/path, a standby copy
+on a core CN read over SFTP (host keys checked against ~/.ssh/known_hosts;
+ssh-agent or ~/.ssh/id_* keys).
+
+--node-config writes this node's own hostname, admin NIC and IP, and
+external NIC and IP (from sysinfo) into the key's config in place of the
+old headnode's, keeping every other line byte for byte. It shows the
+change, secrets masked, and asks unless -y.
 
 The .joyliveusb marker is removed first and written last, so a key whose
 copy was interrupted is never taken for a good one; run again to finish.
@@ -44,6 +53,7 @@ EXIT STATUS
 			&cli.StringFlag{Name: "platforms", Usage: "copy only these `STAMP,...` under os/ (default: all)"},
 			&cli.StringSliceFlag{Name: "include", Usage: "also copy `PATH` from the source (repeatable)"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "do not read written files back"},
+			&cli.BoolFlag{Name: "node-config", Usage: "write this node's own values into the key's config"},
 		),
 		Action: populateAction,
 	}
@@ -60,6 +70,12 @@ func populateAction(c *cli.Context) error {
 		return err
 	}
 	defer src.Close()
+	var changes []config.Change
+	if c.Bool("node-config") {
+		if src, changes, err = withNodeConfig(env, src); err != nil {
+			return err
+		}
+	}
 	dst, closeDst, err := openPopulateTarget(env, target)
 	if err != nil {
 		return err
@@ -86,6 +102,9 @@ func populateAction(c *cli.Context) error {
 		env.Log.Warn("the source has no "+m, "source", src.Describe())
 	}
 	if env.DryRun {
+		for _, ch := range changes {
+			fmt.Fprintf(env.Stdout, "[dry-run] config %s\n", ch)
+		}
 		for _, a := range plan.Copy {
 			fmt.Fprintf(env.Stdout, "[dry-run] copy %s (%d bytes, %s)\n", a.Path, a.Size, a.Reason)
 		}
@@ -95,6 +114,9 @@ func populateAction(c *cli.Context) error {
 	if len(plan.Copy) > 0 || len(plan.Mkdirs) > 0 {
 		summary := []string{fmt.Sprintf("copy %d files (%s) from %s", len(plan.Copy), humanBytes(plan.Bytes), src.Describe()),
 			fmt.Sprintf("platforms: %s", strings.Join(plan.Platforms, " "))}
+		for _, ch := range changes {
+			summary = append(summary, "config "+ch.String())
+		}
 		if ok, err := env.Confirm("write headnode key content to "+target, summary); err != nil {
 			return err
 		} else if !ok {
@@ -122,11 +144,41 @@ func populateAction(c *cli.Context) error {
 	})
 }
 
-// openSource opens --from: a directory or a usbkey-base tarball.
+// withNodeConfig puts this node's values into the source's config.
+func withNodeConfig(env *tool.Env, src populate.Source) (populate.Source, []config.Change, error) {
+	hn, err := readSourceFile(src, "config")
+	if err != nil {
+		return nil, nil, fmt.Errorf("--node-config: %w", err)
+	}
+	si, err := env.Facts.Sysinfo(env.Ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--node-config: %w", err)
+	}
+	f, changes, err := populate.ForNode(hn, si)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--node-config: %w", err)
+	}
+	return populate.Overlay{Source: src, Path: "config", Data: f.Bytes()}, changes, nil
+}
+
+func readSourceFile(src populate.Source, p string) ([]byte, error) {
+	r, err := src.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s in %s: %w", p, src.Describe(), err)
+	}
+	defer r.Close()
+	return io.ReadAll(io.LimitReader(r, 16<<20))
+}
+
+// openSource opens --from: a directory, a usbkey-base tarball, or a
+// standby copy on another node.
 func openSource(c *cli.Context, env *tool.Env) (populate.Source, error) {
 	from := c.String("from")
 	if from == "" {
 		from = "/usbkey"
+	}
+	if strings.HasPrefix(from, "ssh://") {
+		return populate.OpenSFTP(env.Ctx, from, sshconn.Options{Getenv: env.Getenv})
 	}
 	p := env.Path(from)
 	fi, err := os.Stat(p)

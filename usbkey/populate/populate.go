@@ -89,7 +89,9 @@ func MakePlan(ctx context.Context, src Source, dst Target, o Options) (*Plan, er
 		case e.Dir:
 			p.Mkdirs = append(p.Mkdirs, e.Path)
 			need += unit
-		case exists && !old.Dir && old.Size == e.Size && within(old.MTime, e.MTime, mtimeWindow):
+		case exists && !old.Dir && e.Data != nil && sameContent(dst, e):
+			p.Same++
+		case exists && !old.Dir && e.Data == nil && old.Size == e.Size && within(old.MTime, e.MTime, mtimeWindow):
 			p.Same++
 		default:
 			a := Action{Path: e.Path, Size: e.Size, Reason: "new", mtime: e.MTime}
@@ -107,6 +109,12 @@ func MakePlan(ctx context.Context, src Source, dst Target, o Options) (*Plan, er
 			dst.Describe(), need, unit, free, freed)
 	}
 	return p, nil
+}
+
+// sameContent compares a generated file with the target's copy.
+func sameContent(dst Target, e Entry) bool {
+	b, err := readAll(dst.Open(e.Path))
+	return err == nil && bytes.Equal(b, e.Data)
 }
 
 func within(a, b time.Time, d time.Duration) bool {

@@ -17,6 +17,7 @@ type Entry struct {
 	Symlink bool
 	Size    int64
 	MTime   time.Time
+	Data    []byte // generated content, compared byte for byte with the target's
 }
 
 // Source is where key content comes from.
