@@ -29,6 +29,10 @@ type Options struct {
 	// true (a directory with everything under it). It is given the
 	// slash-separated path relative to the tree, in the case found.
 	Exclude func(p string) bool
+	// Known, when not nil, gives hashes the caller has just computed and
+	// verified (a copy hashes what it writes and reads it back), so that a
+	// file is not read a third time for its manifest.
+	Known func(p string, size int64) (sha256 string, ok bool)
 }
 
 // hashBuffer is the read size per worker: large enough that a USB key
@@ -131,6 +135,15 @@ func hashAll(ctx context.Context, t Tree, o Options, es []Entry, infos []Info) e
 	for i := range es {
 		if es[i].Type != TypeFile {
 			continue
+		}
+		if o.Known != nil {
+			if sum, ok := o.Known(es[i].Path, es[i].Size); ok {
+				es[i].SHA256 = sum
+				if o.Cache != nil {
+					o.Cache.store(keyOf(es[i].Path, &infos[i]), infos[i].MTime, sum)
+				}
+				continue
+			}
 		}
 		if o.Cache != nil {
 			if sum, ok := o.Cache.lookup(keyOf(es[i].Path, &infos[i])); ok {

@@ -143,10 +143,12 @@ func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Resu
 			return &Result{Type: "usbkey-populate", Same: p.Same, Manifest: m}, nil
 		}
 	}
+	// The marker goes first, durably: from here until it is written again
+	// the key is incomplete, even across a power cut.
 	if err := dst.Remove(MarkerFile); err != nil {
 		return nil, fmt.Errorf("remove marker: %w", err)
 	}
-	if err := dst.Sync(); err != nil {
+	if err := dst.Flush(); err != nil {
 		return nil, fmt.Errorf("remove marker: %w", err)
 	}
 	for _, d := range p.Mkdirs {
@@ -174,9 +176,11 @@ func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Resu
 			o.Progress(a.Path, done, p.Bytes)
 		}
 		// Commit now and then, so that a run that is interrupted keeps
-		// most of what it copied and the next run finishes the job.
+		// most of what it copied and the next run finishes the job. The
+		// page cache keeps it across a killed process; one flush at the
+		// end, before the marker, covers a power cut.
 		if sinceSync >= 64<<20 {
-			if err := dst.Sync(); err != nil {
+			if err := dst.Commit(); err != nil {
 				return nil, fmt.Errorf("sync %s: %w", dst.Describe(), err)
 			}
 			sinceSync = 0
@@ -185,7 +189,7 @@ func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Resu
 			o.Log.Debug("copied", "path", a.Path, "bytes", a.Size, "sha256", sum, "committed", sinceSync == 0)
 		}
 	}
-	if err := dst.Sync(); err != nil {
+	if err := dst.Flush(); err != nil {
 		return nil, fmt.Errorf("sync %s: %w", dst.Describe(), err)
 	}
 	if !o.NoVerify {
@@ -200,7 +204,11 @@ func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Resu
 			res.Verified++
 		}
 	}
-	m, err := writeManifest(ctx, dst, o)
+	verified := func(p string, size int64) (string, bool) {
+		sum, ok := sums[p]
+		return sum, ok && !o.NoVerify
+	}
+	m, err := writeManifest(ctx, dst, o, verified)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +217,7 @@ func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Resu
 	if err := dst.WriteFile(MarkerFile, bytes.NewReader(nil), 0, time.Now()); err != nil {
 		return nil, fmt.Errorf("write marker: %w", err)
 	}
-	if err := dst.Sync(); err != nil {
+	if err := dst.Flush(); err != nil {
 		return nil, fmt.Errorf("write marker: %w", err)
 	}
 	return res, nil
@@ -243,14 +251,14 @@ func hashOf(dst Target, p string) (string, error) {
 
 // buildManifest describes what is on the target, hashing only files the
 // cache does not know.
-func buildManifest(ctx context.Context, dst Target, o Options) (*manifest.Manifest, []byte, error) {
+func buildManifest(ctx context.Context, dst Target, o Options, known func(string, int64) (string, bool)) (*manifest.Manifest, []byte, error) {
 	var cache *manifest.Cache
 	if o.CachePath != "" {
 		if c, err := manifest.LoadCache(o.CachePath); err == nil {
 			cache = c
 		}
 	}
-	m, err := manifest.Build(ctx, dst.Tree(), manifest.Options{Cache: cache, Exclude: func(p string) bool {
+	m, err := manifest.Build(ctx, dst.Tree(), manifest.Options{Cache: cache, Known: known, Exclude: func(p string) bool {
 		return strings.EqualFold(p, MarkerFile) || strings.EqualFold(p, ManifestFile)
 	}})
 	if err != nil {
@@ -286,7 +294,7 @@ func upToDate(ctx context.Context, dst Target, o Options) (*manifest.Manifest, b
 	if err != nil {
 		return nil, false
 	}
-	m, b, err := buildManifest(ctx, dst, o)
+	m, b, err := buildManifest(ctx, dst, o, nil)
 	if err != nil || !bytes.Equal(b, old) {
 		return nil, false
 	}
@@ -294,8 +302,8 @@ func upToDate(ctx context.Context, dst Target, o Options) (*manifest.Manifest, b
 }
 
 // writeManifest records what is on the target, beside the content.
-func writeManifest(ctx context.Context, dst Target, o Options) (*manifest.Manifest, error) {
-	m, b, err := buildManifest(ctx, dst, o)
+func writeManifest(ctx context.Context, dst Target, o Options, known func(string, int64) (string, bool)) (*manifest.Manifest, error) {
+	m, b, err := buildManifest(ctx, dst, o, known)
 	if err != nil {
 		return nil, err
 	}

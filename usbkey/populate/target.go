@@ -27,8 +27,11 @@ type Target interface {
 	WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
 	Open(p string) (io.ReadCloser, error)
 	Remove(p string) error
-	// Sync makes everything written so far durable and visible.
-	Sync() error
+	// Commit makes everything written so far visible: a run killed
+	// after it keeps those files.
+	Commit() error
+	// Flush makes everything committed durable, surviving a power cut.
+	Flush() error
 	// Space is the free space and the allocation unit, for the fit check.
 	Space() (free, unit int64)
 	Describe() string
@@ -87,9 +90,11 @@ func (t *FATTarget) Remove(p string) error {
 	return err
 }
 
-// Sync commits the FAT and directories, then flushes the device, so the
-// files written so far survive an interruption.
-func (t *FATTarget) Sync() error {
+// Commit writes the FAT and directories, linking the files written so far.
+func (t *FATTarget) Commit() error { return t.FS.Commit() }
+
+// Flush commits, then flushes the device.
+func (t *FATTarget) Flush() error {
 	if err := t.FS.Commit(); err != nil {
 		return err
 	}
@@ -138,8 +143,10 @@ func (t DirTarget) Remove(p string) error {
 	return err
 }
 
-// Sync is done per file by atomicfile.
-func (t DirTarget) Sync() error { return nil }
+// Commit and Flush are done per file by atomicfile, which syncs each file
+// and its directory before the rename.
+func (t DirTarget) Commit() error { return nil }
+func (t DirTarget) Flush() error  { return nil }
 func (t DirTarget) Space() (int64, int64) {
 	free, _, err := device.FreeSpace(t.Root)
 	if err != nil {

@@ -167,6 +167,11 @@ func (s *Server) config(set settings) string {
 		"MaxStartups 200",
 		"MaxSessions 100",
 		"Subsystem sftp internal-sftp",
+		// Sessions get a HOME of their own, so the shell sshd runs for a
+		// command does not read the test user's ~/.bashrc: on this
+		// machine that runs pyenv, whose lock a killed session leaves
+		// behind, stalling every later session for 60 s.
+		"SetEnv HOME=" + s.Dir,
 	}
 	return strings.Join(append(lines, set.extra...), "\n") + "\n"
 }
