@@ -35,6 +35,7 @@ test: deps vet illumos unit
 
 bench: deps
 	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 3x ./usbkey/key/
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./gztools/...
 
 $(BUILD)/illumos/cn-tools: FORCE
 	GOOS=illumos GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./tools/cn-tools

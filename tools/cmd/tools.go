@@ -15,6 +15,7 @@ var apps = map[string]func() *cli.App{
 	"usbkey-format":   formatApp,
 	"usbkey-status":   statusApp,
 	"usbkey-populate": populateApp,
+	"gztools-install": gztoolsInstallApp,
 }
 
 // Names lists every tool, sorted.

@@ -1,0 +1,27 @@
+// Package gztools installs what makes a root look like a Triton headnode's
+// in its global zone: the full gz-tools (tools.tar.gz) in /opt/smartdc,
+// cn_tools.tar.gz where the headnode serves it to compute nodes
+// (/usbkey/extra/joysetup), the boot scripts on the usbkey copy and on the
+// mounted key, the installed gz-tools image uuid, and sdcadm laid out as
+// sdcadm's install-sdcadm.sh lays it out. It also checks an installed root
+// against its source.
+//
+// A source is a gz-tools image tarball (gz-tools-<stamp>.tgz, top folder
+// gz-tools/) or a usbkey copy directory. sdcadm comes from its shar
+// (sdcadm-<stamp>.sh, sdcadm-install.sh on a key); the shar is never run,
+// because it refuses to run on a node that has not yet booted as a
+// headnode: its contents.tgz is read and laid out here instead.
+//
+// Every tree is extracted beside its destination (by package tarx, which
+// refuses hostile archives whole) and swapped in by renames at the end. A
+// run interrupted while extracting leaves the previous tools in place; one
+// interrupted while swapping is finished by the next run. Like `tar xzof`,
+// installing tools.tar.gz never deletes what else /opt/smartdc/bin and its
+// siblings hold (the CN's own tools, the sdcadm links); those kept entries
+// are recorded so that Check reports only entries that appeared later.
+//
+// It refuses: a source whose layout is not a gz-tools image or usbkey
+// copy; any archive tarx refuses; and a root whose sysinfo cannot be read
+// when sdcadm's server uuid is needed. It never runs svccfg, the shar, or
+// anything else from the node.
+package gztools

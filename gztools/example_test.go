@@ -1,0 +1,58 @@
+package gztools_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"cntools/gztools"
+	"cntools/gztools/gztoolstest"
+	"cntools/internal/nodefacts"
+)
+
+// Install the gz-tools parts of a usbkey copy into a root, then check it.
+func Example() {
+	root, _ := os.MkdirTemp("", "gztools-example")
+	defer os.RemoveAll(root)
+	usbkey := filepath.Join(root, "usbkey")
+	gztoolstest.WriteUsbkeyCopy(usbkey, "1", "0b0b0b0b-0000-4000-8000-000000000001", "1.39.0-20260301T000000Z")
+	os.MkdirAll(filepath.Join(root, "tmp"), 0o755)
+	os.WriteFile(filepath.Join(root, nodefacts.SysinfoFile), []byte(`{"UUID": "44454c4c-5000-1048-8058-b2c04f565031"}`), 0o644)
+
+	ctx := context.Background()
+	src, err := gztools.OpenSource(ctx, usbkey, filepath.Join(root, "var/tmp"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer src.Close()
+	opts := gztools.Options{Root: root, Source: src, Facts: nodefacts.New(root)}
+	plan, err := gztools.NewPlan(ctx, opts)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer plan.Close()
+	changes, err := plan.Apply(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range changes {
+		fmt.Println(c.What, c.Path)
+	}
+	again, _ := gztools.NewPlan(ctx, opts)
+	defer again.Close()
+	fmt.Println("differences after install:", len(again.Diffs()))
+	// Output:
+	// tools /opt/smartdc
+	// cn_tools /usbkey/extra/joysetup/cn_tools.tar.gz
+	// joysetup /usbkey/extra/joysetup/joysetup.sh
+	// joysetup /usbkey/extra/joysetup/agentsetup.sh
+	// sdcadm /opt/smartdc/sdcadm
+	// sdcadm /opt/smartdc/bin/sdcadm
+	// sdcadm /opt/smartdc/man/man1/sdcadm.1
+	// sdcadm.conf /var/sdcadm/sdcadm.conf
+	// differences after install: 0
+}

@@ -1,0 +1,242 @@
+package gztools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"cntools/gztools/shar"
+	"cntools/gztools/tarx"
+	"cntools/internal/atomicfile"
+)
+
+// Where install-sdcadm.sh puts sdcadm.
+const (
+	SdcadmDir      = "/opt/smartdc/sdcadm"
+	SdcadmConf     = "/var/sdcadm/sdcadm.conf"
+	selfUpdatesDir = "/var/sdcadm/self-updates"
+	smfManifest    = "/var/svc/manifest/site/sdcadm-setup.xml"
+	// selfUpdatesKept is how many archived trees install-sdcadm.sh keeps.
+	selfUpdatesKept = 5
+)
+
+func (p *Plan) planSdcadm(ctx context.Context) error {
+	o := &p.o
+	sh := o.Sdcadm
+	if sh == "" {
+		sh = o.Source.Sdcadm
+	}
+	if sh == "" {
+		p.notes = append(p.notes, "sdcadm not installed: the source has no sdcadm-install.sh; pass --sdcadm SHAR")
+		return nil
+	}
+	f, err := os.Open(sh)
+	if err != nil {
+		return fmt.Errorf("sdcadm shar: %w", err)
+	}
+	payload, err := shar.Payload(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", sh, err)
+	}
+	tgz := filepath.Join(p.tmp, shar.PayloadName)
+	if err := os.WriteFile(tgz, payload, 0o600); err != nil {
+		return err
+	}
+	si, err := o.Facts.Sysinfo(ctx)
+	if err != nil {
+		return fmt.Errorf("sdcadm.conf needs this server's uuid: %w", err)
+	}
+	uuid := si.UUID()
+	if uuid == "" {
+		return fmt.Errorf("sdcadm.conf needs this server's uuid: sysinfo has no UUID")
+	}
+
+	dest := o.path(SdcadmDir)
+	s := &step{what: "sdcadm", path: SdcadmDir}
+	if exists(dest+".new") || (!exists(dest) && exists(dest+".old")) {
+		s.diffs = append(s.diffs, Diff{Path: SdcadmDir, Kind: Incomplete, Detail: "an interrupted install left sdcadm.new or sdcadm.old; run gztools-install to finish it"})
+	}
+	ds, err := checkTree(ctx, tgz, dest, SdcadmDir, treeCheck{})
+	if err != nil {
+		return fmt.Errorf("%s: %w", sh, err)
+	}
+	if !isDir(dest) {
+		ds = []Diff{{Path: SdcadmDir, Kind: Missing, Detail: "sdcadm not installed"}}
+	}
+	s.diffs = append(s.diffs, ds...)
+	s.apply = func(ctx context.Context) (string, error) { return p.installSdcadm(ctx, tgz) }
+	p.steps = append(p.steps, s)
+
+	for _, rel := range sortedLinks() {
+		target := sdcadmLinks[rel]
+		link := filepath.Join(ToolsDir, rel)
+		if got, err := os.Readlink(o.path(link)); err != nil || got != target {
+			p.steps = append(p.steps, &step{
+				what:  "sdcadm",
+				path:  link,
+				diffs: []Diff{{Path: link, Kind: Missing, Detail: "want a symlink to " + target}},
+				apply: func(context.Context) (string, error) { return "-> " + target, symlinkOver(target, o.path(link)) },
+			})
+		}
+	}
+	if err := p.planConf(uuid); err != nil {
+		return err
+	}
+	return nil
+}
+
+func sortedLinks() []string {
+	var names []string
+	for n := range sdcadmLinks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// installSdcadm lays out contents.tgz as install-sdcadm.sh does: extract
+// into sdcadm.new, archive the old tree under /var/sdcadm/self-updates,
+// swap through sdcadm.old. A run that died between the two renames left
+// no sdcadm and a sdcadm.old: that is put back first, as the script's
+// trap would have.
+func (p *Plan) installSdcadm(ctx context.Context, tgz string) (string, error) {
+	o := &p.o
+	dest := o.path(SdcadmDir)
+	newDir, oldDir := dest+".new", dest+".old"
+	if !exists(dest) && exists(oldDir) {
+		if err := os.Rename(oldDir, dest); err != nil {
+			return "", err
+		}
+	}
+	for _, d := range []string{newDir, oldDir} {
+		if err := os.RemoveAll(d); err != nil {
+			return "", err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return "", err
+	}
+	if _, err := tarx.ExtractFile(ctx, tgz, newDir, tarx.Options{}); err != nil {
+		return "", err
+	}
+	if err := os.Chmod(newDir, 0o755); err != nil {
+		return "", err
+	}
+	stamp, _ := os.ReadFile(filepath.Join(newDir, "etc/buildstamp"))
+	detail := "sdcadm " + strings.TrimSpace(string(stamp))
+	if isDir(dest) {
+		archive := filepath.Join(o.path(selfUpdatesDir), o.Now().UTC().Format("20060102T150405Z"))
+		if err := os.MkdirAll(archive, 0o755); err != nil {
+			return "", err
+		}
+		if err := copyTree(dest, filepath.Join(archive, "sdcadm")); err != nil {
+			return "", fmt.Errorf("archive the previous sdcadm: %w", err)
+		}
+		if err := pruneDirs(o.path(selfUpdatesDir), selfUpdatesKept); err != nil {
+			return "", err
+		}
+		old, _ := os.ReadFile(filepath.Join(dest, "etc/buildstamp"))
+		detail += fmt.Sprintf(" (previous %s archived in %s)", strings.TrimSpace(string(old)), filepath.Join(selfUpdatesDir, filepath.Base(archive)))
+		if err := syncAll(); err != nil {
+			return "", err
+		}
+		if err := os.Rename(dest, oldDir); err != nil {
+			return "", err
+		}
+	}
+	if err := os.Rename(newDir, dest); err != nil {
+		return "", err
+	}
+	if err := os.RemoveAll(oldDir); err != nil {
+		return "", err
+	}
+	// install-sdcadm.sh runs svccfg import; here the manifest is put
+	// where SMF's manifest-import finds it at the next boot.
+	if src := filepath.Join(dest, "smf/manifests/sdcadm-setup.xml"); isFile(src) {
+		if err := installFile(src, o.path(smfManifest), 0o444); err != nil {
+			return "", err
+		}
+	}
+	return detail, nil
+}
+
+// planConf sets serverUuid in sdcadm.conf, keeping what else it holds.
+func (p *Plan) planConf(uuid string) error {
+	o := &p.o
+	conf := map[string]any{}
+	b, err := os.ReadFile(o.path(SdcadmConf))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return err
+	default:
+		if err := json.Unmarshal(b, &conf); err != nil {
+			return fmt.Errorf("%s: %w; fix or remove it", SdcadmConf, err)
+		}
+	}
+	if conf["serverUuid"] == uuid {
+		return nil
+	}
+	conf["serverUuid"] = uuid
+	out, err := json.MarshalIndent(conf, "", "    ")
+	if err != nil {
+		return err
+	}
+	kind := Content
+	if b == nil {
+		kind = Missing
+	}
+	p.steps = append(p.steps, &step{
+		what:  "sdcadm.conf",
+		path:  SdcadmConf,
+		diffs: []Diff{{Path: SdcadmConf, Kind: kind, Detail: "want serverUuid " + uuid}},
+		apply: func(context.Context) (string, error) {
+			if err := os.MkdirAll(filepath.Dir(o.path(SdcadmConf)), 0o755); err != nil {
+				return "", err
+			}
+			return "serverUuid " + uuid, atomicfile.WriteFile(o.path(SdcadmConf), append(out, '\n'), 0o644)
+		},
+	})
+	return nil
+}
+
+// symlinkOver points link at target, replacing what link was, by a rename
+// so that the link never goes missing.
+func symlinkOver(target, link string) error {
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		return err
+	}
+	tmp := link + ".gztools-install"
+	os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, link)
+}
+
+// pruneDirs keeps the newest n entries of dir (their names are stamps).
+func pruneDirs(dir string, n int) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	for len(names) > n {
+		if err := os.RemoveAll(filepath.Join(dir, names[0])); err != nil {
+			return err
+		}
+		names = names[1:]
+	}
+	return nil
+}

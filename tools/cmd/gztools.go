@@ -1,0 +1,175 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"cntools/gztools"
+	"cntools/gztools/shar"
+	"cntools/gztools/tarx"
+	"cntools/internal/tool"
+)
+
+// stallEnv makes gztools-install stop at a named point ("POINT:FILE":
+// create FILE, then wait to be killed), so testscripts can kill an install
+// midway at a known place. Not for operators.
+const stallEnv = "CNTOOLS_TEST_STALL"
+
+func gztoolsInstallApp() *cli.App {
+	return &cli.App{
+		Usage:     "install the headnode global-zone tools, cn_tools.tar.gz and sdcadm into a root",
+		UsageText: "gztools-install [options]",
+		Description: `Makes a root look like a headnode's: installs tools.tar.gz into /opt/smartdc,
+places cn_tools.tar.gz where the headnode serves it (/usbkey/extra/joysetup,
+keeping the previous one as cn_tools.<stamp>.tar.gz), replaces scripts/ on the
+usbkey copy and on the mounted key, records the gz-tools image uuid in
+/opt/smartdc/etc/gz-tools.image, and installs sdcadm as install-sdcadm.sh lays
+it out (/opt/smartdc/sdcadm, links in /opt/smartdc/bin and man/man1,
+/var/sdcadm/sdcadm.conf) from its shar's payload, without running the shar.
+
+--from is a gz-tools image (gz-tools-<stamp>.tgz) or a usbkey copy directory;
+default /usbkey. sdcadm comes from --sdcadm or the source's sdcadm-install.sh.
+
+Each tree is extracted beside its destination and swapped in at the end; an
+interrupted run leaves the previous tools in place, and the next run finishes
+the job. A hostile or corrupt tarball is refused whole. A second run with the
+same source changes nothing. --check compares the root with the source.
+
+EXIT STATUS
+   0  installed, or nothing to change (--check: the root matches)
+   1  --check found differences, or the source was refused (bad layout,
+      hostile or corrupt tarball)
+   2  usage or runtime error`,
+		Flags: append(append(tool.CommonFlags(), tool.DestructiveFlags()...),
+			&cli.StringFlag{Name: "from", Usage: "install from `SOURCE`: a gz-tools-<stamp>.tgz or a usbkey copy directory (default /usbkey)"},
+			&cli.StringFlag{Name: "sdcadm", Usage: "install sdcadm from the shar `SHAR` (default: the source's sdcadm-install.sh)"},
+			&cli.BoolFlag{Name: "check", Usage: "compare the root with the source; change nothing"},
+		),
+		Action: gztoolsInstallAction,
+	}
+}
+
+func gztoolsInstallAction(c *cli.Context) error {
+	env := tool.FromContext(c)
+	if c.NArg() != 0 {
+		return tool.Usage("unexpected arguments %q; see gztools-install -h", c.Args().Slice())
+	}
+	from := c.String("from")
+	if from == "" {
+		from = "/usbkey"
+	}
+	root := env.Path("/")
+	src, err := gztools.OpenSource(env.Ctx, env.Path(from), env.Path("/var/tmp"))
+	if err != nil {
+		return refusal(err)
+	}
+	defer src.Close()
+	opts := gztools.Options{Root: root, Source: src, Facts: env.Facts, Now: env.Now, Log: env.Log, Stall: stallFrom(env)}
+	if s := c.String("sdcadm"); s != "" {
+		opts.Sdcadm = env.Path(s)
+	}
+	plan, err := gztools.NewPlan(env.Ctx, opts)
+	if err != nil {
+		return refusal(err)
+	}
+	defer plan.Close()
+
+	if c.Bool("check") {
+		diffs := plan.Diffs()
+		for _, d := range diffs {
+			err := env.Emit(struct {
+				Type string `json:"type"`
+				gztools.Diff
+			}{"diff", d}, func(w io.Writer) {
+				kind := d.Kind
+				if kind == gztools.Content || kind == gztools.Metadata {
+					kind = "changed"
+				}
+				fmt.Fprintf(w, "%-10s %s (%s)\n", kind, d.Path, d.Detail)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if len(diffs) > 0 {
+			return tool.ErrReported
+		}
+		return nil
+	}
+
+	for _, n := range plan.Notes() {
+		env.Log.Warn(n)
+	}
+	changes := plan.Changes()
+	if len(changes) == 0 {
+		return env.Emit(map[string]string{"type": "unchanged", "source": from}, func(w io.Writer) {
+			fmt.Fprintf(w, "nothing to change: the root matches %s\n", from)
+		})
+	}
+	var summary []string
+	for _, ch := range changes {
+		summary = append(summary, fmt.Sprintf("%-14s %s (%s)", ch.What, ch.Path, ch.Detail))
+	}
+	if env.DryRun {
+		for _, l := range summary {
+			fmt.Fprintf(env.Stdout, "[dry-run] %s\n", l)
+		}
+		return nil
+	}
+	if ok, err := env.Confirm("install gz-tools from "+from, summary); err != nil {
+		return err
+	} else if !ok {
+		fmt.Fprintln(env.Stderr, "Aborting")
+		return nil
+	}
+	closeLog, err := env.LogToFile()
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	done, err := plan.Apply(env.Ctx)
+	for _, ch := range done {
+		if err := env.Emit(ch, func(w io.Writer) { fmt.Fprintf(w, "%-14s %s (%s)\n", ch.What, ch.Path, ch.Detail) }); err != nil {
+			return err
+		}
+	}
+	if err != nil {
+		return refusal(fmt.Errorf("%w; the previous tools are still in place: run gztools-install again", err))
+	}
+	return nil
+}
+
+// refusal marks a bad source as a finding (exit 1): it is refused, not a
+// failure of the tool.
+func refusal(err error) error {
+	for _, e := range []error{tarx.ErrUnsafe, tarx.ErrUnsupported, tarx.ErrCorrupt, gztools.ErrNotGzTools, shar.ErrNoPayload} {
+		if errors.Is(err, e) {
+			return tool.Problem(fmt.Errorf("%w; nothing was installed", err))
+		}
+	}
+	return err
+}
+
+// stallFrom reads stallEnv.
+func stallFrom(env *tool.Env) func(string) {
+	v := env.Getenv(stallEnv)
+	point, file, ok := strings.Cut(v, ":")
+	if !ok {
+		return nil
+	}
+	return func(p string) {
+		if p != point {
+			return
+		}
+		os.WriteFile(file, []byte(p+"\n"), 0o644)
+		for {
+			time.Sleep(time.Hour) // until killed
+		}
+	}
+}
