@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -76,7 +77,7 @@ func populateAction(c *cli.Context) error {
 			return err
 		}
 	}
-	dst, closeDst, err := openPopulateTarget(env, target)
+	dst, closeDst, err := openPopulateTarget(env, target, !c.Bool("no-verify"))
 	if err != nil {
 		return err
 	}
@@ -133,8 +134,8 @@ func populateAction(c *cli.Context) error {
 	env.Log.Info("populating", "target", target, "source", src.Describe(), "files", len(plan.Copy), "bytes", plan.Bytes)
 	res, err := populate.Run(env.Ctx, src, dst, plan, opts)
 	if err != nil {
-		if strings.Contains(err.Error(), "verify ") {
-			return tool.Problem(fmt.Errorf("%s: %w", target, err))
+		if errors.Is(err, populate.ErrVerify) {
+			return tool.Problem(fmt.Errorf("%s: %w; the key may be failing: run usbkey-populate again, or use another key", target, err))
 		}
 		return fmt.Errorf("%s: %w; the key has no marker now: run usbkey-populate again to finish", target, err)
 	}
@@ -197,7 +198,7 @@ func openSource(c *cli.Context, env *tool.Env) (populate.Source, error) {
 
 // openPopulateTarget opens a key device or image through its root
 // filesystem, or a directory as it is.
-func openPopulateTarget(env *tool.Env, target string) (populate.Target, func(), error) {
+func openPopulateTarget(env *tool.Env, target string, verify bool) (populate.Target, func(), error) {
 	p := env.Path(target)
 	fi, err := os.Stat(p)
 	if err != nil {
@@ -215,6 +216,7 @@ func openPopulateTarget(env *tool.Env, target string) (populate.Target, func(), 
 		t.Close()
 		return nil, nil, fmt.Errorf("%s: %w", target, err)
 	}
+	fs.VerifyWrites = verify
 	return &populate.FATTarget{FS: fs, Dev: t, Name: target}, func() { t.Close() }, nil
 }
 

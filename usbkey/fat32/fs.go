@@ -22,6 +22,11 @@ type FS struct {
 	rootLabel *entry   // the volume-label entry of the root directory
 	pending   []uint32 // clusters to free once the directories no longer use them
 	formatted bool
+
+	// VerifyWrites reads every chunk of file data back as soon as it is
+	// written and compares it byte for byte, so a copy is verified without
+	// a second pass over the data.
+	VerifyWrites bool
 }
 
 // node is a file or directory in memory.

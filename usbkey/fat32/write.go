@@ -1,6 +1,7 @@
 package fat32
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,9 @@ import (
 	"path"
 	"time"
 )
+
+// ErrVerify means data read back differs from what was written.
+var ErrVerify = errors.New("verify failed")
 
 // MaxFileSize is the largest file FAT32 can hold: 4 GiB - 1.
 const MaxFileSize = 1<<32 - 1
@@ -147,6 +151,10 @@ func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
 // stream copies size bytes from r into the clusters, one run at a time.
 func (f *FS) stream(cs []uint32, r io.Reader, size int64) error {
 	buf := make([]byte, min(copyChunk, max(size, 1)))
+	var back []byte
+	if f.VerifyWrites {
+		back = make([]byte, len(buf))
+	}
 	left := size
 	for i := 0; i < len(cs) && left > 0; {
 		j := i + 1
@@ -165,6 +173,14 @@ func (f *FS) stream(cs []uint32, r io.Reader, size int64) error {
 			}
 			if _, err := f.v.WriteAt(buf[:n], off); err != nil {
 				return err
+			}
+			if back != nil {
+				if _, err := f.v.ReadAt(back[:n], off); err != nil {
+					return fmt.Errorf("read back: %w", err)
+				}
+				if !bytes.Equal(back[:n], buf[:n]) {
+					return fmt.Errorf("%w: %d bytes at byte %d of the file read back differently", ErrVerify, n, size-left)
+				}
 			}
 			off += n
 			run -= n

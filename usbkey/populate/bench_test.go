@@ -85,6 +85,7 @@ func BenchmarkPopulateVsMtools(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			fs.VerifyWrites = true
 			dst := &FATTarget{FS: fs, Dev: f, Name: img}
 			o := Options{CachePath: filepath.Join(dir, "cache.json")}
 			p, err := MakePlan(ctx, DirSource{Root: src}, dst, o)

@@ -37,6 +37,11 @@ type Target interface {
 	Describe() string
 	// Tree reads the target for its manifest.
 	Tree() manifest.Tree
+	// VerifiesWrites reports whether WriteFile reads each chunk back as
+	// it writes it; otherwise Run reads every copied file back and hashes it.
+	VerifiesWrites() bool
+	// CheckSize confirms the committed file p has size bytes.
+	CheckSize(p string, size int64) error
 }
 
 // FATTarget is a key's root partition, written without mounting it.
@@ -103,7 +108,18 @@ func (t *FATTarget) Flush() error {
 func (t *FATTarget) Space() (int64, int64) {
 	return int64(t.FS.FreeClusters()) * t.FS.ClusterSize(), t.FS.ClusterSize()
 }
-func (t *FATTarget) Describe() string    { return t.Name }
+func (t *FATTarget) Describe() string     { return t.Name }
+func (t *FATTarget) VerifiesWrites() bool { return t.FS.VerifyWrites }
+func (t *FATTarget) CheckSize(p string, size int64) error {
+	fi, err := t.FS.Stat(p)
+	if err != nil {
+		return err
+	}
+	if fi.Size != size {
+		return fmt.Errorf("%d bytes on the key, %d written", fi.Size, size)
+	}
+	return nil
+}
 func (t *FATTarget) Tree() manifest.Tree { return manifest.FATTree(t.FS) }
 
 // DirTarget is a directory: a mounted key, /usbkey or a standby copy.
@@ -154,5 +170,16 @@ func (t DirTarget) Space() (int64, int64) {
 	}
 	return free, 4096
 }
-func (t DirTarget) Describe() string    { return t.Root }
+func (t DirTarget) Describe() string     { return t.Root }
+func (t DirTarget) VerifiesWrites() bool { return false }
+func (t DirTarget) CheckSize(p string, size int64) error {
+	fi, err := os.Stat(filepath.Join(t.Root, filepath.FromSlash(p)))
+	if err != nil {
+		return err
+	}
+	if fi.Size() != size {
+		return fmt.Errorf("%d bytes in the directory, %d written", fi.Size(), size)
+	}
+	return nil
+}
 func (t DirTarget) Tree() manifest.Tree { return manifest.DirTree(t.Root) }
