@@ -35,6 +35,7 @@ test: deps vet illumos unit
 
 bench: deps
 	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 3x ./usbkey/key/
+	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 2x ./usbkey/populate/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./gztools/...
 
 $(BUILD)/illumos/cn-tools: FORCE
