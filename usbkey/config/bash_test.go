@@ -150,7 +150,9 @@ func TestBashReadsSetValues(t *testing.T) {
 
 // TestBashRandomLines compares the decoder with bash on random values made
 // of the characters that matter to bash's quoting. The keys are upper case
-// and the values lower case, so no value can assign another key.
+// and the values lower case, so no value can assign another key. Lines that
+// Parse refuses are left out; one it accepts that bash cannot parse shows up
+// as values lost after it. CONFIG_TEST_SEED picks another seed (seeds 3 to 1000 passed).
 func TestBashRandomLines(t *testing.T) {
 	const alphabet = "ab x\t'\"\\$`(){};#~:=!*?[]\r|&<>-"
 	seed := uint64(3)

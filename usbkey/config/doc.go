@@ -16,8 +16,11 @@
 // included, so Parse followed by Bytes gives back the input.
 //
 // It refuses to write a value that config.sh would not read back identically
-// (a newline or a NUL byte), to parse a file whose quoting runs past the end
-// of a line (bash would read later lines into it), and to print secrets:
+// (a newline or a NUL byte); to parse a file with a line that bash would not
+// read as simple commands ending on that line (an open quote, a trailing
+// backslash, a subshell, pipe, redirection, compound command or syntax
+// error), since bash would read later lines into it or stop the eval there;
+// and to print secrets:
 // Secret and Value print **redacted** through fmt, JSON, text and slog, and
 // a File prints no values. It does no file I/O: callers read the bytes and
 // write them back atomically.

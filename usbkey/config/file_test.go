@@ -151,6 +151,26 @@ func TestParseErrors(t *testing.T) {
 		{"a=1 'open\n", 1, "a", errSingleQuote},
 		{"echo 'open\n", 1, "", errSingleQuote},
 		{"a=\"x\\\"\n", 1, "a", errDoubleQuote},
+		{"a=(x y)\n", 1, "a", errOperator},
+		{"a=1 >/dev/null\n", 1, "a", errOperator},
+		{"a=1 | b\n", 1, "a", errOperator},
+		{"a=1 && b=2\n", 1, "a", errOperator},
+		{"a=1;;\n", 1, "a", errEmptyCommand},
+		{"a=1; !\n", 1, "a", errEmptyCommand},
+		{"a=1; if true\n", 1, "a", errReserved},
+		{"a=1; }\n", 1, "a", errReserved},
+		{"a=1; ]]\n", 1, "a", errReserved},
+		{"for x in 1\n", 1, "", errReserved},
+		{"a=1 b[x\n", 1, "a", errSubscript},
+		{"a=1; b[[x]=2\n", 1, "a", errSubscript},
+		{"b[x\\]=1\n", 1, "", errSubscript},
+		{"a=${x?}\n", 1, "a", errUnsetExits},
+		{"a=${x:?unset}\n", 1, "a", errUnsetExits},
+		{"a=$[1\n", 1, "a", errSubstitution},
+		{"a=$(x #)\n", 1, "a", errSubstitution},
+		{"a=$(;)\n", 1, "a", errEmptyCommand},
+		{"a=$(x | y)\n", 1, "a", errOperator},
+		{"a=`if`\n", 1, "a", errReserved},
 	}
 	for _, tt := range tests {
 		_, err := Parse([]byte(tt.in))
@@ -160,7 +180,9 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 	// Lines config.sh drops are never evaluated, so their quotes do not matter.
-	for _, in := range []string{"# it's\n", "\tk='open\n", "_k='open\n", "  # 'x\n"} {
+	for _, in := range []string{"# it's\n", "\tk='open\n", "_k='open\n", "  # 'x\n", "\tk=(\n",
+		"a=1; ! b\n", "a=1; time b\n", "a=1;\n", "a=1 # ; ( | \n", "b[x]=1\n", "a=$((1+2))\n", "a=$()\n",
+		"a=${x:-y}\n", "a=${#x}\n", "a=1 if\n", "a=b[x\n", "a='x;(|'\n"} {
 		if _, err := Parse([]byte(in)); err != nil {
 			t.Errorf("Parse(%q) = %v, want no error", in, err)
 		}
