@@ -59,7 +59,7 @@ func formatAction(c *cli.Context) error {
 	}
 	opts := key.FormatOptions{Boot: boot, Now: env.Now()}
 	if p := c.String("esp-image"); p != "" {
-		f, err := os.Open(p)
+		f, err := os.Open(env.Path(p))
 		if err != nil {
 			return fmt.Errorf("esp image: %w", err)
 		}
@@ -151,9 +151,9 @@ func loadBootFiles(c *cli.Context, env *tool.Env) (*bootfiles.Set, error) {
 	case tgz != "" && dir != "":
 		return nil, tool.Usage("--boot-tarball and --boot-dir both given; pass one")
 	case tgz != "":
-		return bootfiles.FromTarball(tgz)
+		return bootfiles.FromTarball(env.Path(tgz))
 	case dir != "":
-		return bootfiles.FromDir(dir)
+		return bootfiles.FromDir(env.Path(dir))
 	}
 	s, err := bootfiles.FromDir(env.Path("/usbkey"))
 	if err != nil {

@@ -12,10 +12,11 @@ import (
 // apps maps each tool's name to its App constructor. A constructor builds
 // fresh flags every call: urfave/cli v2 keeps parse state in them.
 var apps = map[string]func() *cli.App{
-	"usbkey-format":   formatApp,
-	"usbkey-status":   statusApp,
-	"usbkey-populate": populateApp,
-	"gztools-install": gztoolsInstallApp,
+	"usbkey-format":       formatApp,
+	"usbkey-status":       statusApp,
+	"usbkey-populate":     populateApp,
+	"convert-to-headnode": convertApp,
+	"gztools-install":     gztoolsInstallApp,
 }
 
 // Names lists every tool, sorted.

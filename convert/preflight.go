@@ -1,0 +1,256 @@
+package convert
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"cntools/usbkey/device"
+	"cntools/usbkey/key"
+	"cntools/usbkey/populate"
+)
+
+// Check is one preflight check.
+type Check struct {
+	Type   string `json:"type"` // "preflight"
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+}
+
+// Preflight is every check, run before anything changes.
+type Preflight struct {
+	Checks      []Check
+	Key         string   // the key chosen (a node path), "" on a boot pool
+	Platform    string   // the platform the key will boot
+	SourceBytes int64    // the size of the key content
+	Instances   []string // zones this node hosts, which a reboot interrupts
+}
+
+// OK reports whether every check passed.
+func (p *Preflight) OK() bool {
+	for _, c := range p.Checks {
+		if !c.OK {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Preflight) add(name string, err error, ok string) {
+	c := Check{Type: "preflight", Name: name, OK: err == nil, Detail: ok}
+	if err != nil {
+		c.Detail = err.Error()
+	}
+	p.Checks = append(p.Checks, c)
+}
+
+// RunPreflight checks the node, the key target and the source. It
+// changes nothing. resuming skips the checks that the conversion's own
+// earlier steps would now fail (the node already has a headnode key).
+func RunPreflight(ctx context.Context, o *Options, resuming bool) *Preflight {
+	p := &Preflight{}
+	p.add("node is a set-up compute node", checkNode(ctx, o, resuming), "setup complete, not a headnode")
+	if o.BootPool != "" {
+		p.add("boot pool", checkBootPool(ctx, o), "/"+o.BootPool+"/boot will hold the key content")
+	} else {
+		k, err := chooseKey(ctx, o, resuming)
+		p.Key = k
+		p.add("key target", err, k)
+	}
+	pi, size, err := checkSource(ctx, o)
+	p.Platform, p.SourceBytes = pi, size
+	p.add("key content source", err, fmt.Sprintf("%s: complete, boots platform %s", o.from(), pi))
+	p.add("config in the source", checkConfig(o), "present")
+	p.add("space for the usbkey copy", checkSpace(o, size), fmt.Sprintf("%d bytes needed", size))
+	p.Instances = instances(o)
+	return p
+}
+
+func checkNode(ctx context.Context, o *Options, resuming bool) error {
+	si, err := o.Facts.Sysinfo(ctx)
+	if err != nil {
+		return err
+	}
+	if !si.Setup() {
+		return fmt.Errorf("sysinfo says Setup is not true: only a set-up CN can become a headnode; finish its setup first")
+	}
+	bp, err := o.Facts.BootParams(ctx)
+	if err != nil {
+		return err
+	}
+	if bp["headnode"] == "true" {
+		return fmt.Errorf("this node booted as a headnode (bootparam headnode=true): there is nothing to convert")
+	}
+	if _, err := os.Stat(o.path(SdcadmDir)); err == nil && !resuming {
+		return fmt.Errorf("%s exists: this node has headnode tools already; use --restart only if a conversion left them", SdcadmDir)
+	}
+	return nil
+}
+
+func checkBootPool(ctx context.Context, o *Options) error {
+	pools, err := o.Facts.Pools(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range pools {
+		if p.Name == o.BootPool {
+			if fi, err := os.Stat(o.path("/" + o.BootPool)); err != nil || !fi.IsDir() {
+				return fmt.Errorf("pool %s is imported but /%s is not mounted", o.BootPool, o.BootPool)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("no imported pool %s: pass --bootpool with a pool from zpool list", o.BootPool)
+}
+
+// chooseKey takes --key, or the one removable disk that is safe and large
+// enough.
+func chooseKey(ctx context.Context, o *Options, resuming bool) (string, error) {
+	check := func(path string, size int64) ([]device.Refusal, error) {
+		rs, err := device.Check(ctx, o.Facts, path, size, key.MinSize)
+		if err != nil || !resuming {
+			return rs, err
+		}
+		// On a resumed run the key holds what the first run wrote.
+		var keep []device.Refusal
+		for _, r := range rs {
+			if r.Code != device.CodeHasKey {
+				keep = append(keep, r)
+			}
+		}
+		return keep, nil
+	}
+	if o.Key != "" {
+		t, err := device.Open(o.path(o.Key), true)
+		if err != nil {
+			return o.Key, fmt.Errorf("--key %s: %w", o.Key, err)
+		}
+		size := t.Size
+		t.Close()
+		rs, err := check(o.Key, size)
+		if err != nil {
+			return o.Key, err
+		}
+		if len(rs) > 0 {
+			return o.Key, fmt.Errorf("%s: %s", o.Key, reasons(rs))
+		}
+		return o.Key, nil
+	}
+	disks, err := o.Facts.Disks(ctx)
+	if err != nil {
+		return "", err
+	}
+	var ok []string
+	for _, d := range disks {
+		if !d.Removable {
+			continue
+		}
+		if rs, err := check(d.RawPath(), d.Size); err == nil && len(rs) == 0 {
+			ok = append(ok, d.RawPath())
+		}
+	}
+	switch len(ok) {
+	case 0:
+		return "", fmt.Errorf("no removable disk of at least %d bytes that is safe to format: plug in a USB key, or pass --key or --bootpool", int64(key.MinSize))
+	case 1:
+		return ok[0], nil
+	}
+	return "", fmt.Errorf("several removable disks could be the key (%s): pass --key with one", strings.Join(ok, ", "))
+}
+
+func reasons(rs []device.Refusal) string {
+	var s []string
+	for _, r := range rs {
+		s = append(s, r.Reason)
+	}
+	return strings.Join(s, "; ")
+}
+
+// checkSource plans a populate of an empty directory from the source: that
+// proves it complete, finds its platform, and sizes it.
+func checkSource(ctx context.Context, o *Options) (string, int64, error) {
+	src, err := openSource(ctx, o)
+	if err != nil {
+		return "", 0, err
+	}
+	defer src.Close()
+	empty, err := os.MkdirTemp("", "convert-preflight.")
+	if err != nil {
+		return "", 0, err
+	}
+	defer os.RemoveAll(empty)
+	plan, err := populate.MakePlan(ctx, src, populate.DirTarget{Root: empty}, populate.Options{})
+	if err != nil {
+		return "", 0, err
+	}
+	pi := plan.Default
+	if pi == "" {
+		if len(plan.Platforms) == 0 {
+			return "", 0, fmt.Errorf("no platform in the source")
+		}
+		pi = plan.Platforms[len(plan.Platforms)-1]
+	}
+	return pi, plan.Bytes, nil
+}
+
+func checkConfig(o *Options) error {
+	if strings.HasPrefix(o.from(), "ssh://") {
+		return nil // checked by the source check, over SFTP
+	}
+	fi, err := os.Stat(filepath.Join(o.from(), "config"))
+	if err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s has no config: without one a headnode boots into the interactive prompt-config", o.from())
+	}
+	return nil
+}
+
+func checkSpace(o *Options, need int64) error {
+	dir := o.path("/zones")
+	if _, err := os.Stat(dir); err != nil {
+		dir = o.path("/")
+	}
+	free, _, err := device.FreeSpace(dir)
+	if err != nil {
+		return err
+	}
+	if free < need*2 {
+		return fmt.Errorf("%s has %d bytes free; the usbkey copy needs %d, with room to spare twice that", dir, free, need)
+	}
+	return nil
+}
+
+var aliasRE = regexp.MustCompile(`<attr name="alias" type="string" value="([^"]*)"`)
+
+// instances lists the zones in /etc/zones/index with their vmadm alias
+// (stored base64 in the zone's XML), so the operator knows what a reboot
+// interrupts.
+func instances(o *Options) []string {
+	b, err := os.ReadFile(o.path("/etc/zones/index"))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Split(l, ":")
+		if len(f) < 4 || strings.HasPrefix(l, "#") || f[0] == "global" {
+			continue
+		}
+		alias := ""
+		if x, err := os.ReadFile(o.path("/etc/zones/" + f[0] + ".xml")); err == nil {
+			if m := aliasRE.FindSubmatch(x); m != nil {
+				if d, err := base64.StdEncoding.DecodeString(string(m[1])); err == nil {
+					alias = string(d)
+				}
+			}
+		}
+		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s (%s)", f[0], alias, f[1])))
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,145 @@
+package convert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// StepResult is how one step went.
+type StepResult struct {
+	Type   string `json:"type"` // "step"
+	Name   string `json:"name"`
+	Status string `json:"status"` // "done", "skipped" (verified done before), "failed", "running"
+	Error  string `json:"error,omitempty"`
+}
+
+// Result is a whole run.
+type Result struct {
+	Preflight *Preflight
+	Plan      *Plan
+	Steps     []StepResult
+	Verify    []Check
+	Aborted   bool
+}
+
+// ErrPreflight means a preflight check failed; nothing was changed.
+var ErrPreflight = errors.New("preflight failed")
+
+// ErrVerify means the final checklist found something wrong.
+var ErrVerify = errors.New("verification failed")
+
+// StepError names the step that failed, and what to do.
+type StepError struct {
+	Step string
+	Err  error
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("step %s: %v; the steps before it are done and journaled, the node is not a headnode yet: run convert-to-headnode again to continue from this step", e.Step, e.Err)
+}
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Prepare runs preflight and lays out the plan, changing nothing. A
+// journal from an interrupted run is resumed unless restart.
+func Prepare(ctx context.Context, o *Options, restart bool) (*Result, *Journal, error) {
+	j, err := loadJournal(o.journalPath())
+	if err != nil && !restart {
+		return nil, nil, err
+	}
+	if restart {
+		j = nil
+	}
+	if j != nil {
+		// A resumed run converts the same key from the same source.
+		if o.Key == "" {
+			o.Key = j.Key
+		}
+		if o.From == "" {
+			o.From = j.From
+		}
+	}
+	pf := RunPreflight(ctx, o, j != nil)
+	res := &Result{Preflight: pf}
+	if !pf.OK() {
+		return res, j, ErrPreflight
+	}
+	res.Plan = NewPlan(o, pf)
+	if j == nil {
+		j = &Journal{Version: 1, Started: o.ctxNow().UTC(), Key: pf.Key, From: o.From, Steps: map[string]time.Time{}, path: o.journalPath()}
+	}
+	return res, j, nil
+}
+
+// Execute runs the plan's steps in order, skipping those journaled done
+// whose result still verifies, and journaling each before the next.
+func Execute(ctx context.Context, o *Options, res *Result, j *Journal) error {
+	if o.Confirm != nil {
+		ok, err := o.Confirm(res.Plan)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			res.Aborted = true
+			return nil
+		}
+	}
+	if err := j.save(); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	for _, s := range res.Plan.Steps {
+		if err := ctx.Err(); err != nil {
+			return &StepError{Step: s.Name, Err: err}
+		}
+		if j.done(s.Name) && s.done(ctx) {
+			res.step(o, StepResult{Type: "step", Name: s.Name, Status: "skipped"})
+			continue
+		}
+		o.progress(StepResult{Type: "step", Name: s.Name, Status: "running"})
+		if o.Log != nil {
+			o.Log.Info("step", "name", s.Name, "what", s.What)
+		}
+		if err := s.run(ctx); err != nil {
+			res.step(o, StepResult{Type: "step", Name: s.Name, Status: "failed", Error: err.Error()})
+			return &StepError{Step: s.Name, Err: err}
+		}
+		if err := j.mark(s.Name, o.ctxNow()); err != nil {
+			return &StepError{Step: s.Name, Err: fmt.Errorf("journal: %w", err)}
+		}
+		res.step(o, StepResult{Type: "step", Name: s.Name, Status: "done"})
+	}
+	res.Verify = Verify(ctx, o, res.Plan)
+	for _, c := range res.Verify {
+		if !c.OK {
+			return ErrVerify
+		}
+	}
+	return nil
+}
+
+func (r *Result) step(o *Options, s StepResult) {
+	r.Steps = append(r.Steps, s)
+	o.progress(s)
+}
+
+func (o *Options) progress(s StepResult) {
+	if o.Progress != nil {
+		o.Progress(s)
+	}
+}
+
+// Status is where a conversion stands, from its journal.
+func Status(o *Options) (*Journal, error) {
+	j, err := loadJournal(o.journalPath())
+	if err != nil {
+		return nil, err
+	}
+	if j == nil {
+		if _, err := os.Stat(o.journalPath()); err != nil {
+			return nil, nil
+		}
+	}
+	return j, nil
+}

@@ -1,0 +1,198 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"cntools/convert"
+	"cntools/internal/sshconn"
+	"cntools/internal/tool"
+)
+
+func convertApp() *cli.App {
+	return &cli.App{
+		Usage:     "turn this compute node into the headnode (RFD 67 case 3)",
+		UsageText: "convert-to-headnode [options]\nconvert-to-headnode status",
+		Description: `Checks everything first (preflight), prints the plan with the single-tool
+command for each step, then: copies the key content into /usbkey with this
+node's config and a headnode loader.conf, formats the key (or uses
+--bootpool POOL's boot filesystem), populates it, installs the headnode
+global-zone tools and sdcadm, moves node.config aside, and verifies what
+RFD 67 says a headnode is. Each step is journaled before the next begins;
+after a crash or Ctrl-C, run it again to continue (--restart starts over).
+It does not reboot unless --reboot.
+
+The source (--from) is anything usbkey-populate takes; by default this
+node's standby copy, /zones/usbkey-standby. The key is --key, or the one
+removable disk that is safe to format.
+
+EXIT STATUS
+   0  converted and verified (or, with --dry-run, the plan was printed)
+   1  a preflight check or the verification failed
+   2  usage or runtime error, including a failed step (the message says how to continue)`,
+		Flags: append(append(tool.CommonFlags(), tool.DestructiveFlags()...),
+			&cli.StringFlag{Name: "key", Usage: "the USB key `DEVICE` or image to make the headnode's key"},
+			&cli.StringFlag{Name: "bootpool", Usage: "put the key content in `POOL`'s boot filesystem instead of on a key"},
+			&cli.StringFlag{Name: "from", Usage: "key content `SOURCE` (default /zones/usbkey-standby)"},
+			&cli.BoolFlag{Name: "restart", Usage: "ignore the journal of an earlier run and start over"},
+			&cli.BoolFlag{Name: "reboot", Usage: "reboot when the conversion is verified"},
+		),
+		Commands: []*cli.Command{{
+			Name:  "status",
+			Usage: "show where a conversion stands",
+			Action: func(c *cli.Context) error {
+				env := tool.FromContext(c)
+				j, err := convert.Status(convertOptions(c, env))
+				if err != nil {
+					return err
+				}
+				return env.Emit(map[string]any{"type": "status", "journal": j}, func(w io.Writer) {
+					if j == nil {
+						fmt.Fprintln(w, "no conversion has started on this node")
+						return
+					}
+					fmt.Fprintf(w, "conversion started %s, key %s, from %s\n", j.Started.Format("2006-01-02 15:04:05Z"), j.Key, j.From)
+					for name, at := range j.Steps {
+						fmt.Fprintf(w, "    %-14s done %s\n", name, at.Format("15:04:05Z"))
+					}
+				})
+			},
+		}},
+		Action: convertAction,
+	}
+}
+
+func convertOptions(c *cli.Context, env *tool.Env) *convert.Options {
+	return &convert.Options{
+		Root: env.Root, Facts: env.Facts, Key: c.String("key"), BootPool: c.String("bootpool"), From: c.String("from"),
+		Log: env.Log, Now: env.Now, SSH: sshconn.Options{Getenv: env.Getenv},
+	}
+}
+
+func convertAction(c *cli.Context) error {
+	env := tool.FromContext(c)
+	if c.NArg() > 0 {
+		return tool.Usage("unexpected argument %q; see convert-to-headnode -h", c.Args().First())
+	}
+	o := convertOptions(c, env)
+	res, journal, err := convert.Prepare(env.Ctx, o, c.Bool("restart"))
+	if res != nil {
+		for _, ch := range res.Preflight.Checks {
+			emitCheck(env, ch)
+		}
+	}
+	if errors.Is(err, convert.ErrPreflight) {
+		return tool.Problem(errors.New("preflight failed: nothing was changed; fix what is marked FAIL and run again"))
+	}
+	if err != nil {
+		return err
+	}
+	emitPlan(env, res.Plan)
+	if env.DryRun {
+		return nil
+	}
+	closeLog, err := env.LogToFile()
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	o.Confirm = func(p *convert.Plan) (bool, error) {
+		var summary []string
+		for i, s := range p.Steps {
+			summary = append(summary, fmt.Sprintf("%d. %s", i+1, s.What))
+		}
+		ok, err := env.Confirm("convert this node into the headnode", summary)
+		if err == nil && !ok {
+			fmt.Fprintln(env.Stderr, "Aborting")
+		}
+		return ok, err
+	}
+	n := len(res.Plan.Steps)
+	i := 0
+	o.Progress = func(s convert.StepResult) {
+		if s.Status == "running" {
+			i++
+		}
+		if env.JSON {
+			if s.Status != "running" {
+				env.Emit(s, nil)
+			}
+			return
+		}
+		fmt.Fprintf(env.Stderr, "[%d/%d] %s: %s\n", i+boolInt(s.Status == "skipped"), n, s.Name, s.Status)
+		if s.Status == "skipped" {
+			i++
+		}
+	}
+	err = convert.Execute(env.Ctx, o, res, journal)
+	if res.Aborted {
+		return nil
+	}
+	for _, ch := range res.Verify {
+		emitCheck(env, ch)
+	}
+	switch {
+	case errors.Is(err, convert.ErrVerify):
+		return tool.Problem(errors.New("verification failed: the checks marked FAIL say what is missing; run convert-to-headnode again to redo those steps"))
+	case err != nil:
+		return err
+	}
+	env.Emit(map[string]any{"type": "result", "converted": true, "after_reboot": convert.AfterReboot, "reboot": convert.RebootNote}, func(w io.Writer) {
+		fmt.Fprintln(w, "converted: this node will boot as the headnode.")
+		fmt.Fprintf(w, "after the reboot: %s.\n", convert.RebootNote)
+		for _, a := range convert.AfterReboot {
+			fmt.Fprintf(w, "    then: %s\n", a)
+		}
+	})
+	if !c.Bool("reboot") {
+		fmt.Fprintln(env.Stderr, "not rebooting: run `reboot` when ready (or pass --reboot)")
+		return nil
+	}
+	if env.Root != "/" && env.Root != "" {
+		fmt.Fprintln(env.Stderr, "not rebooting: --root is not the live node")
+		return nil
+	}
+	return exec.CommandContext(env.Ctx, "/usr/sbin/reboot").Run()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func emitCheck(env *tool.Env, ch convert.Check) {
+	env.Emit(ch, func(w io.Writer) {
+		mark := "PASS"
+		if !ch.OK {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(w, "%s %-8s %s: %s\n", mark, ch.Type, ch.Name, ch.Detail)
+	})
+}
+
+func emitPlan(env *tool.Env, p *convert.Plan) {
+	env.Emit(p, func(w io.Writer) {
+		prefix := ""
+		if env.DryRun {
+			prefix = "[dry-run] "
+		}
+		target := p.Key
+		if p.BootPool != "" {
+			target = "/" + p.BootPool + "/boot"
+		}
+		fmt.Fprintf(w, "%splan: make this node a headnode booting %s from %s, key content from %s\n", prefix, p.Platform, target, p.From)
+		for i, s := range p.Steps {
+			fmt.Fprintf(w, "%s  %d. %-13s %s\n%s       $ %s\n", prefix, i+1, s.Name, s.What, prefix, s.Command)
+		}
+		if len(p.Instances) > 0 {
+			fmt.Fprintf(w, "%sa reboot interrupts the zones this node hosts: %s\n", prefix, strings.Join(p.Instances, ", "))
+		}
+	})
+}
