@@ -65,7 +65,7 @@ func NewPlan(o *Options, pf *Preflight) *Plan {
 		Name: "usbkey-copy", What: "copy the key content to " + UsbkeyPath + ", with this node's config and a headnode loader.conf",
 		Command: "usbkey-populate" + root + " --from " + from + " --node-config -y " + UsbkeyPath +
 			"   # and in " + UsbkeyPath + "/boot/loader.conf: headnode=\"true\" ipxe=\"false\" platform-version=\"" + pf.Platform + "\"",
-		run:     c.usbkeyCopy, done: c.usbkeyCopyDone,
+		run: c.usbkeyCopy, done: c.usbkeyCopyDone,
 	})
 	if o.BootPool == "" {
 		p.Steps = append(p.Steps, Step{
@@ -175,7 +175,7 @@ func (c *conversion) populateInto(ctx context.Context, src populate.Source, dst 
 // inStep reports whether dst already holds src's content, marker included.
 func (c *conversion) inStep(ctx context.Context, src populate.Source, dst populate.Target) bool {
 	plan, err := populate.MakePlan(ctx, src, dst, c.popOpts("check"))
-	if err != nil || len(plan.Copy) > 0 || len(plan.Mkdirs) > 0 {
+	if err != nil || len(plan.Copy) > 0 || len(plan.Mkdirs) > 0 || len(plan.Stale) > 0 {
 		return false
 	}
 	r, err := dst.Open(populate.MarkerFile)

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -36,6 +38,16 @@ func Create(path string, perm fs.FileMode) (*File, error) {
 	if base == "" {
 		return nil, fmt.Errorf("%q: no file name", path)
 	}
+	// Temporary files of this name that a killed writer left behind go
+	// now: the file is being written again, and nothing else would ever
+	// remove them. (Concurrent writers of one file are not supported.)
+	if stale, err := filepath.Glob(filepath.Join(dir, "."+escapeGlob(base)+".tmp-*")); err == nil {
+		for _, p := range stale {
+			if IsTemp(filepath.Base(p)) {
+				os.Remove(p)
+			}
+		}
+	}
 	// O_EXCL with a random suffix: two writers of the same file never share
 	// a temporary file, and a leftover from a crash is never reused.
 	for range 10 {
@@ -56,6 +68,18 @@ func Create(path string, perm fs.FileMode) (*File, error) {
 	}
 	return nil, fmt.Errorf("%s: create temporary file: ten random names already taken: remove the .%s.tmp-* files beside it", path, base)
 }
+
+// escapeGlob quotes the characters filepath.Match treats specially.
+func escapeGlob(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`).Replace(s)
+}
+
+// tempName matches the temporary names Create uses.
+var tempName = regexp.MustCompile(`^\..+\.tmp-[0-9a-f]{12}$`)
+
+// IsTemp reports whether name (a base name) is one of Create's temporary
+// files: one a killed writer left behind, never a file of its own.
+func IsTemp(name string) bool { return tempName.MatchString(name) }
 
 func randomSuffix() string {
 	var b [6]byte

@@ -151,3 +151,36 @@ func TestCreateRefuses(t *testing.T) {
 		}
 	}
 }
+
+func TestIsTemp(t *testing.T) {
+	for name, want := range map[string]bool{
+		".loader.rc.tmp-9248d99c3de3": true,
+		"loader.rc":                   false,
+		".loader.rc.tmp-xyz":          false,
+		".joyliveusb":                 false,
+	} {
+		if got := IsTemp(name); got != want {
+			t.Errorf("IsTemp(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestCreateRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, ".conf.tmp-0123456789ab")
+	other := filepath.Join(dir, ".other.tmp-0123456789ab")
+	for _, p := range []string{stale, other} {
+		if err := os.WriteFile(p, []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteFile(filepath.Join(dir, "conf"), []byte("whole"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Errorf("WriteFile(conf) left %s, a temporary file of conf from a killed writer", stale)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("WriteFile(conf) removed %s, another file's temporary: %v", other, err)
+	}
+}

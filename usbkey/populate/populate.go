@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/log"
 
+	"cntools/internal/atomicfile"
 	"cntools/usbkey/fat32"
 	"cntools/usbkey/manifest"
 )
@@ -42,8 +44,9 @@ type Plan struct {
 	*Selection
 	Mkdirs []string
 	Copy   []Action
-	Same   int   // files already on the target
-	Bytes  int64 // bytes to copy
+	Stale  []string // temporary files an interrupted run left on the target
+	Same   int      // files already on the target
+	Bytes  int64    // bytes to copy
 }
 
 // ErrVerify means a written file read back differently: the key may be
@@ -80,11 +83,14 @@ func MakePlan(ctx context.Context, src Source, dst Target, o Options) (*Plan, er
 	if err != nil {
 		return nil, fmt.Errorf("read target %s: %w", dst.Describe(), err)
 	}
+	p := &Plan{Selection: sel}
 	onTarget := map[string]Entry{}
 	for _, e := range have {
 		onTarget[strings.ToLower(e.Path)] = e
+		if !e.Dir && atomicfile.IsTemp(path.Base(e.Path)) {
+			p.Stale = append(p.Stale, e.Path)
+		}
 	}
-	p := &Plan{Selection: sel}
 	free, unit := dst.Space()
 	clusters := func(n int64) int64 { return (n + unit - 1) / unit }
 	var need, freed int64
@@ -142,7 +148,7 @@ type Result struct {
 // streams and, unless NoVerify, read back and hashed again), the manifest,
 // and the marker last.
 func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Result, error) {
-	if len(p.Copy) == 0 && len(p.Mkdirs) == 0 {
+	if len(p.Copy) == 0 && len(p.Mkdirs) == 0 && len(p.Stale) == 0 {
 		// Nothing to copy: a marked key whose manifest still says what is
 		// on it is left untouched, so an unchanged run writes nothing.
 		if m, ok := upToDate(ctx, dst, o); ok {
@@ -156,6 +162,11 @@ func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Resu
 	}
 	if err := dst.Flush(); err != nil {
 		return nil, fmt.Errorf("remove marker: %w", err)
+	}
+	for _, st := range p.Stale {
+		if err := dst.Remove(st); err != nil {
+			return nil, fmt.Errorf("remove %s, left by an interrupted run: %w", st, err)
+		}
 	}
 	for _, d := range p.Mkdirs {
 		if err := dst.MkdirAll(d, time.Now()); err != nil {

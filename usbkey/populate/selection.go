@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"cntools/internal/atomicfile"
 	"cntools/usbkey/fat32"
 	"cntools/usbkey/key"
 )
@@ -97,6 +98,8 @@ func Select(entries []Entry, loaderConf []byte, platforms, include []string) (*S
 		case e.Symlink:
 			s.Skipped = append(s.Skipped, e.Path)
 			continue
+		case atomicfile.IsTemp(path.Base(e.Path)):
+			continue // left by a writer that was killed, not content
 		}
 		s.Entries = append(s.Entries, e)
 	}
