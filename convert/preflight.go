@@ -127,12 +127,16 @@ func chooseKey(ctx context.Context, o *Options, resuming bool) (string, error) {
 		return keep, nil
 	}
 	if o.Key != "" {
-		t, err := device.Open(o.path(o.Key), true)
-		if err != nil {
-			return o.Key, fmt.Errorf("--key %s: %w", o.Key, err)
+		// A disk is judged from the node's facts; an image by its size.
+		var size int64
+		if _, isDisk := device.DiskName(o.Key); !isDisk {
+			t, err := device.Open(o.path(o.Key), true)
+			if err != nil {
+				return o.Key, fmt.Errorf("--key %s: %w", o.Key, err)
+			}
+			size = t.Size
+			t.Close()
 		}
-		size := t.Size
-		t.Close()
 		rs, err := check(o.Key, size)
 		if err != nil {
 			return o.Key, err

@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
-# make demo: the toolkit's main job so far, on an embedded default. It
-# builds a synthetic platform boot tree, formats a 4 GB sparse image as a
-# v2 Triton key with usbkey-format, and inspects it with usbkey-status.
-# Everything lives under one temporary directory, printed at the end.
+# make demo: the toolkit's main job on an embedded default. It writes a
+# simulated set-up compute node under a temporary root (node facts, a 4 GiB
+# sparse image as its USB key, a standby copy of a headnode's key content
+# with a small synthetic platform), converts it with convert-to-headnode -y,
+# inspects the key with usbkey-status, and says where everything is.
 set -euo pipefail
 bin=$(readlink -f "$1")
 work=$(mktemp -d /tmp/cn-tools-demo.XXXXXX)
 mkdir -p "$work/bin"
-for t in usbkey-format usbkey-status; do ln -s "$bin" "$work/bin/$t"; done
-export PATH="$work/bin:$PATH:/usr/sbin:/sbin" MTOOLS_SKIP_CHECK=1
+for t in $("$bin" 2>&1 | sed -n 's/^    //p'); do ln -s "$bin" "$work/bin/$t"; done
+export PATH="$work/bin:$PATH:/usr/sbin:/sbin" MTOOLS_SKIP_CHECK=1 NO_COLOR=1
+node="$work/node"
 
-go run ./testscripts/mkboot tgz "$work/boot.tgz"
-echo "== usbkey-format --boot-tarball boot.tgz --size 4gb -y key.img"
-usbkey-format --root "$work/node" --boot-tarball "$work/boot.tgz" --size 4gb -y "$work/key.img"
-echo "== sgdisk -v key.img"
-sgdisk -v "$work/key.img" | grep -E 'No problems|Problem'
-echo "== usbkey-status key.img"
-usbkey-status "$work/key.img" || true   # exit 1: formatted, but no key content yet
+go run ./testscripts/mknode "$node"
+echo "== convert-to-headnode --root $node -y"
+convert-to-headnode --root "$node" -y
 echo
-echo "demo files are in $work (key.img is sparse: $(du -h "$work/key.img" | cut -f1) on disk)"
+echo "== usbkey-status /dev/rdsk/c1t0d0p0 (the node's key)"
+usbkey-status --root "$node" /dev/rdsk/c1t0d0p0
+if command -v usbkey-drift >/dev/null; then
+	echo
+	echo "== usbkey-drift: the key against /usbkey"
+	usbkey-drift --root "$node" --key /dev/rdsk/c1t0d0p0 --usbkey /usbkey || true
+fi
+echo
+cat <<MSG
+The simulated node is $node:
+    the key (a sparse 4 GiB image)   $node/dev/rdsk/c1t0d0p0
+    the usbkey copy                  $node/usbkey
+    headnode GZ tools and sdcadm     $node/opt/smartdc
+    node.config, moved aside         $node/opt/smartdc/config/node.config.pre-headnode
+    the conversion's journal         $node/var/cn-tools/convert-to-headnode.json
+    the log                          $node/var/log/cn-tools/convert-to-headnode.log
+MSG

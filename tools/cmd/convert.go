@@ -56,9 +56,17 @@ EXIT STATUS
 						fmt.Fprintln(w, "no conversion has started on this node")
 						return
 					}
-					fmt.Fprintf(w, "conversion started %s, key %s, from %s\n", j.Started.Format("2006-01-02 15:04:05Z"), j.Key, j.From)
-					for name, at := range j.Steps {
-						fmt.Fprintf(w, "    %-14s done %s\n", name, at.Format("15:04:05Z"))
+					from := j.From
+					if from == "" {
+						from = convert.StandbyPath
+					}
+					fmt.Fprintf(w, "conversion started %s, key %s, from %s\n", j.Started.Format("2006-01-02 15:04:05Z"), j.Key, from)
+					for _, name := range convert.StepOrder {
+						if at, ok := j.Steps[name]; ok {
+							fmt.Fprintf(w, "    %-14s done %s\n", name, at.Format("15:04:05Z"))
+						} else {
+							fmt.Fprintf(w, "    %-14s not done\n", name)
+						}
 					}
 				})
 			},

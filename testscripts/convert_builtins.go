@@ -1,0 +1,43 @@
+package testscripts
+
+import (
+	"context"
+	"os"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"cntools/convert/converttest"
+	"cntools/usbkey/manifest"
+)
+
+func init() {
+	builtins["mknode"] = mknode
+	builtins["treemanifest"] = treemanifest
+}
+
+// mknode DIR: write a simulated set-up CN under DIR (facts, a 4 GiB sparse
+// key at /dev/rdsk/c1t0d0p0, a standby copy of the key content).
+func mknode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mknode DIR")
+	}
+	ts.Check(converttest.WriteNode(ts.MkAbs(args[0])))
+}
+
+// treemanifest DIR OUT: write the manifest of DIR (every file's hash,
+// mode and mtime) to OUT, to show that a run changed nothing. dev/, where
+// the simulated node keeps its 4 GiB key, is left out: scripts check the
+// key itself.
+func treemanifest(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: treemanifest DIR OUT")
+	}
+	m, err := manifest.Build(context.Background(), manifest.DirTree(ts.MkAbs(args[0])), manifest.Options{
+		Exclude: func(p string) bool { return p == "dev" },
+	})
+	ts.Check(err)
+	f, err := os.Create(ts.MkAbs(args[1]))
+	ts.Check(err)
+	defer f.Close()
+	ts.Check(m.Encode(f))
+}
