@@ -1,6 +1,7 @@
 package gztools
 
 import (
+	"cntools/usbkey/manifest"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -98,7 +99,7 @@ func checkTree(ctx context.Context, tgz, dir, nodeDir string, o treeCheck) ([]Di
 			}
 		}
 		if got := fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky); got != e.Mode && e.Type != tarx.TypeHardlink {
-			add(e.Name, Metadata, "mode %04o, want %04o", unixMode(got), unixMode(e.Mode))
+			add(e.Name, Metadata, "mode %04o, want %04o", manifest.UnixMode(got), manifest.UnixMode(e.Mode))
 		}
 		return nil
 	})
@@ -160,21 +161,6 @@ func typeOf(m fs.FileMode) string {
 		return tarx.TypeSymlink
 	}
 	return "special file"
-}
-
-// unixMode spells a mode as chmod takes it.
-func unixMode(m fs.FileMode) uint32 {
-	u := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		u |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		u |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		u |= 0o1000
-	}
-	return u
 }
 
 func fileSum(p string) ([32]byte, error) {

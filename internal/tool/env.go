@@ -67,8 +67,9 @@ func (e *Env) Emit(v any, text func(w io.Writer)) error {
 }
 
 // Confirm asks the operator before something destructive. The summary is
-// printed indented four spaces, as sdcadm does. -y answers yes; with no
-// terminal to ask and no -y, it refuses.
+// printed indented four spaces, as sdcadm does, and a "no" prints
+// "Aborting" (the caller then exits 0, as sdcadm does). -y answers yes;
+// with no terminal to ask and no -y, it refuses.
 func (e *Env) Confirm(action string, summary []string) (bool, error) {
 	if e.Yes {
 		return true, nil
@@ -83,13 +84,14 @@ func (e *Env) Confirm(action string, summary []string) (bool, error) {
 	fmt.Fprint(e.Stderr, "\nWould you like to continue? [y/N] ")
 	line, err := bufio.NewReader(e.Stdin).ReadString('\n')
 	if err != nil && line == "" {
-		fmt.Fprintln(e.Stderr)
+		fmt.Fprintln(e.Stderr, "\nAborting")
 		return false, nil
 	}
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
 		return true, nil
 	}
+	fmt.Fprintln(e.Stderr, "Aborting")
 	return false, nil
 }
 

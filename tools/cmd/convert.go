@@ -114,11 +114,7 @@ func convertAction(c *cli.Context) error {
 		for i, s := range p.Steps {
 			summary = append(summary, fmt.Sprintf("%d. %s", i+1, s.What))
 		}
-		ok, err := env.Confirm("convert this node into the headnode", summary)
-		if err == nil && !ok {
-			fmt.Fprintln(env.Stderr, "Aborting")
-		}
-		return ok, err
+		return env.Confirm("convert this node into the headnode", summary)
 	}
 	n := len(res.Plan.Steps)
 	i := 0

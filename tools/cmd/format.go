@@ -112,11 +112,8 @@ func formatAction(c *cli.Context) error {
 		}
 		return nil
 	}
-	if ok, err := env.Confirm("format "+target, summary); err != nil {
+	if ok, err := env.Confirm("format "+target, summary); !ok || err != nil {
 		return err
-	} else if !ok {
-		fmt.Fprintln(env.Stderr, "Aborting")
-		return nil
 	}
 	closeLog, err := env.LogToFile()
 	if err != nil {

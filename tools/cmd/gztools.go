@@ -122,11 +122,8 @@ func gztoolsInstallAction(c *cli.Context) error {
 		}
 		return nil
 	}
-	if ok, err := env.Confirm("install gz-tools from "+from, summary); err != nil {
+	if ok, err := env.Confirm("install gz-tools from "+from, summary); !ok || err != nil {
 		return err
-	} else if !ok {
-		fmt.Fprintln(env.Stderr, "Aborting")
-		return nil
 	}
 	closeLog, err := env.LogToFile()
 	if err != nil {

@@ -118,11 +118,8 @@ func populateAction(c *cli.Context) error {
 		for _, ch := range changes {
 			summary = append(summary, "config "+ch.String())
 		}
-		if ok, err := env.Confirm("write headnode key content to "+target, summary); err != nil {
+		if ok, err := env.Confirm("write headnode key content to "+target, summary); !ok || err != nil {
 			return err
-		} else if !ok {
-			fmt.Fprintln(env.Stderr, "Aborting")
-			return nil
 		}
 	}
 	closeLog, err := env.LogToFile()

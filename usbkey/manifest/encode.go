@@ -92,8 +92,9 @@ func appendString(b []byte, s string) []byte {
 	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 }
 
-// formatMode writes the Unix octal spelling operators know from chmod(1).
-func formatMode(m fs.FileMode) string {
+// UnixMode spells a mode's permission bits as chmod(1) takes them,
+// setuid, setgid and sticky included.
+func UnixMode(m fs.FileMode) uint32 {
 	u := uint32(m.Perm())
 	if m&fs.ModeSetuid != 0 {
 		u |= 0o4000
@@ -104,8 +105,11 @@ func formatMode(m fs.FileMode) string {
 	if m&fs.ModeSticky != 0 {
 		u |= 0o1000
 	}
-	return fmt.Sprintf("%04o", u)
+	return u
 }
+
+// formatMode writes the Unix octal spelling operators know from chmod(1).
+func formatMode(m fs.FileMode) string { return fmt.Sprintf("%04o", UnixMode(m)) }
 
 func parseMode(s string) (fs.FileMode, error) {
 	if len(s) != 4 {
