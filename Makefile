@@ -37,6 +37,7 @@ bench: deps
 	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 3x ./usbkey/key/
 	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 2x ./usbkey/populate/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./gztools/...
+	$(GO) test -run '^$$' -bench Manifest -benchtime 2x ./usbkey/drift/
 
 $(BUILD)/illumos/cn-tools: FORCE
 	GOOS=illumos GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./tools/cn-tools

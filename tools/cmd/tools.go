@@ -17,6 +17,7 @@ var apps = map[string]func() *cli.App{
 	"usbkey-populate":     populateApp,
 	"convert-to-headnode": convertApp,
 	"gztools-install":     gztoolsInstallApp,
+	"usbkey-drift":        driftApp,
 }
 
 // Names lists every tool, sorted.

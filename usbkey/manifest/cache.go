@@ -34,6 +34,7 @@ type cacheKey struct {
 	Size  int64  `json:"size"`
 	MTime int64  `json:"mtime_ns"`
 	Inode uint64 `json:"inode"`
+	CTime int64  `json:"ctime_ns,omitempty"`
 }
 
 type cacheEntry struct {
@@ -98,7 +99,7 @@ func (c *Cache) Save(path string) error {
 	// Sorted, so that saving an unchanged cache rewrites the same bytes.
 	slices.SortFunc(es, func(a, b cacheEntry) int {
 		return cmp.Or(strings.Compare(a.Path, b.Path), cmp.Compare(a.Size, b.Size),
-			cmp.Compare(a.MTime, b.MTime), cmp.Compare(a.Inode, b.Inode))
+			cmp.Compare(a.MTime, b.MTime), cmp.Compare(a.Inode, b.Inode), cmp.Compare(a.CTime, b.CTime))
 	})
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "{\"version\":%d,\"entries\":[", cacheVersion)
@@ -121,7 +122,7 @@ func (c *Cache) Save(path string) error {
 }
 
 func keyOf(p string, in *Info) cacheKey {
-	return cacheKey{Path: p, Size: in.Size, MTime: in.MTime.UnixNano(), Inode: in.Inode}
+	return cacheKey{Path: p, Size: in.Size, MTime: in.MTime.UnixNano(), Inode: in.Inode, CTime: in.CTime}
 }
 
 func (c *Cache) lookup(k cacheKey) (string, bool) {

@@ -58,7 +58,7 @@ func (d dirTree) ReadDir(dir string) ([]Info, error) {
 		if err != nil {
 			return nil, fmt.Errorf("manifest: %s: %w", path.Join(string(d), p), err)
 		}
-		in := Info{Name: name, Mode: fi.Mode(), Size: fi.Size(), MTime: fi.ModTime(), Inode: inode(fi)}
+		in := Info{Name: name, Mode: fi.Mode(), Size: fi.Size(), MTime: fi.ModTime(), Inode: inode(fi), CTime: ctime(fi)}
 		if fi.Mode()&fs.ModeSymlink != 0 {
 			if in.Target, err = r.Readlink(p); err != nil {
 				return nil, fmt.Errorf("manifest: %s: %w", path.Join(string(d), p), err)

@@ -16,3 +16,13 @@ func inode(fi fs.FileInfo) uint64 {
 	}
 	return 0
 }
+
+// ctime returns the inode change time: a file rewritten in place and given
+// its old mtime back (touch -r, cp -p onto it) keeps size, mtime and inode,
+// but not its ctime.
+func ctime(fi fs.FileInfo) int64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int64(st.Ctim.Sec)*1e9 + int64(st.Ctim.Nsec)
+	}
+	return 0
+}

@@ -28,4 +28,5 @@ type Info struct {
 	MTime  time.Time // full resolution: the cache compares it exactly
 	Target string    // symlink target, when Mode is a symlink
 	Inode  uint64    // 0 when the tree has no inode numbers
+	CTime  int64     // inode change time in ns; 0 when the tree has none
 }

@@ -1,0 +1,237 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"cntools/internal/sshconn"
+	"cntools/internal/tool"
+	"cntools/usbkey/drift"
+)
+
+// keyMount is where sdc-usbkey mounts the key (and where a bootpool's
+// boot directory is lofs-mounted).
+const keyMount = "/mnt/usbkey"
+
+func driftApp() *cli.App {
+	return &cli.App{
+		Usage:     "compare the USB key, /usbkey and the standby copies on core CNs",
+		UsageText: "usbkey-drift [options] [--key DEV|IMAGE|DIR] [--usbkey DIR] [--standby TARGET]...\nusbkey-drift manifest [--no-cache] DIR|DEVICE|IMAGE\nusbkey-drift compare [--json] [--all] MANIFEST.json MANIFEST.json...",
+		Description: `Compares copies of the headnode's key content with the first of them, the
+reference, and lists what differs: "-" missing from the copy, "+" extra in
+the copy, "M" content differs, "m" only mode or mtime differs. Under a config
+file whose content differs (config, config.inc/generic,
+extra/joysetup/node.config) it lists the keys that differ, "~ key: old ->
+new", secrets shown as **redacted**. Copies in step print nothing.
+
+The copies, in this order: the key (--key: a device or image, read without
+mounting it, or a mounted key directory; default: the key mounted at
+/mnt/usbkey, if one is), /usbkey (--usbkey; default /usbkey), and each
+--standby [user@]host[:port][:/path] (default path /zones/usbkey-standby).
+--key none or --usbkey none leaves that copy out.
+
+A standby copy is manifested on the CN by its own usbkey-drift when the
+toolkit is installed there (looked up in PATH and /opt/smartdc/bin), so only
+the manifest crosses the network; otherwise every file is read over SFTP.
+Host keys are checked against ~/.ssh/known_hosts; keys from ~/.ssh/id_* and
+ssh-agent.
+
+Not reported unless --all, because the copy rules make them differ: dot-files
+at the top (.joyliveusb, .cntools-manifest.json), private/, and between the
+key and another copy, extra/ and os/latest (/usbkey only). Directory mtimes
+are never compared; with the key on one side, modes are not compared and
+mtimes match within FAT's 2 s.
+
+"usbkey-drift manifest" prints the canonical manifest of a directory, key
+device or image (JSON, the same bytes for the same tree). "usbkey-drift
+compare" compares manifests collected elsewhere, for example on every CN
+with sdc-oneachnode; it cannot list config keys, since a manifest holds no
+contents. A manifest that can only come from FAT is compared as a key.
+
+EXIT STATUS
+   0  the copies are in step (or the manifest was printed)
+   1  the copies differ
+   2  usage or runtime error, including a copy that could not be read (the
+      others are still compared and reported)`,
+		Flags: append(tool.CommonFlags(),
+			&cli.StringFlag{Name: "key", Usage: "the key: `DEV|IMAGE|DIR`, or none (default: the key mounted at /mnt/usbkey)"},
+			&cli.StringFlag{Name: "usbkey", Usage: "the usbkey copy: `DIR`, or none (default /usbkey)"},
+			&cli.StringSliceFlag{Name: "standby", Usage: "a standby copy on a core CN: `[user@]host[:port][:/path]` (repeatable)"},
+			&cli.BoolFlag{Name: "all", Usage: "also report what differs by design (dot-files, private/, extra/)"},
+			&cli.BoolFlag{Name: "ignore-mtime", Usage: "do not compare file mtimes"},
+			&cli.BoolFlag{Name: "sftp", Usage: "read standby copies over SFTP even where usbkey-drift is installed on the CN"},
+			&cli.BoolFlag{Name: "no-cache", Usage: "hash every file of a directory copy, ignoring the hash cache"},
+		),
+		Action: driftAction,
+		Commands: []*cli.Command{
+			{
+				Name:      "manifest",
+				Usage:     "print the canonical manifest of a directory, key device or image",
+				ArgsUsage: "DIR|DEVICE|IMAGE",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "no-cache", Usage: "hash every file, ignoring the hash cache"},
+				},
+				Action: driftManifestAction,
+			},
+			{
+				Name:      "compare",
+				Usage:     "compare manifests collected elsewhere, the first being the reference",
+				ArgsUsage: "MANIFEST.json MANIFEST.json...",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print results as JSON lines on stdout"},
+					&cli.BoolFlag{Name: "all", Usage: "also report what differs by design"},
+					&cli.BoolFlag{Name: "ignore-mtime", Usage: "do not compare file mtimes"},
+				},
+				Action: driftCompareAction,
+			},
+		},
+	}
+}
+
+// anyBool reports whether flag name is set at this level or above, so that
+// "usbkey-drift --all compare" and "usbkey-drift compare --all" agree.
+func anyBool(c *cli.Context, name string) bool {
+	for _, x := range c.Lineage() {
+		if x.Bool(name) {
+			return true
+		}
+	}
+	return false
+}
+
+func driftLoadOptions(c *cli.Context, env *tool.Env) drift.LoadOptions {
+	o := drift.LoadOptions{Log: env.Log}
+	if !anyBool(c, "no-cache") {
+		o.CacheDir = env.Path("/var/cache/cn-tools")
+	}
+	return o
+}
+
+func driftAction(c *cli.Context) error {
+	env := tool.FromContext(c)
+	if c.NArg() > 0 {
+		return tool.Usage("unexpected argument %q: name copies with --key, --usbkey and --standby, or use manifest or compare", c.Args().First())
+	}
+	srcs, err := driftSources(c, env)
+	if err != nil {
+		return err
+	}
+	if len(srcs) < 2 {
+		return tool.Usage("nothing to compare with: %d copy given; give at least two of --key, --usbkey and --standby", len(srcs))
+	}
+	sshOpts := sshconn.Options{Getenv: env.Getenv, UseAgent: env.Getenv("SSH_AUTH_SOCK") != ""}
+	copies, loadErr := drift.LoadAll(env.Ctx, srcs, drift.StandbyOptions{LoadOptions: driftLoadOptions(c, env), SSH: sshOpts, NoRemote: c.Bool("sftp")})
+	if copies[0] == nil {
+		return loadErr // the reference is unread: nothing was compared
+	}
+	var others []*drift.Copy
+	for _, cp := range copies[1:] {
+		if cp != nil {
+			others = append(others, cp)
+		}
+	}
+	opts := drift.Options{All: c.Bool("all"), IgnoreMTime: c.Bool("ignore-mtime")}
+	return driftReport(env, drift.Compare(copies[0], others, opts), loadErr)
+}
+
+// driftSources lists the copies to read: the key, /usbkey, the standbys.
+func driftSources(c *cli.Context, env *tool.Env) ([]drift.Source, error) {
+	var srcs []drift.Source
+	k := c.String("key")
+	if !c.IsSet("key") {
+		mounts, err := env.Facts.Mounts(env.Ctx)
+		if err != nil {
+			return nil, fmt.Errorf("looking for the key at %s: %w; pass --key DEV|IMAGE|DIR, or --key none", keyMount, err)
+		}
+		for _, m := range mounts {
+			if m.MountPoint == keyMount {
+				k = keyMount
+			}
+		}
+	}
+	if k != "" && k != "none" {
+		srcs = append(srcs, drift.Source{Name: "key", Kind: drift.KeySource, Path: env.Path(k)})
+	}
+	u := "/usbkey"
+	if c.IsSet("usbkey") {
+		u = c.String("usbkey")
+	}
+	if u != "" && u != "none" {
+		srcs = append(srcs, drift.Source{Name: "usbkey", Kind: drift.DirSource, Path: env.Path(u)})
+	}
+	for _, s := range c.StringSlice("standby") {
+		t, err := sshconn.ParseTarget(s)
+		if err != nil {
+			return nil, tool.Usage("--standby: %w", err)
+		}
+		srcs = append(srcs, drift.Source{Kind: drift.StandbySource, Target: t})
+	}
+	return srcs, nil
+}
+
+// driftReport prints the report and picks the exit status: 2 when a copy
+// could not be read, 1 on drift, 0 in step.
+func driftReport(env *tool.Env, r *drift.Report, loadErr error) error {
+	var err error
+	if env.JSON {
+		err = r.WriteJSON(env.Stdout)
+	} else {
+		err = r.WriteText(env.Stdout)
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("write report: %w", err)
+	case loadErr != nil:
+		return loadErr
+	case !r.InStep():
+		return tool.ErrReported
+	}
+	return nil
+}
+
+func driftManifestAction(c *cli.Context) error {
+	env := tool.FromContext(c)
+	if c.NArg() != 1 {
+		return tool.Usage("want exactly one DIR, DEVICE or IMAGE, got %d arguments", c.NArg())
+	}
+	m, err := drift.BuildManifest(env.Ctx, env.Path(c.Args().First()), driftLoadOptions(c, env))
+	if err != nil {
+		return err
+	}
+	return m.Encode(env.Stdout)
+}
+
+func driftCompareAction(c *cli.Context) error {
+	env := tool.FromContext(c)
+	env.JSON = anyBool(c, "json")
+	if c.NArg() < 2 {
+		return tool.Usage("want at least two manifests to compare, got %d", c.NArg())
+	}
+	var copies []*drift.Copy
+	for _, name := range c.Args().Slice() {
+		cp, err := loadManifestFile(env, name)
+		if err != nil {
+			return err
+		}
+		copies = append(copies, cp)
+	}
+	opts := drift.Options{All: anyBool(c, "all"), IgnoreMTime: anyBool(c, "ignore-mtime")}
+	return driftReport(env, drift.Compare(copies[0], copies[1:], opts), nil)
+}
+
+// loadManifestFile reads a manifest file; "-" is stdin.
+func loadManifestFile(env *tool.Env, name string) (*drift.Copy, error) {
+	var r io.Reader = env.Stdin
+	if name != "-" {
+		f, err := os.Open(env.Path(name))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	return drift.LoadManifest(name, r)
+}

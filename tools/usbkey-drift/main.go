@@ -1,0 +1,6 @@
+// Command usbkey-drift is the usbkey-drift tool on its own; see cmd for what it does.
+package main
+
+import "cntools/tools/cmd"
+
+func main() { cmd.OSMain("usbkey-drift") }
