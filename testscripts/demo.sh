@@ -21,7 +21,9 @@ usbkey-status --root "$node" /dev/rdsk/c1t0d0p0
 if command -v usbkey-drift >/dev/null; then
 	echo
 	echo "== usbkey-drift: the key against /usbkey"
-	usbkey-drift --root "$node" --key /dev/rdsk/c1t0d0p0 --usbkey /usbkey || true
+	rc=0
+	usbkey-drift --root "$node" --key /dev/rdsk/c1t0d0p0 --usbkey /usbkey || rc=$?
+	[ "$rc" = 0 ] && echo "in step (usbkey-drift exit 0: no output means no drift)" || echo "usbkey-drift exit $rc"
 fi
 echo
 cat <<MSG
