@@ -18,6 +18,7 @@ var apps = map[string]func() *cli.App{
 	"convert-to-headnode": convertApp,
 	"gztools-install":     gztoolsInstallApp,
 	"usbkey-drift":        driftApp,
+	"usbkey-sync":         syncApp,
 }
 
 // Names lists every tool, sorted.

@@ -1,0 +1,61 @@
+package testscripts
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func init() {
+	builtins["tmpfs"] = tmpfsCmd
+	builtins["waittmp"] = waittmp
+}
+
+// tmpfs DIR SIZE: mount a tmpfs of SIZE (e.g. 1m) on DIR, unmounted when
+// the script ends, so a target fills up as a real disk does.
+func tmpfsCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: tmpfs DIR SIZE")
+	}
+	dir := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(dir, 0o755))
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+args[1], "tmpfs", dir).CombinedOutput(); err != nil {
+		ts.Fatalf("mount tmpfs on %s: %v: %s", dir, err, out)
+	}
+	ts.Defer(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			ts.Logf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+}
+
+// waittmp DIR: wait (up to 60 s) until a sync's temporary file under DIR
+// holds data, so a test cuts the connection in the middle of a transfer
+// rather than after a guessed delay.
+func waittmp(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waittmp DIR")
+	}
+	dir := ts.MkAbs(args[0])
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		found := false
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.Contains(d.Name(), ".cntools-tmp-") {
+				if fi, err := d.Info(); err == nil && fi.Size() > 0 {
+					found = true
+					return filepath.SkipAll
+				}
+			}
+			return nil
+		})
+		if found {
+			return
+		}
+	}
+	ts.Fatalf("%s: no temporary file with data after 60 s", args[0])
+}

@@ -1,0 +1,33 @@
+// Package keysync owns keeping the standby copies of the headnode's key
+// content on core CNs in step with the headnode's /usbkey: it compares the
+// source's manifest with the manifest the last sync left on each target,
+// sends only what differs over SFTP, verifies every file on the target
+// before it takes its real name, and writes the target's manifest last.
+//
+// A target is a directory on a core CN reached over SSH (internal/sshconn:
+// host keys checked, no trust on first use). Several targets are synced at
+// once and several files per target, each bounded. Each file is written
+// under a temporary name beside its real one that contains the real name
+// (.NAME.cntools-tmp-RANDOM), chmod-ed while still empty, filled with
+// concurrent SFTP writes, hashed on the target (openssl dgst, sha256sum or
+// illumos digest, or read back over SFTP when the target has none) and only
+// then renamed into place with posix-rename@openssh.com. A cut connection
+// leaves at most a temporary file, which the next run removes.
+//
+// A file that changed on the target since the last sync (it no longer
+// matches the manifest the last sync wrote there) is a conflict: it is
+// reported and left alone, unless Force, which first keeps the target's
+// version as NAME.conflict-<UTC timestamp>. This is the split brain of the
+// usbkey config that RFD 67 worries about.
+//
+// It refuses: a target path of /usbkey or /mnt/usbkey (on a CN,
+// /lib/sdc/config.sh prefers /usbkey/config over the CN's own node.config,
+// so the CN would take the headnode's configuration; see ErrKeyPath);
+// deleting `config` from a target, even with Delete; overwriting a
+// conflict without Force; and a file that reads back differently from the
+// source's manifest (the source changed under the sync, or the target
+// stores something else), which fails that file and keeps the old one.
+//
+// Discover finds the targets as an operator would: SAPI for the servers
+// hosting binder, manatee and moray instances, CNAPI for their admin IPs.
+package keysync

@@ -1,0 +1,116 @@
+package keysync
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"cntools/usbkey/manifest"
+)
+
+func file(p, sum string, size int64, mt time.Time) manifest.Entry {
+	return manifest.Entry{Path: p, Type: manifest.TypeFile, Size: size, Mode: 0o644, MTime: mt, SHA256: sum}
+}
+
+func TestMakePlan(t *testing.T) {
+	t0, t1 := mtime, mtime.Add(time.Hour)
+	a, b := "aa", "bb" // hashes; the plan only compares them
+	for _, tc := range []struct {
+		name      string
+		src, last *manifest.Entry
+		now       *manifest.Entry
+		force     bool
+		want      string // send, skip, meta, check, conflict, failed
+	}{
+		{"new", ptr(file("f", a, 1, t0)), nil, nil, false, "send"},
+		{"unchanged", ptr(file("f", a, 1, t0)), ptr(file("f", a, 1, t0)), ptr(file("f", "", 1, t0)), false, "skip"},
+		{"source changed", ptr(file("f", b, 1, t1)), ptr(file("f", a, 1, t0)), ptr(file("f", "", 1, t0)), false, "send"},
+		{"source touched", ptr(file("f", a, 1, t1)), ptr(file("f", a, 1, t0)), ptr(file("f", "", 1, t0)), false, "meta"},
+		{"target changed", ptr(file("f", a, 1, t0)), ptr(file("f", a, 1, t0)), ptr(file("f", "", 2, t1)), false, "check"},
+		{"no last manifest", ptr(file("f", a, 1, t0)), nil, ptr(file("f", "", 1, t0)), false, "check"},
+		{"dir on target", ptr(file("f", a, 1, t0)), nil, &manifest.Entry{Path: "f", Type: manifest.TypeDir}, false, "failed"},
+		{"symlink replaced by file, untouched", ptr(file("f", a, 1, t0)), &manifest.Entry{Path: "f", Type: manifest.TypeSymlink, Target: "x"}, &manifest.Entry{Path: "f", Type: manifest.TypeSymlink, Target: "x"}, false, "send"},
+		{"symlink changed on target", ptr(file("f", a, 1, t0)), &manifest.Entry{Path: "f", Type: manifest.TypeSymlink, Target: "x"}, &manifest.Entry{Path: "f", Type: manifest.TypeSymlink, Target: "y"}, false, "conflict"},
+		{"symlink changed on target, forced", ptr(file("f", a, 1, t0)), &manifest.Entry{Path: "f", Type: manifest.TypeSymlink, Target: "x"}, &manifest.Entry{Path: "f", Type: manifest.TypeSymlink, Target: "y"}, true, "send"},
+	} {
+		src := &manifest.Manifest{Entries: []manifest.Entry{*tc.src}}
+		var last *manifest.Manifest
+		if tc.last != nil {
+			last = &manifest.Manifest{Entries: []manifest.Entry{*tc.last}}
+		}
+		now := map[string]*manifest.Entry{}
+		if tc.now != nil {
+			now["f"] = tc.now
+		}
+		if got := outcome(makePlan(src, last, now, scope{}, tc.force, false)); got != tc.want {
+			t.Errorf("%s: makePlan = %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	t0, t1 := mtime, mtime.Add(time.Hour)
+	for _, tc := range []struct {
+		name  string
+		last  *manifest.Entry
+		hash  string
+		force bool
+		want  string
+	}{
+		{"same as the source", nil, "src", false, "meta"},
+		{"as the last sync left it", ptr(file("f", "old", 1, t0)), "old", false, "send"},
+		{"edited on the target", ptr(file("f", "old", 1, t0)), "edited", false, "conflict"},
+		{"edited on the target, forced", ptr(file("f", "old", 1, t0)), "edited", true, "send"},
+		{"unknown to the last sync", nil, "other", false, "conflict"},
+		{"unreadable", nil, "", false, "failed"},
+	} {
+		s := file("f", "src", 1, t1)
+		var last *manifest.Manifest
+		if tc.last != nil {
+			last = &manifest.Manifest{Entries: []manifest.Entry{*tc.last}}
+		}
+		// The target file was touched since the last sync, so only its
+		// hash can decide.
+		now := map[string]*manifest.Entry{"f": ptr(file("f", "", 1, t0.Add(time.Minute)))}
+		p := makePlan(&manifest.Manifest{Entries: []manifest.Entry{s}}, last, now, scope{}, tc.force, false)
+		p.resolve(map[string]string{"f": tc.hash}, now, last, tc.force)
+		if got := outcome(p); got != tc.want {
+			t.Errorf("%s: resolve = %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestPlanDelete(t *testing.T) {
+	now := map[string]*manifest.Entry{}
+	for _, e := range []manifest.Entry{{Path: "config", Type: manifest.TypeFile}, {Path: "old", Type: manifest.TypeDir}, {Path: "old/x", Type: manifest.TypeFile}, {Path: "os/B", Type: manifest.TypeDir}} {
+		now[key(e.Path)] = &e
+	}
+	p := makePlan(&manifest.Manifest{}, nil, now, newScope([]string{"old", "config"}), false, true)
+	var got []string
+	for _, e := range p.deletes {
+		got = append(got, e.Path)
+	}
+	if want := []string{"old/x", "old"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("deletes = %v, want %v (children first, never config, nothing outside the paths)", got, want)
+	}
+}
+
+func ptr(e manifest.Entry) *manifest.Entry { return &e }
+
+func outcome(p *plan) string {
+	switch {
+	case len(p.failed) > 0:
+		return "failed"
+	case len(p.conflicts) > 0:
+		return "conflict"
+	case len(p.check) > 0:
+		return "check"
+	case len(p.send) > 0:
+		return "send"
+	case len(p.meta) > 0:
+		return "meta"
+	case p.skipped > 0:
+		return "skip"
+	}
+	return "nothing"
+}

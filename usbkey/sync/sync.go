@@ -1,0 +1,362 @@
+package keysync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"cntools/internal/sshconn"
+	"cntools/usbkey/manifest"
+)
+
+// SourceManifest manifests the part of o.Source that o.Paths names, using
+// and updating the hash cache at o.CachePath, so that an unchanged source
+// is listed but not read.
+func SourceManifest(ctx context.Context, o Options) (*manifest.Manifest, error) {
+	o = o.withDefaults()
+	fi, err := os.Stat(o.Source)
+	if err != nil {
+		return nil, fmt.Errorf("source: %w; pass --from with the headnode's usbkey copy", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("source %s is not a directory", o.Source)
+	}
+	sc := newScope(o.Paths)
+	var cache *manifest.Cache
+	if o.CachePath != "" {
+		if cache, err = manifest.LoadCache(o.CachePath); err != nil {
+			o.Log.Warn("hash cache ignored", "err", err)
+			cache = &manifest.Cache{}
+		}
+	}
+	m, err := manifest.Build(ctx, manifest.DirTree(o.Source), manifest.Options{
+		Cache:   cache,
+		Exclude: func(p string) bool { return ours(p) || !sc.walk(p) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", o.Source, err)
+	}
+	if cache != nil {
+		err := os.MkdirAll(filepath.Dir(o.CachePath), 0o755)
+		if err == nil {
+			err = cache.Save(o.CachePath)
+		}
+		if err != nil {
+			o.Log.Warn("hash cache not saved", "path", o.CachePath, "err", err)
+		}
+	}
+	return m, nil
+}
+
+// Run syncs o.Source to every target, o.Jobs targets at once, and returns
+// one Result per target, in the order given. It returns an error only when
+// nothing can be synced (a refused target path, an unreadable source); a
+// target that fails is reported in its Result and does not stop the
+// others.
+func Run(ctx context.Context, targets []sshconn.Target, o Options) ([]*Result, error) {
+	o = o.withDefaults()
+	for _, t := range targets {
+		if err := CheckPath(t.Path); err != nil {
+			return nil, fmt.Errorf("target %s: %w", TargetName(t), err)
+		}
+	}
+	start := time.Now()
+	src, err := SourceManifest(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	o.Log.Debug("source manifest", "entries", len(src.Entries), "elapsed", time.Since(start).Round(time.Millisecond))
+	results := make([]*Result, len(targets))
+	sem := make(chan struct{}, o.Jobs)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i] = syncTarget(ctx, t, src, o)
+		}()
+	}
+	wg.Wait()
+	return results, nil
+}
+
+// syncTarget brings one target in step, as far as it can.
+func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o Options) *Result {
+	res := &Result{Type: "target", Target: TargetName(t), Conflicting: []string{}, Kept: []string{}, Failed: []string{}}
+	fail := func(err error) *Result {
+		res.err, res.Error = err, err.Error()
+		o.Log.Error("target failed", "target", res.Target, "err", err)
+		return res
+	}
+	r, err := dialRemote(ctx, t, o.SSH)
+	if err != nil {
+		return fail(err)
+	}
+	defer r.Close()
+	if o.DryRun {
+		if _, err := r.sftp.Stat(r.root); errors.Is(err, fs.ErrNotExist) {
+			p := makePlan(src, nil, nil, newScope(o.Paths), o.Force, o.Delete)
+			res.Plan, res.Sent, res.Bytes = p.lines(), len(p.send)+len(p.links), p.bytes
+			return res
+		}
+	} else if err := r.prepare(); err != nil {
+		return fail(err)
+	}
+	x := &executor{r: r, o: o, res: res, sc: newScope(o.Paths), src: src, touched: map[string]bool{}, bad: map[string]bool{}, deleted: map[string]bool{}}
+	start := time.Now()
+	if err := x.plan(ctx); err != nil {
+		return fail(err)
+	}
+	o.Log.Debug("planned", "target", res.Target, "send", len(x.p.send), "bytes", x.p.bytes, "verify", res.Verified, "elapsed", time.Since(start).Round(time.Millisecond))
+	if o.DryRun {
+		res.Plan, res.Sent, res.Bytes = x.p.lines(), len(x.p.send)+len(x.p.links), x.p.bytes
+		return res
+	}
+	start = time.Now()
+	x.apply(ctx)
+	o.Log.Debug("applied", "target", res.Target, "elapsed", time.Since(start).Round(time.Millisecond))
+	if x.abort == nil {
+		if err := ctx.Err(); err != nil {
+			x.abort = err
+		}
+	}
+	if x.abort != nil {
+		return fail(x.abort)
+	}
+	n, err := r.putManifest(nextManifest(src, x.last, x.now, x.sc, x.bad, x.deleted))
+	if err != nil {
+		res.Failed = append(res.Failed, ManifestFile)
+		o.Log.Error("manifest not written: the next sync hashes the target's files again", "target", res.Target, "err", err)
+	}
+	res.MetaBytes = n
+	sort.Strings(res.Failed)
+	o.Log.Info("synced", "target", res.Target, "sent", res.Sent, "bytes", res.Bytes, "skipped", res.Skipped,
+		"conflicting", len(res.Conflicting), "deleted", res.Deleted, "failed", len(res.Failed))
+	return res
+}
+
+// executor carries out one target's plan.
+type executor struct {
+	r   *remote
+	o   Options
+	res *Result
+	sc  scope
+	src *manifest.Manifest
+
+	last *manifest.Manifest
+	now  map[string]*manifest.Entry
+	p    *plan
+
+	mu      sync.Mutex
+	abort   error           // the connection is gone: stop
+	touched map[string]bool // directories whose entries changed
+	bad     map[string]bool // paths not in step: conflicts and failures
+	deleted map[string]bool
+}
+
+// plan reads the target and decides what it needs, hashing on the target
+// the files listing cannot decide.
+func (x *executor) plan(ctx context.Context) error {
+	var err error
+	if x.last, err = x.r.lastManifest(); err != nil {
+		return err
+	}
+	var temps []string
+	if x.now, temps, err = x.r.list(ctx, x.sc); err != nil {
+		return err
+	}
+	if !x.o.DryRun {
+		// Left by an interrupted sync; never content.
+		for _, tmp := range temps {
+			if err := x.r.remove(manifest.Entry{Path: tmp}); err != nil {
+				return err
+			}
+			x.touch(tmp)
+			x.o.Log.Debug("removed leftover", "target", x.res.Target, "path", tmp)
+		}
+	}
+	x.p = makePlan(x.src, x.last, x.now, x.sc, x.o.Force, x.o.Delete)
+	x.res.Verified = x.r.pickVerify(ctx, x.o.Verify)
+	if len(x.p.check) > 0 {
+		var ps []string
+		for _, e := range x.p.check {
+			ps = append(ps, x.now[key(e.Path)].Path)
+		}
+		got := x.r.hashes(ctx, x.res.Verified, ps, x.o.Files)
+		byPath := map[string]string{}
+		for _, e := range x.p.check {
+			byPath[e.Path] = got[x.now[key(e.Path)].Path]
+		}
+		x.p.resolve(byPath, x.now, x.last, x.o.Force)
+	}
+	x.res.Skipped = x.p.skipped
+	for _, c := range x.p.conflicts {
+		x.bad[key(c)] = true
+		x.res.Conflicting = append(x.res.Conflicting, c)
+		x.o.Log.Warn("conflict: changed on the target since the last sync; left as it is (--force keeps it as a .conflict- copy and sends the source's)",
+			"target", x.res.Target, "path", c)
+	}
+	for p, why := range x.p.failed {
+		x.failed(p, errors.New(why))
+	}
+	return nil
+}
+
+func (x *executor) touch(p string) {
+	x.mu.Lock()
+	x.touched[key(path.Dir(p))] = true
+	x.mu.Unlock()
+}
+
+// failed records a path that is not in step, and stops the target when
+// the connection is gone.
+func (x *executor) failed(p string, err error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.bad[key(p)] = true
+	x.res.Failed = append(x.res.Failed, p)
+	if x.abort == nil && x.r.lost(err) {
+		x.abort = err
+	}
+	x.o.Log.Error("not synced", "target", x.res.Target, "path", p, "err", err)
+}
+
+func (x *executor) stopped(ctx context.Context) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.abort != nil || ctx.Err() != nil
+}
+
+// apply runs the plan: directories, links, files in groups, metadata,
+// deletions, then directory mtimes.
+func (x *executor) apply(ctx context.Context) {
+	p, r := x.p, x.r
+	for _, e := range p.mkdirs {
+		if x.stopped(ctx) {
+			return
+		}
+		if err := x.aside(e); err == nil {
+			err = r.mkdir(e)
+			if err != nil {
+				x.failed(e.Path, err)
+			}
+		} else {
+			x.failed(e.Path, err)
+		}
+		x.touch(e.Path)
+	}
+	for _, e := range p.links {
+		if x.stopped(ctx) {
+			return
+		}
+		err := x.aside(e)
+		if err == nil {
+			err = r.symlink(e)
+		}
+		if err != nil {
+			x.failed(e.Path, err)
+			continue
+		}
+		x.touch(e.Path)
+		x.res.Sent++
+	}
+	// A group is verified and renamed into place while the next one is
+	// written: the target hashes while the network carries data.
+	var pending sync.WaitGroup
+	for _, g := range groups(p.send) {
+		if x.stopped(ctx) {
+			break
+		}
+		tmps := x.writeGroup(ctx, g)
+		pending.Wait()
+		pending.Add(1)
+		go func() {
+			defer pending.Done()
+			x.finishGroup(ctx, g, tmps)
+		}()
+	}
+	pending.Wait()
+	if x.stopped(ctx) {
+		return
+	}
+	for _, e := range p.meta {
+		if x.stopped(ctx) {
+			return
+		}
+		if err := r.setMeta(e); err != nil {
+			x.failed(e.Path, err)
+		}
+	}
+	for _, e := range p.deletes {
+		if x.stopped(ctx) {
+			return
+		}
+		if err := r.remove(e); err != nil {
+			// A directory still holding a conflict copy stays.
+			x.o.Log.Warn("not deleted", "target", x.res.Target, "path", e.Path, "err", err)
+			continue
+		}
+		x.touch(e.Path)
+		x.deleted[key(e.Path)] = true
+		x.res.Deleted++
+		x.o.Log.Debug("deleted", "target", x.res.Target, "path", e.Path)
+	}
+	x.dirTimes(ctx)
+}
+
+// aside moves what is in the way of e before it is made: a conflict copy
+// with Force, or the last sync's entry of another type.
+func (x *executor) aside(e *manifest.Entry) error {
+	k := key(e.Path)
+	switch {
+	case x.p.keep[k]:
+		kept := e.Path + conflictSuffix + x.o.Now().UTC().Format(stampLayout)
+		if err := x.r.sftp.PosixRename(x.r.abs(e.Path), x.r.abs(kept)); err != nil {
+			return x.r.wrap("keep conflict copy of", x.r.abs(e.Path), err)
+		}
+		x.kept(kept)
+	case x.p.clear[k] && x.now[k] != nil:
+		return x.r.remove(*x.now[k])
+	}
+	return nil
+}
+
+func (x *executor) kept(p string) {
+	x.mu.Lock()
+	x.res.Kept = append(x.res.Kept, p)
+	x.mu.Unlock()
+	x.o.Log.Warn("conflict: kept the target's version", "target", x.res.Target, "copy", p)
+}
+
+// stampLayout dates conflict copies.
+const stampLayout = "20060102T150405Z"
+
+// dirTimes gives the directories the source's mtimes, after their entries
+// changed (which moved them) or when they differ.
+func (x *executor) dirTimes(ctx context.Context) {
+	for i := range x.src.Entries {
+		e := &x.src.Entries[i]
+		if e.Type != manifest.TypeDir || x.stopped(ctx) {
+			continue
+		}
+		k := key(e.Path)
+		if t := x.now[k]; t != nil && !x.touched[k] && t.MTime.Unix() == e.MTime.Unix() && t.Mode == e.Mode {
+			continue
+		}
+		if x.bad[k] {
+			continue
+		}
+		if err := x.r.setMeta(e); err != nil {
+			x.failed(e.Path, err)
+		}
+	}
+}

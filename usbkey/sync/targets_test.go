@@ -1,0 +1,82 @@
+package keysync
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestParseTarget(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		keyPath  bool
+	}{
+		{"cn1", "root@cn1:22:/zones/usbkey-standby", false},
+		{"admin@10.0.0.21:2222", "admin@10.0.0.21:2222:/zones/usbkey-standby", false},
+		{"cn1:/var/tmp/standby/", "root@cn1:22:/var/tmp/standby", false},
+		{"cn1:/usbkey", "", true},
+		{"cn1:/mnt/usbkey", "", true},
+		{"cn1:/usbkey/os", "", true},
+		{"cn1:/mnt/usbkey/../usbkey", "", true},
+		{"cn1:/", "", false},
+		{"cn1:relative", "", false},
+	} {
+		got, err := ParseTarget(tc.in)
+		name := ""
+		if err == nil {
+			name = TargetName(got)
+		}
+		if name != tc.want || errors.Is(err, ErrKeyPath) != tc.keyPath {
+			t.Errorf("ParseTarget(%q) = %q, %v, want %q (key path refused: %v)", tc.in, name, err, tc.want, tc.keyPath)
+		}
+	}
+}
+
+func TestReadTargetsFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "standby-targets")
+	if got, err := ReadTargetsFile(f); len(got) != 0 || err != nil {
+		t.Errorf("ReadTargetsFile(missing) = %v, %v, want nothing", got, err)
+	}
+	os.WriteFile(f, []byte("# core CNs\ncn1\n\n  admin@cn2:2222:/zones/standby  \n"), 0o644)
+	got, err := ReadTargetsFile(f)
+	if err != nil || len(got) != 2 || TargetName(got[1]) != "admin@cn2:2222:/zones/standby" {
+		t.Errorf("ReadTargetsFile = %v, %v, want cn1 and admin@cn2:2222:/zones/standby", got, err)
+	}
+	os.WriteFile(f, []byte("cn1\ncn2:/usbkey\n"), 0o644)
+	if _, err := ReadTargetsFile(f); !errors.Is(err, ErrKeyPath) {
+		t.Errorf("ReadTargetsFile(/usbkey line) = %v, want ErrKeyPath", err)
+	}
+}
+
+func TestHookPaths(t *testing.T) {
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"os/20260301T000000Z/platform/unix": "u", "boot/loader.conf": "l", "tools.tar.gz": "t", "cn_tools.tar.gz": "c", "scripts/a.sh": "s"})
+	for _, v := range []string{"20260301T000000Z", "release-20260301-20260301t000000z"} {
+		got, err := PlatformInstallPaths(src, v)
+		if want := []string{"os/20260301T000000Z", "boot", "tools.tar.gz", "cn_tools.tar.gz"}; err != nil || !equal(got, want) {
+			t.Errorf("PlatformInstallPaths(%q) = %v, %v, want %v", v, got, err, want)
+		}
+	}
+	for _, v := range []string{"20990101T000000Z", "latest", ""} {
+		if _, err := PlatformInstallPaths(src, v); err == nil {
+			t.Errorf("PlatformInstallPaths(%q) = nil error, want one", v)
+		}
+	}
+	got, err := GZToolsPaths(src)
+	if want := []string{"tools.tar.gz", "cn_tools.tar.gz", "scripts"}; err != nil || !equal(got, want) {
+		t.Errorf("GZToolsPaths = %v, %v, want %v", got, err, want)
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
