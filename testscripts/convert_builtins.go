@@ -3,7 +3,6 @@ package testscripts
 import (
 	"context"
 	"os"
-	"os/exec"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -14,22 +13,6 @@ import (
 func init() {
 	builtins["mknode"] = mknode
 	builtins["treemanifest"] = treemanifest
-	builtins["mounttmpfs"] = mounttmpfs
-}
-
-// mounttmpfs DIR SIZE: mount a tmpfs of SIZE (as mount(8) takes it: 1m)
-// on DIR, unmounted when the script ends, to run a node out of space.
-// make test runs as root, as CI does.
-func mounttmpfs(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 {
-		ts.Fatalf("usage: mounttmpfs DIR SIZE")
-	}
-	dir := ts.MkAbs(args[0])
-	ts.Check(os.MkdirAll(dir, 0o755))
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+args[1], "tmpfs", dir).CombinedOutput(); err != nil {
-		ts.Fatalf("mount tmpfs on %s: %v: %s", dir, err, out)
-	}
-	ts.Defer(func() { exec.Command("umount", "-l", dir).Run() })
 }
 
 // mknode DIR: write a simulated set-up CN under DIR (facts, a 4 GiB sparse

@@ -70,19 +70,7 @@ func metadataDetail(a, b *manifest.Entry) []string {
 }
 
 // modeString is the mode in octal as chmod takes it, as manifests write it.
-func modeString(m fs.FileMode) string {
-	v := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		v |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		v |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		v |= 0o1000
-	}
-	return fmt.Sprintf("%04o", v)
-}
+func modeString(m fs.FileMode) string { return fmt.Sprintf("%04o", manifest.UnixMode(m)) }
 
 const timeLayout = "2006-01-02T15:04:05Z"
 
