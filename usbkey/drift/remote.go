@@ -41,7 +41,7 @@ func RemoteManifest(ctx context.Context, c *sshconn.Client, dir string) (m *mani
 	}
 	var out limitedBuffer
 	out.max = maxRemoteManifest
-	if err := c.Run(ctx, remotePath+"exec usbkey-drift manifest "+shellQuote(dir), &out); err != nil {
+	if err := c.Run(ctx, remotePath+"exec usbkey-drift manifest "+sshconn.Quote(dir), &out); err != nil {
 		return nil, true, err
 	}
 	m, err = manifest.Decode(&out.Buffer)
@@ -49,11 +49,6 @@ func RemoteManifest(ctx context.Context, c *sshconn.Client, dir string) (m *mani
 		return nil, true, fmt.Errorf("ssh %s: usbkey-drift manifest %s: %w", c.Target, dir, err)
 	}
 	return m, true, nil
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 type limitedBuffer struct {

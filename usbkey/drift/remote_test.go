@@ -139,8 +139,8 @@ func TestShellQuote(t *testing.T) {
 		"/zones/usbkey-standby": `'/zones/usbkey-standby'`,
 		"/a b/it's":             `'/a b/it'\''s'`,
 	} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		if got := sshconn.Quote(in); got != want {
+			t.Errorf("sshconn.Quote(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

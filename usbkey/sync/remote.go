@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"strings"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -338,5 +337,5 @@ func (r *remote) putManifest(m *manifest.Manifest) (int64, error) {
 	return n, nil
 }
 
-// quote quotes s for a POSIX shell.
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+// quote quotes s for the target's shell.
+var quote = sshconn.Quote
