@@ -94,11 +94,19 @@ func formatAction(c *cli.Context) error {
 		}
 		if old.Kind != key.KindNotAKey {
 			what := describeKey(old)
-			refusals = append(refusals, device.Refusal{Code: "has-key", Reason: "it holds a Triton key already: " + what})
+			refusals = append(refusals, device.Refusal{Code: device.CodeHasKey, Reason: "it holds a Triton key already: " + what})
 			destroy = append(destroy, "the Triton key on it: "+what)
 		}
 		if len(refusals) > 0 && !c.Bool("force") {
 			return tool.Problem(fmt.Errorf("%s: refusing to format: %s; pass --force to format it anyway", target, joinReasons(refusals)))
+		}
+		// --force overrides every refusal; the operator sees each one in
+		// the confirmation and the log, not only the one they meant.
+		for _, r := range refusals {
+			env.Log.Warn("formatting despite", "target", target, "reason", r.Reason)
+			if r.Code != device.CodeHasKey {
+				destroy = append(destroy, "despite: "+r.Reason)
+			}
 		}
 	}
 	summary := append([]string{fmt.Sprintf("%s (%s) gets a new v2 key layout; everything on it is lost", target, humanBytes(t.Size))}, destroy...)

@@ -55,6 +55,7 @@ EXIT STATUS
 			&cli.StringSliceFlag{Name: "include", Usage: "also copy `PATH` from the source (repeatable)"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "do not read written files back"},
 			&cli.BoolFlag{Name: "node-config", Usage: "write this node's own values into the key's config"},
+			&cli.BoolFlag{Name: "force", Usage: "write a device that is mounted, in a zpool or the boot disk"},
 		),
 		Action: populateAction,
 	}
@@ -77,7 +78,7 @@ func populateAction(c *cli.Context) error {
 			return err
 		}
 	}
-	dst, closeDst, err := openPopulateTarget(env, target, !c.Bool("no-verify"))
+	dst, closeDst, err := openPopulateTarget(env, target, !c.Bool("no-verify"), c.Bool("force"))
 	if err != nil {
 		return err
 	}
@@ -195,7 +196,7 @@ func openSource(c *cli.Context, env *tool.Env) (populate.Source, error) {
 
 // openPopulateTarget opens a key device or image through its root
 // filesystem, or a directory as it is.
-func openPopulateTarget(env *tool.Env, target string, verify bool) (populate.Target, func(), error) {
+func openPopulateTarget(env *tool.Env, target string, verify, force bool) (populate.Target, func(), error) {
 	p := env.Path(target)
 	fi, err := os.Stat(p)
 	if err != nil {
@@ -204,11 +205,27 @@ func openPopulateTarget(env *tool.Env, target string, verify bool) (populate.Tar
 	if fi.IsDir() {
 		return populate.DirTarget{Root: p}, func() {}, nil
 	}
+	// Writing the FAT under a mounted pcfs (a headnode's key at
+	// /mnt/usbkey) would corrupt it: such a key is populated through its
+	// mount point.
+	refusals, err := device.Check(env.Ctx, env.Facts, target, 0, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", target, err)
+	}
+	for _, r := range refusals {
+		switch r.Code {
+		case device.CodeMounted, device.CodeZpool, device.CodeBootDisk, device.CodeUnknownDisk:
+			if !force {
+				return nil, nil, tool.Problem(fmt.Errorf("%s: refusing to write: %s; populate a mounted key through its mount point (TARGET /mnt/usbkey), or pass --force", target, r.Reason))
+			}
+			env.Log.Warn("writing despite", "target", target, "reason", r.Reason)
+		}
+	}
 	t, err := device.Open(p, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	fs, err := key.OpenRoot(t, t.Size)
+	fs, err := key.OpenRootForWrite(t, t.Size)
 	if err != nil {
 		t.Close()
 		return nil, nil, fmt.Errorf("%s: %w", target, err)

@@ -7,8 +7,22 @@ import (
 	"cntools/usbkey/parttable"
 )
 
+// OpenRootForWrite opens a v2 key's root filesystem to change it. A v1
+// (grub) key is refused: cn-tools reads those but never writes them, since
+// a headnode key's loader files would not boot from it.
+func OpenRootForWrite(d Disk, size int64) (*fat32.FS, error) {
+	s0 := make([]byte, parttable.SectorSize)
+	if _, err := d.ReadAt(s0, 0); err != nil {
+		return nil, fmt.Errorf("read sector 0: %w", err)
+	}
+	if v, err := parttable.KeyVersion(s0); err == nil && v == 1 {
+		return nil, fmt.Errorf("a v1 (grub) key: cn-tools writes only v2 keys; reformat it with usbkey-format")
+	}
+	return OpenRoot(d, size)
+}
+
 // OpenRoot opens the root filesystem of a key (v2: GPT slice 2; v1: fdisk
-// partition 1) for reading and writing.
+// partition 1).
 func OpenRoot(d Disk, size int64) (*fat32.FS, error) {
 	s0 := make([]byte, parttable.SectorSize)
 	if _, err := d.ReadAt(s0, 0); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"cntools/internal/nodefacts"
 	"cntools/usbkey/config"
@@ -86,8 +87,8 @@ func taggedNIC(si nodefacts.Sysinfo, tag string) (nic, vnic, ip string, ok bool)
 	return "", "", "", false
 }
 
-// Overlay is a source with one file's content replaced, such as the
-// node's own config in place of the headnode's.
+// Overlay is a source with one top-level file's content replaced, or
+// added, such as the node's own config in place of the headnode's.
 type Overlay struct {
 	Source
 	Path string
@@ -99,12 +100,36 @@ func (o Overlay) Walk(ctx context.Context) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	found := false
 	for i := range es {
 		if strings.EqualFold(es[i].Path, o.Path) {
-			es[i].Size, es[i].Data = int64(len(o.Data)), o.Data
+			es[i].Size, es[i].Data, es[i].Symlink, found = int64(len(o.Data)), o.Data, false, true
 		}
 	}
+	if !found {
+		es = append(es, Entry{Path: o.Path, Size: int64(len(o.Data)), Data: o.Data, MTime: time.Now()})
+	}
 	return es, nil
+}
+
+// Without is a source with one path (and everything under it) left out.
+type Without struct {
+	Source
+	Path string
+}
+
+func (w Without) Walk(ctx context.Context) ([]Entry, error) {
+	es, err := w.Source.Walk(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kept := es[:0]
+	for _, e := range es {
+		if !strings.EqualFold(e.Path, w.Path) && !strings.HasPrefix(strings.ToLower(e.Path), strings.ToLower(w.Path)+"/") {
+			kept = append(kept, e)
+		}
+	}
+	return kept, nil
 }
 
 func (o Overlay) Open(p string) (io.ReadCloser, error) {

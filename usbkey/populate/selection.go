@@ -45,7 +45,12 @@ func Select(entries []Entry, loaderConf []byte, platforms, include []string) (*S
 	have := map[string]bool{}
 	var sourcePlatforms []string
 	for _, e := range entries {
-		have[strings.ToLower(e.Path)] = true
+		// A symlink is not copied (FAT cannot hold one), so it does not
+		// count as having the content: a key marked without its config
+		// boots into the interactive prompt-config.
+		if !e.Symlink {
+			have[strings.ToLower(e.Path)] = true
+		}
 		if dir, name := path.Split(e.Path); strings.EqualFold(dir, "os/") && e.Dir {
 			sourcePlatforms = append(sourcePlatforms, name)
 		}

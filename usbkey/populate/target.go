@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"cntools/internal/atomicfile"
@@ -159,13 +160,27 @@ func (t DirTarget) Remove(p string) error {
 	return err
 }
 
-// Commit and Flush are done per file by atomicfile, which syncs each file
-// and its directory before the rename.
+// Commit is done per file by atomicfile, which syncs each file and its
+// directory before the rename.
 func (t DirTarget) Commit() error { return nil }
-func (t DirTarget) Flush() error  { return nil }
+
+// Flush syncs the top directory, where the marker is removed and written.
+func (t DirTarget) Flush() error {
+	d, err := os.Open(t.Root)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
+		return err
+	}
+	return nil
+}
 func (t DirTarget) Space() (int64, int64) {
 	free, _, err := device.FreeSpace(t.Root)
 	if err != nil {
+		// No statvfs: the fit check cannot be made. The copy itself still
+		// fails cleanly (each file is written whole or not at all).
 		return 1<<63 - 1, 1
 	}
 	return free, 4096
