@@ -3,6 +3,7 @@ package convert_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"cntools/convert"
 	"cntools/convert/converttest"
 	"cntools/usbkey/device"
 	"cntools/usbkey/key"
@@ -45,7 +47,7 @@ func newNode(t *testing.T) string {
 	return root
 }
 
-func convert(bin, root string) *exec.Cmd {
+func convertCmd(bin, root string) *exec.Cmd {
 	cmd := exec.Command(bin, "--root", root, "-y", "-v")
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	return cmd
@@ -102,7 +104,17 @@ func markerOnlyWhenComplete(t *testing.T, root, when string) {
 		return
 	}
 	dst := &populate.FATTarget{FS: fs, Dev: tgt, Name: "key"}
-	plan, err := populate.MakePlan(context.Background(), populate.DirSource{Root: filepath.Join(root, "usbkey")}, dst, populate.Options{})
+	// /usbkey gets this node's config only at the usbkey-config step;
+	// the key must have one whenever it is marked.
+	r, err := dst.Open("config")
+	if err != nil {
+		t.Errorf("%s: the key carries %s but no config", when, populate.MarkerFile)
+		return
+	}
+	conf, _ := io.ReadAll(r)
+	r.Close()
+	src := populate.Overlay{Source: populate.DirSource{Root: filepath.Join(root, "usbkey")}, Path: "config", Data: conf}
+	plan, err := populate.MakePlan(context.Background(), src, dst, populate.Options{})
 	if err != nil || len(plan.Copy) > 0 || len(plan.Mkdirs) > 0 {
 		n := -1
 		if plan != nil {
@@ -120,7 +132,7 @@ func TestCrashResume(t *testing.T) {
 
 	ref := newNode(t)
 	start := time.Now()
-	if out, err := convert(bin, ref).CombinedOutput(); err != nil {
+	if out, err := convertCmd(bin, ref).CombinedOutput(); err != nil {
 		t.Fatalf("uninterrupted conversion: %v\n%s", err, out)
 	}
 	took := time.Since(start)
@@ -135,7 +147,7 @@ func TestCrashResume(t *testing.T) {
 		delay time.Duration // a delay
 	}
 	var points []point
-	for _, s := range []string{"usbkey-copy", "format-key", "populate-key", "gztools", "node-config"} {
+	for _, s := range convert.StepOrder {
 		points = append(points, point{name: "at step " + s, after: "msg=step name=" + s + " "})
 	}
 	r := rand.New(rand.NewSource(67))
@@ -145,7 +157,7 @@ func TestCrashResume(t *testing.T) {
 	}
 	for _, p := range points {
 		root := newNode(t)
-		cmd := convert(bin, root)
+		cmd := convertCmd(bin, root)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +177,7 @@ func TestCrashResume(t *testing.T) {
 		cmd.Wait()
 		markerOnlyWhenComplete(t, root, p.name)
 
-		if out, err := convert(bin, root).CombinedOutput(); err != nil {
+		if out, err := convertCmd(bin, root).CombinedOutput(); err != nil {
 			t.Errorf("%s: rerun: %v\n%s", p.name, err, out)
 			continue
 		}

@@ -48,7 +48,7 @@ func loadJournal(path string) (*Journal, error) {
 func (j *Journal) done(step string) bool { _, ok := j.Steps[step]; return ok }
 
 // StepOrder is the order steps run in, for showing a journal.
-var StepOrder = []string{"usbkey-copy", "format-key", "populate-key", "gztools", "node-config"}
+var StepOrder = []string{"usbkey-copy", "format-key", "populate-key", "gztools", "usbkey-config", "node-config"}
 
 func (j *Journal) mark(step string, at time.Time) error {
 	j.Steps[step] = at.UTC()

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"cntools/gztools"
+	"cntools/internal/atomicfile"
 	"cntools/usbkey/bootfiles"
 	"cntools/usbkey/device"
 	"cntools/usbkey/key"
@@ -62,9 +64,9 @@ func NewPlan(o *Options, pf *Preflight) *Plan {
 	}
 	c := &conversion{o: o, key: pf.Key, keyDir: keyDir, pi: pf.Platform}
 	p.Steps = append(p.Steps, Step{
-		Name: "usbkey-copy", What: "copy the key content to " + UsbkeyPath + ", with this node's config and a headnode loader.conf",
-		Command: "usbkey-populate" + root + " --from " + from + " --node-config -y " + UsbkeyPath +
-			"   # and in " + UsbkeyPath + "/boot/loader.conf: headnode=\"true\" ipxe=\"false\" platform-version=\"" + pf.Platform + "\"",
+		Name: "usbkey-copy", What: "copy the key content but its config to " + UsbkeyPath + ", with a headnode loader.conf",
+		Command: "usbkey-populate" + root + " --from " + from + " -y " + UsbkeyPath +
+			"   # but config; and in " + UsbkeyPath + "/boot/loader.conf: headnode=\"true\" ipxe=\"false\" platform-version=\"" + pf.Platform + "\"",
 		run: c.usbkeyCopy, done: c.usbkeyCopyDone,
 	})
 	if o.BootPool == "" {
@@ -75,13 +77,17 @@ func NewPlan(o *Options, pf *Preflight) *Plan {
 		})
 	}
 	p.Steps = append(p.Steps, Step{
-		Name: "populate-key", What: "copy " + UsbkeyPath + " onto " + keyDir + ", marker last",
-		Command: "usbkey-populate" + root + " --from " + UsbkeyPath + " -y " + keyDir,
+		Name: "populate-key", What: "copy " + UsbkeyPath + " and this node's config onto " + keyDir + ", marker last",
+		Command: "usbkey-populate" + root + " --from " + UsbkeyPath + " --node-config -y " + keyDir,
 		run:     c.populateKey, done: c.populateKeyDone,
 	}, Step{
 		Name: "gztools", What: "install the headnode global-zone tools, cn_tools and sdcadm",
 		Command: "gztools-install" + root + " --from " + UsbkeyPath + " -y",
 		run:     c.gztools, done: c.gztoolsDone,
+	}, Step{
+		Name: "usbkey-config", What: "write this node's config to " + UsbkeyPath + "/config, which config.sh prefers from now on",
+		Command: "usbkey-populate" + root + " --from " + from + " --node-config -y " + UsbkeyPath + "   # only its config",
+		run:     c.usbkeyConfig, done: c.usbkeyConfigDone,
 	}, Step{
 		Name: "node-config", What: "move " + NodeConfigPath + " aside: a headnode has none",
 		Command: "mv " + NodeConfigPath + " " + NodeConfigPath + ".pre-headnode",
@@ -96,6 +102,7 @@ type conversion struct {
 	key    string // key device or image, a node path
 	keyDir string // where the key content goes: the key, or /POOL/boot
 	pi     string
+	config []byte // this node's config, once read
 }
 
 func openSource(ctx context.Context, o *Options) (populate.Source, error) {
@@ -117,53 +124,76 @@ func openSource(ctx context.Context, o *Options) (populate.Source, error) {
 	return populate.OpenTarball(ctx, from, tmp)
 }
 
-// headnodeSource is the source with this node's config and a loader.conf
-// that boots it as headnode.
+// nodeConfig is the source's config rewritten for this node, as
+// usbkey-populate --node-config writes it.
+func (c *conversion) nodeConfig(ctx context.Context) ([]byte, error) {
+	if c.config != nil {
+		return c.config, nil
+	}
+	src, err := openSource(ctx, c.o)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	hn, err := readFrom(src, "config")
+	if err != nil {
+		return nil, err
+	}
+	si, err := c.o.Facts.Sysinfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, _, err := populate.ForNode(hn, si)
+	if err != nil {
+		return nil, err
+	}
+	c.config = f.Bytes()
+	return c.config, nil
+}
+
+func readFrom(src populate.Source, p string) ([]byte, error) {
+	r, err := src.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s in %s: %w", p, src.Describe(), err)
+	}
+	defer r.Close()
+	return io.ReadAll(io.LimitReader(r, 16<<20))
+}
+
+// headnodeSource is the source with a loader.conf that boots this node as
+// headnode, and without its config: /usbkey/config is what config.sh
+// prefers over the CN's node.config, so it is written only by the
+// usbkey-config step, right before node.config goes aside.
 func (c *conversion) headnodeSource(ctx context.Context) (populate.Source, error) {
 	src, err := openSource(ctx, c.o)
 	if err != nil {
 		return nil, err
 	}
-	read := func(p string) ([]byte, error) {
-		r, err := src.Open(p)
-		if err != nil {
-			return nil, fmt.Errorf("%s in %s: %w", p, src.Describe(), err)
-		}
-		defer r.Close()
-		return io.ReadAll(io.LimitReader(r, 16<<20))
-	}
-	hn, err := read("config")
-	if err != nil {
-		src.Close()
-		return nil, err
-	}
-	si, err := c.o.Facts.Sysinfo(ctx)
-	if err != nil {
-		src.Close()
-		return nil, err
-	}
-	f, _, err := populate.ForNode(hn, si)
-	if err != nil {
-		src.Close()
-		return nil, err
-	}
-	conf, err := read("boot/loader.conf")
+	conf, err := readFrom(src, "boot/loader.conf")
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		src.Close()
 		return nil, err
 	}
-	var out populate.Source = populate.Overlay{Source: src, Path: "config", Data: f.Bytes()}
-	out = populate.Overlay{Source: out, Path: "boot/loader.conf", Data: headnodeLoaderConf(conf, c.pi, c.o.BootPool)}
-	return out, nil
+	return populate.Overlay{Source: src, Path: "boot/loader.conf", Data: headnodeLoaderConf(conf, c.pi, c.o.BootPool)}, nil
 }
 
-func (c *conversion) popOpts(cache string) populate.Options {
-	return populate.Options{Log: c.o.Log, CachePath: c.o.path("/var/cache/cn-tools/convert-" + cache + ".json")}
+// keySource is /usbkey with this node's config: the key gets it now, and
+// /usbkey at the usbkey-config step.
+func (c *conversion) keySource(ctx context.Context) (populate.Source, error) {
+	conf, err := c.nodeConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return populate.Overlay{Source: populate.DirSource{Root: c.o.path(UsbkeyPath)}, Path: "config", Data: conf}, nil
+}
+
+func (c *conversion) popOpts(cache string, leave ...string) populate.Options {
+	return populate.Options{Log: c.o.Log, CachePath: c.o.path("/var/cache/cn-tools/convert-" + cache + ".json"), Leave: leave}
 }
 
 // populateInto copies src into dst: plan, then run.
-func (c *conversion) populateInto(ctx context.Context, src populate.Source, dst populate.Target, cache string) error {
-	o := c.popOpts(cache)
+func (c *conversion) populateInto(ctx context.Context, src populate.Source, dst populate.Target, cache string, leave ...string) error {
+	o := c.popOpts(cache, leave...)
 	plan, err := populate.MakePlan(ctx, src, dst, o)
 	if err != nil {
 		return err
@@ -173,8 +203,8 @@ func (c *conversion) populateInto(ctx context.Context, src populate.Source, dst 
 }
 
 // inStep reports whether dst already holds src's content, marker included.
-func (c *conversion) inStep(ctx context.Context, src populate.Source, dst populate.Target) bool {
-	plan, err := populate.MakePlan(ctx, src, dst, c.popOpts("check"))
+func (c *conversion) inStep(ctx context.Context, src populate.Source, dst populate.Target, leave ...string) bool {
+	plan, err := populate.MakePlan(ctx, src, dst, c.popOpts("check", leave...))
 	if err != nil || len(plan.Copy) > 0 || len(plan.Mkdirs) > 0 || len(plan.Stale) > 0 {
 		return false
 	}
@@ -196,7 +226,7 @@ func (c *conversion) usbkeyCopy(ctx context.Context) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return c.populateInto(ctx, src, populate.DirTarget{Root: dir}, "usbkey")
+	return c.populateInto(ctx, src, populate.DirTarget{Root: dir}, "usbkey", "config")
 }
 
 func (c *conversion) usbkeyCopyDone(ctx context.Context) bool {
@@ -205,7 +235,7 @@ func (c *conversion) usbkeyCopyDone(ctx context.Context) bool {
 		return false
 	}
 	defer src.Close()
-	return c.inStep(ctx, src, populate.DirTarget{Root: c.o.path(UsbkeyPath)})
+	return c.inStep(ctx, src, populate.DirTarget{Root: c.o.path(UsbkeyPath)}, "config")
 }
 
 func (c *conversion) formatKey(ctx context.Context) error {
@@ -259,21 +289,46 @@ func (c *conversion) keyTarget() (populate.Target, func(), error) {
 }
 
 func (c *conversion) populateKey(ctx context.Context) error {
+	src, err := c.keySource(ctx)
+	if err != nil {
+		return err
+	}
 	dst, closeDst, err := c.keyTarget()
 	if err != nil {
 		return err
 	}
 	defer closeDst()
-	return c.populateInto(ctx, populate.DirSource{Root: c.o.path(UsbkeyPath)}, dst, "key")
+	return c.populateInto(ctx, src, dst, "key")
 }
 
 func (c *conversion) populateKeyDone(ctx context.Context) bool {
+	src, err := c.keySource(ctx)
+	if err != nil {
+		return false
+	}
 	dst, closeDst, err := c.keyTarget()
 	if err != nil {
 		return false
 	}
 	defer closeDst()
-	return c.inStep(ctx, populate.DirSource{Root: c.o.path(UsbkeyPath)}, dst)
+	return c.inStep(ctx, src, dst)
+}
+
+func (c *conversion) usbkeyConfig(ctx context.Context) error {
+	conf, err := c.nodeConfig(ctx)
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(c.o.path(UsbkeyPath+"/config"), conf, 0o644)
+}
+
+func (c *conversion) usbkeyConfigDone(ctx context.Context) bool {
+	conf, err := c.nodeConfig(ctx)
+	if err != nil {
+		return false
+	}
+	b, err := os.ReadFile(c.o.path(UsbkeyPath + "/config"))
+	return err == nil && bytes.Equal(b, conf)
 }
 
 func (c *conversion) gztoolsPlan(ctx context.Context) (*gztools.Plan, func(), error) {

@@ -45,7 +45,12 @@ func recoverTree(dest string, h hooks) (finished bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		if err := swapIn(dest, strings.Fields(string(b)), h); err != nil {
+		// One name a line, as written below: names may hold spaces.
+		tops := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		if len(tops) == 1 && tops[0] == "" {
+			tops = nil
+		}
+		if err := swapIn(dest, tops, h); err != nil {
 			return false, err
 		}
 		return true, nil

@@ -112,26 +112,6 @@ func (o Overlay) Walk(ctx context.Context) ([]Entry, error) {
 	return es, nil
 }
 
-// Without is a source with one path (and everything under it) left out.
-type Without struct {
-	Source
-	Path string
-}
-
-func (w Without) Walk(ctx context.Context) ([]Entry, error) {
-	es, err := w.Source.Walk(ctx)
-	if err != nil {
-		return nil, err
-	}
-	kept := es[:0]
-	for _, e := range es {
-		if !strings.EqualFold(e.Path, w.Path) && !strings.HasPrefix(strings.ToLower(e.Path), strings.ToLower(w.Path)+"/") {
-			kept = append(kept, e)
-		}
-	}
-	return kept, nil
-}
-
 func (o Overlay) Open(p string) (io.ReadCloser, error) {
 	if strings.EqualFold(p, o.Path) {
 		return io.NopCloser(bytes.NewReader(o.Data)), nil
