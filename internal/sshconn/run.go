@@ -14,21 +14,26 @@ import (
 // stderrTail is how much of a failed command's stderr its error quotes.
 const stderrTail = 2048
 
+// cmdHead is how much of the command its errors quote: a hashing command
+// carries up to 64 KiB of file names, which would bury the reason.
+const cmdHead = 200
+
 // Run runs cmd through the remote user's shell with stdout copied to
 // stdout, and waits for it. The caller quotes cmd for that shell. A
 // non-zero exit is an error quoting the end of the command's stderr.
 // Cancelling ctx kills the command and closes its session.
 func (c *Client) Run(ctx context.Context, cmd string, stdout io.Writer) error {
+	quoted := quoteHead(cmd)
 	sess, err := c.SSH.NewSession()
 	if err != nil {
-		return c.wrap(fmt.Sprintf("run %q: open session", cmd), err)
+		return c.wrap(fmt.Sprintf("run %s: open session", quoted), err)
 	}
 	defer sess.Close()
 	var stderr tailBuffer
 	sess.Stdout = stdout
 	sess.Stderr = &stderr
 	if err := sess.Start(cmd); err != nil {
-		return c.wrap(fmt.Sprintf("run %q", cmd), err)
+		return c.wrap(fmt.Sprintf("run %s", quoted), err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- sess.Wait() }()
@@ -39,7 +44,7 @@ func (c *Client) Run(ctx context.Context, cmd string, stdout io.Writer) error {
 		// session covers servers that ignore it.
 		sess.Signal(ssh.SIGKILL)
 		sess.Close()
-		return fmt.Errorf("ssh %s: run %q: %w", c.Target, cmd, ctx.Err())
+		return fmt.Errorf("ssh %s: run %s: %w", c.Target, quoted, ctx.Err())
 	}
 	var ee *ssh.ExitError
 	var em *ssh.ExitMissingError
@@ -51,11 +56,19 @@ func (c *Client) Run(ctx context.Context, cmd string, stdout io.Writer) error {
 		if msg == "" {
 			msg = "no stderr"
 		}
-		return fmt.Errorf("ssh %s: run %q: exit status %d: %s", c.Target, cmd, ee.ExitStatus(), msg)
+		return fmt.Errorf("ssh %s: run %s: exit status %d: %s", c.Target, quoted, ee.ExitStatus(), msg)
 	case errors.As(err, &em):
-		return c.wrap(fmt.Sprintf("run %q: connection lost before the exit status", cmd), err)
+		return c.wrap(fmt.Sprintf("run %s: connection lost before the exit status", quoted), err)
 	}
-	return c.wrap(fmt.Sprintf("run %q", cmd), err)
+	return c.wrap(fmt.Sprintf("run %s", quoted), err)
+}
+
+// quoteHead quotes cmd for an error, cut to its first cmdHead bytes.
+func quoteHead(cmd string) string {
+	if len(cmd) <= cmdHead {
+		return fmt.Sprintf("%q", cmd)
+	}
+	return fmt.Sprintf("%q... (%d bytes)", cmd[:cmdHead], len(cmd))
 }
 
 // tailBuffer keeps the last stderrTail bytes written to it.

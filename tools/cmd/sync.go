@@ -45,7 +45,11 @@ would take the headnode's configuration.
 A file changed on the target since the last sync is a conflict: it is not
 overwritten and the run exits 1, unless --force, which keeps the target's
 version as NAME.conflict-<UTC timestamp> first. --delete removes what the
-source does not have, never config.
+last sync put on a target and the source no longer has, never config and
+never what was added or changed on the target; it is refused for a target
+no sync has finished on and for a --from without config. A symlink or file
+on a target where the source has a directory fails that target (--force
+moves it aside as a conflict copy): nothing is written through it.
 
 hook platform-install VERSION syncs os/VERSION, boot/, tools.tar.gz and
 cn_tools.tar.gz: run it after sdcadm platform install. hook gz-tools syncs
@@ -69,7 +73,7 @@ EXIT STATUS
 			&cli.StringFlag{Name: "cnapi-url", Usage: "CNAPI at `URL` (default: from the usbkey config)"},
 			&cli.IntFlag{Name: "jobs", Value: keysync.DefaultJobs, Usage: "sync `N` targets at once"},
 			&cli.IntFlag{Name: "files", Value: keysync.DefaultFiles, Usage: "send `N` files at once to each target"},
-			&cli.BoolFlag{Name: "delete", Usage: "remove what the source does not have from the targets (never config)"},
+			&cli.BoolFlag{Name: "delete", Usage: "remove what the last sync sent and the source no longer has (never config)"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite conflicts, keeping the target's version as NAME.conflict-<stamp>"},
 			&cli.StringFlag{Name: "verify", Usage: "hash written files with `HOW`: openssl, sha256sum, digest or read-back (default: the best the target has)"},
 			&cli.StringSliceFlag{Name: "identity", Aliases: []string{"i"}, Usage: "log in with the private key `FILE` (default ~/.ssh/id_*; ssh-agent too)"},

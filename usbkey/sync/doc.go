@@ -23,7 +23,11 @@
 // It refuses: a target path of /usbkey or /mnt/usbkey (on a CN,
 // /lib/sdc/config.sh prefers /usbkey/config over the CN's own node.config,
 // so the CN would take the headnode's configuration; see ErrKeyPath);
-// deleting `config` from a target, even with Delete; overwriting a
+// deleting `config` from a target, even with Delete; Delete of anything
+// the last sync's manifest does not list as it still is, on a target with
+// no such manifest, or from a source without config (an unmounted key);
+// writing under a target's symlink or file that stands where the source
+// has a directory (without Force, which moves it aside); overwriting a
 // conflict without Force; and a file that reads back differently from the
 // source's manifest (the source changed under the sync, or the target
 // stores something else), which fails that file and keeps the old one.

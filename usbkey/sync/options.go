@@ -31,8 +31,11 @@ type Options struct {
 	// Jobs bounds the targets synced at once, Files the files in flight
 	// on one target.
 	Jobs, Files int
-	// Delete removes what a target has and the source does not, except
-	// config.
+	// Delete removes what the last sync put on a target (its manifest
+	// lists it and the target still holds it so) and the source no longer
+	// has, except config; never what the target got otherwise. It is
+	// refused for a target without a manifest from an earlier sync and
+	// for a source without config.
 	Delete bool
 	// Force overwrites conflicts, keeping the target's version beside it.
 	Force bool

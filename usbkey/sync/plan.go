@@ -3,6 +3,7 @@ package keysync
 import (
 	"fmt"
 	"io/fs"
+	"path"
 	"slices"
 	"strings"
 
@@ -25,8 +26,15 @@ type plan struct {
 	conflicts   []string
 	failed      map[string]string // path: why
 	deletes     []manifest.Entry  // children before parents
-	skipped     int
-	bytes       int64
+	// changed are what Delete leaves: the last sync put them there, and
+	// they changed on the target since.
+	changed []string
+	// blocked are the target's non-directories (symlinks, files) that
+	// source paths would go under: writing there would follow a link
+	// out of the tree, so the target fails unless Force moves them aside.
+	blocked []string
+	skipped int
+	bytes   int64
 }
 
 func key(p string) string { return strings.ToLower(p) }
@@ -56,7 +64,9 @@ func sameStat(t, m *manifest.Entry) bool {
 }
 
 // makePlan classifies every path. force turns conflicts into sends that
-// keep the target's version; del removes extras.
+// keep the target's version; del removes what the last sync put on the
+// target (it is in last), the source no longer has, and the target still
+// holds as the last sync left it: never anything else.
 func makePlan(src, last *manifest.Manifest, now map[string]*manifest.Entry, sc scope, force, del bool) *plan {
 	p := &plan{keep: map[string]bool{}, clear: map[string]bool{}, failed: map[string]string{}}
 	lastOf := index(last)
@@ -86,17 +96,46 @@ func makePlan(src, last *manifest.Manifest, now map[string]*manifest.Entry, sc s
 			p.conflict(s, force)
 		}
 	}
-	for k, t := range now {
-		if inSrc[k] || !sc.in(t.Path) {
+	p.parents(src, now)
+	for k, l := range lastOf {
+		t := now[k]
+		if !del || inSrc[k] || t == nil || !sc.in(t.Path) || never(t.Path) {
 			continue
 		}
-		if del && !never(t.Path) {
-			p.deletes = append(p.deletes, *t)
+		if !sameStat(t, l) {
+			p.changed = append(p.changed, t.Path)
+			continue
 		}
+		p.deletes = append(p.deletes, *t)
 	}
+	slices.Sort(p.changed)
 	// Children before parents: a directory is removed once it is empty.
 	slices.SortFunc(p.deletes, func(a, b manifest.Entry) int { return strings.Compare(key(b.Path), key(a.Path)) })
 	return p
+}
+
+// parents finds the target's non-directories that source paths would go
+// under. Listing the target does not follow them, so nothing below them
+// is known; one the plan already moves aside (Force) or removes (the last
+// sync's own entry) is made a directory before anything goes into it.
+func (p *plan) parents(src *manifest.Manifest, now map[string]*manifest.Entry) {
+	seen := map[string]bool{}
+	for _, s := range src.Entries {
+		for d := path.Dir(s.Path); d != "."; d = path.Dir(d) {
+			k := key(d)
+			t := now[k]
+			if t == nil || t.Type == manifest.TypeDir || p.keep[k] || p.clear[k] || seen[k] {
+				continue
+			}
+			seen[k] = true
+			what := "a " + t.Type
+			if t.Type == manifest.TypeSymlink {
+				what += " to " + t.Target
+			}
+			p.blocked = append(p.blocked, fmt.Sprintf("%s is %s on the target, and the source has %s under it", t.Path, what, s.Path))
+		}
+	}
+	slices.Sort(p.blocked)
 }
 
 func (p *plan) add(s *manifest.Entry) {

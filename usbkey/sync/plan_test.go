@@ -81,17 +81,71 @@ func TestResolve(t *testing.T) {
 }
 
 func TestPlanDelete(t *testing.T) {
+	t0 := mtime
+	last := &manifest.Manifest{Entries: []manifest.Entry{
+		file("config", "c", 1, t0), {Path: "old", Type: manifest.TypeDir}, file("old/x", "x", 1, t0),
+		{Path: "os/B", Type: manifest.TypeDir}, file("edited", "e", 1, t0),
+	}}
 	now := map[string]*manifest.Entry{}
-	for _, e := range []manifest.Entry{{Path: "config", Type: manifest.TypeFile}, {Path: "old", Type: manifest.TypeDir}, {Path: "old/x", Type: manifest.TypeFile}, {Path: "os/B", Type: manifest.TypeDir}} {
+	for _, e := range []manifest.Entry{
+		file("config", "", 1, t0), {Path: "old", Type: manifest.TypeDir}, file("old/x", "", 1, t0),
+		{Path: "os/B", Type: manifest.TypeDir},
+		// Edited on the target since the last sync, and never synced:
+		// neither is the sync's to delete.
+		file("edited", "", 2, t0), {Path: "local", Type: manifest.TypeDir}, file("local/notes", "", 1, t0),
+	} {
 		now[key(e.Path)] = &e
 	}
-	p := makePlan(&manifest.Manifest{}, nil, now, newScope([]string{"old", "config"}), false, true)
+	sc := newScope([]string{"old", "config", "edited", "local"})
+	p := makePlan(&manifest.Manifest{}, last, now, sc, false, true)
 	var got []string
 	for _, e := range p.deletes {
 		got = append(got, e.Path)
 	}
 	if want := []string{"old/x", "old"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("deletes = %v, want %v (children first, never config, nothing outside the paths)", got, want)
+		t.Errorf("deletes = %v, want %v (children first, only what the last sync left as it is, never config, nothing outside the paths)", got, want)
+	}
+	if want := []string{"edited"}; !reflect.DeepEqual(p.changed, want) {
+		t.Errorf("changed = %v, want %v", p.changed, want)
+	}
+	// No manifest from an earlier sync: nothing is known to be the
+	// sync's (the executor refuses Delete before planning).
+	if p := makePlan(&manifest.Manifest{}, nil, now, scope{}, false, true); len(p.deletes) != 0 {
+		t.Errorf("deletes without a last manifest = %v, want none", p.deletes)
+	}
+}
+
+func TestPlanParents(t *testing.T) {
+	dir := func(p string) manifest.Entry {
+		return manifest.Entry{Path: p, Type: manifest.TypeDir, Mode: 0o755, MTime: mtime}
+	}
+	link := func(p, to string) *manifest.Entry {
+		return &manifest.Entry{Path: p, Type: manifest.TypeSymlink, Target: to}
+	}
+	src := &manifest.Manifest{Entries: []manifest.Entry{dir("os"), dir("os/v"), file("os/v/unix", "u", 1, mtime)}}
+	for _, tc := range []struct {
+		name  string
+		now   map[string]*manifest.Entry
+		last  *manifest.Manifest
+		force bool
+		want  []string
+	}{
+		{"none on the target", nil, nil, false, nil},
+		{"directories", map[string]*manifest.Entry{"os": ptr(dir("os"))}, nil, false, nil},
+		{"symlink", map[string]*manifest.Entry{"os": link("os", "/etc")}, nil, false,
+			[]string{"os is a symlink to /etc on the target, and the source has os/v under it"}},
+		{"nested symlink", map[string]*manifest.Entry{"os": ptr(dir("os")), "os/v": link("os/v", "../..")}, nil, false,
+			[]string{"os/v is a symlink to ../.. on the target, and the source has os/v/unix under it"}},
+		{"file", map[string]*manifest.Entry{"os": ptr(file("os", "", 1, mtime))}, nil, false,
+			[]string{"os is a file on the target, and the source has os/v under it"}},
+		{"symlink, forced aside", map[string]*manifest.Entry{"os": link("os", "/etc")}, nil, true, nil},
+		{"the last sync's symlink, removed first", map[string]*manifest.Entry{"os": link("os", "/etc")},
+			&manifest.Manifest{Entries: []manifest.Entry{*link("os", "/etc")}}, false, nil},
+	} {
+		p := makePlan(src, tc.last, tc.now, scope{}, tc.force, false)
+		if !reflect.DeepEqual(p.blocked, tc.want) {
+			t.Errorf("%s: makePlan blocked = %q, want %q", tc.name, p.blocked, tc.want)
+		}
 	}
 }
 

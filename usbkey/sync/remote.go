@@ -66,17 +66,19 @@ func (r *remote) lost(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrClosed)
 }
 
-// prepare makes the target directory, refusing one that is a file.
+// prepare makes the target directory, refusing one that is a file. It
+// looks first: MkdirAll on a file fails with a bare "not a directory".
 func (r *remote) prepare() error {
-	if err := r.sftp.MkdirAll(r.root); err != nil {
-		return r.wrap("mkdir", r.root, err)
-	}
 	fi, err := r.sftp.Stat(r.root)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := r.sftp.MkdirAll(r.root); err != nil {
+			return r.wrap("mkdir", r.root, err)
+		}
+	case err != nil:
 		return r.wrap("stat", r.root, err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%s is not a directory", r.root)
+	case !fi.IsDir():
+		return fmt.Errorf("target %s is not a directory: move it away on that host, or give a directory of its own as host:/absolute/path (default %s)", r.name, DefaultPath)
 	}
 	return nil
 }

@@ -96,7 +96,7 @@ func (x *executor) finishGroup(ctx context.Context, g []*manifest.Entry, tmps []
 		return
 	}
 	start := time.Now()
-	sums := x.r.hashes(ctx, x.res.Verified, written, x.o.Files)
+	sums := x.hashes(ctx, written)
 	x.o.Log.Debug("verified", "target", x.res.Target, "files", len(written), "elapsed", time.Since(start).Round(time.Millisecond))
 	x.each(ctx, g, func(i int, e *manifest.Entry) {
 		tmp := tmps[i]
@@ -128,11 +128,30 @@ func (x *executor) finishGroup(ctx context.Context, g []*manifest.Entry, tmps []
 	x.cleanup(tmps)
 }
 
+// hashes hashes the target's files ps, warning once per target when the
+// hashing command fails and the files are read back instead: that is
+// slower and reads over the network, so the operator should know why.
+func (x *executor) hashes(ctx context.Context, ps []string) map[string]string {
+	got, err := x.r.hashes(ctx, x.res.Verified, ps, x.o.Files)
+	if err != nil {
+		x.hashWarn.Do(func() {
+			x.o.Log.Warn("hashing on the target failed: reading the files back over SFTP instead", "target", x.res.Target, "verify", x.res.Verified, "err", err)
+		})
+	}
+	return got
+}
+
+func (x *executor) aborted() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.abort != nil
+}
+
 // cleanup removes temporary files that were not placed, while the
 // connection lasts; a later run removes the rest.
 func (x *executor) cleanup(tmps []string) {
 	for _, t := range tmps {
-		if t != "" && x.abort == nil {
+		if t != "" && !x.aborted() {
 			x.r.remove(manifest.Entry{Path: t})
 		}
 	}

@@ -1,6 +1,7 @@
 package keysync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +69,11 @@ func Run(ctx context.Context, targets []sshconn.Target, o Options) ([]*Result, e
 			return nil, fmt.Errorf("target %s: %w", TargetName(t), err)
 		}
 	}
+	if o.Delete {
+		if err := deletableSource(o.Source); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	src, err := SourceManifest(ctx, o)
 	if err != nil {
@@ -89,6 +96,23 @@ func Run(ctx context.Context, targets []sshconn.Target, o Options) ([]*Result, e
 	return results, nil
 }
 
+// deletableSource refuses Delete from a source without config: that is
+// not the headnode's key (an unmounted /usbkey is an empty directory), and
+// deleting what it lacks would empty every standby copy.
+func deletableSource(src string) error {
+	fi, err := os.Stat(filepath.Join(src, "config"))
+	if err == nil && fi.Mode().IsRegular() {
+		return nil
+	}
+	return fmt.Errorf("--delete refused: source %s has no config, so it is not the headnode's usbkey (is the key mounted?) and deleting what it lacks would empty every standby copy: mount the key (sdc-usbkey mount) or pass --from with the headnode's usbkey copy", src)
+}
+
+// errNoManifest refuses Delete on a target no sync has finished on: only
+// what the last sync's manifest lists is the sync's to delete.
+func errNoManifest(name string) error {
+	return fmt.Errorf("--delete refused: target %s has no %s from an earlier sync, so nothing there is known to be the sync's to delete: sync once without --delete first", name, ManifestFile)
+}
+
 // syncTarget brings one target in step, as far as it can.
 func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o Options) *Result {
 	res := &Result{Type: "target", Target: TargetName(t), Conflicting: []string{}, Kept: []string{}, Failed: []string{}}
@@ -104,6 +128,9 @@ func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o
 	defer r.Close()
 	if o.DryRun {
 		if _, err := r.sftp.Stat(r.root); errors.Is(err, fs.ErrNotExist) {
+			if o.Delete {
+				return fail(errNoManifest(res.Target))
+			}
 			p := makePlan(src, nil, nil, newScope(o.Paths), o.Force, o.Delete)
 			res.Plan, res.Sent, res.Bytes = p.lines(), len(p.send)+len(p.links), p.bytes
 			return res
@@ -161,6 +188,8 @@ type executor struct {
 	touched map[string]bool // directories whose entries changed
 	bad     map[string]bool // paths not in step: conflicts and failures
 	deleted map[string]bool
+
+	hashWarn sync.Once // the hashing command failed: said once
 }
 
 // plan reads the target and decides what it needs, hashing on the target
@@ -169,6 +198,9 @@ func (x *executor) plan(ctx context.Context) error {
 	var err error
 	if x.last, err = x.r.lastManifest(); err != nil {
 		return err
+	}
+	if x.o.Delete && x.last == nil {
+		return errNoManifest(x.res.Target)
 	}
 	var temps []string
 	if x.now, temps, err = x.r.list(ctx, x.sc); err != nil {
@@ -185,13 +217,19 @@ func (x *executor) plan(ctx context.Context) error {
 		}
 	}
 	x.p = makePlan(x.src, x.last, x.now, x.sc, x.o.Force, x.o.Delete)
+	if len(x.p.blocked) > 0 {
+		return fmt.Errorf("%s: a sync never writes through a symlink or into a file; move it away on the target, or sync with --force to keep it as NAME%s<stamp>", strings.Join(x.p.blocked, "; "), conflictSuffix)
+	}
+	for _, p := range x.p.changed {
+		x.o.Log.Warn("not deleted: changed on the target since the last sync", "target", x.res.Target, "path", p)
+	}
 	x.res.Verified = x.r.pickVerify(ctx, x.o.Verify)
 	if len(x.p.check) > 0 {
 		var ps []string
 		for _, e := range x.p.check {
 			ps = append(ps, x.now[key(e.Path)].Path)
 		}
-		got := x.r.hashes(ctx, x.res.Verified, ps, x.o.Files)
+		got := x.hashes(ctx, ps)
 		byPath := map[string]string{}
 		for _, e := range x.p.check {
 			byPath[e.Path] = got[x.now[key(e.Path)].Path]
@@ -244,15 +282,23 @@ func (x *executor) apply(ctx context.Context) {
 		if x.stopped(ctx) {
 			return
 		}
-		if err := x.aside(e); err == nil {
+		err := x.aside(e)
+		if err == nil {
 			err = r.mkdir(e)
-			if err != nil {
-				x.failed(e.Path, err)
-			}
-		} else {
-			x.failed(e.Path, err)
 		}
 		x.touch(e.Path)
+		if err == nil {
+			continue
+		}
+		x.failed(e.Path, err)
+		if t := x.now[key(e.Path)]; t != nil && t.Type != manifest.TypeDir {
+			// What was in its way is still there: what goes under
+			// it would go through a symlink or fail.
+			x.mu.Lock()
+			x.abort = cmp.Or(x.abort, fmt.Errorf("%s: could not make it a directory: %w", e.Path, err))
+			x.mu.Unlock()
+			return
+		}
 	}
 	for _, e := range p.links {
 		if x.stopped(ctx) {

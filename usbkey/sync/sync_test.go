@@ -140,20 +140,18 @@ func TestSyncCycle(t *testing.T) {
 	}
 	sameTrees(t, src, dst)
 
-	// Delete: extras go, config never.
+	// Delete: what the last sync sent and the source dropped goes; what
+	// the target got otherwise, config and conflict copies stay.
 	writeTree(t, dst, map[string]string{"extra/old": "old"})
 	os.Remove(filepath.Join(src, "tools.tar.gz"))
-	os.Remove(filepath.Join(src, "config"))
 	r = syncOnce(t, s, src, dst, func(o *Options) { o.Delete = true })
-	if !r.InStep() || r.Deleted != 2 {
-		t.Fatalf("delete sync = %+v, want 2 deleted", r)
+	if !r.InStep() || r.Deleted != 1 {
+		t.Fatalf("delete sync = %+v, want 1 deleted", r)
 	}
-	for _, p := range []string{"extra/old", "tools.tar.gz"} {
-		if _, err := os.Stat(filepath.Join(dst, p)); err == nil {
-			t.Errorf("%s not deleted", p)
-		}
+	if _, err := os.Stat(filepath.Join(dst, "tools.tar.gz")); err == nil {
+		t.Errorf("tools.tar.gz not deleted")
 	}
-	for _, p := range []string{"config", want} {
+	for _, p := range []string{"config", want, "extra/old"} {
 		if _, err := os.Stat(filepath.Join(dst, p)); err != nil {
 			t.Errorf("%s deleted: %v", p, err)
 		}

@@ -36,9 +36,13 @@ func ParseTarget(s string) (sshconn.Target, error) {
 	return t, nil
 }
 
-// CheckPath refuses a target path that is, or is inside, a CN's key or
+// CheckPath refuses a target path that is relative (the CN would resolve
+// it against the login's home directory), is, or is inside, a CN's key or
 // key copy, or is the root.
 func CheckPath(p string) error {
+	if !path.IsAbs(p) {
+		return fmt.Errorf("path %q is relative, which the CN resolves against the login's home directory: give host:/absolute/path, such as host:%s", p, DefaultPath)
+	}
 	p = path.Clean(p)
 	for _, k := range []string{"/usbkey", "/mnt/usbkey"} {
 		if p == k || strings.HasPrefix(p, k+"/") {

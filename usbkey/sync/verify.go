@@ -3,6 +3,7 @@ package keysync
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -48,22 +49,25 @@ func (r *remote) pickVerify(ctx context.Context, forced string) string {
 
 // hashes returns the SHA-256 of each of the target's files ps (paths
 // relative to the target); a file that could not be hashed is missing
-// from the map. A command that fails falls back to reading back.
-func (r *remote) hashes(ctx context.Context, method string, ps []string, workers int) map[string]string {
-	out := map[string]string{}
-	if method != VerifyReadBack {
-		for _, batch := range batches(ps) {
-			got, err := r.runHash(ctx, method, batch)
-			if err != nil {
-				got = r.readBack(ctx, batch, workers)
-			}
-			for k, v := range got {
-				out[k] = v
-			}
-		}
-		return out
+// from the map. A command that fails falls back to reading back; its
+// first error is returned for the caller to report.
+func (r *remote) hashes(ctx context.Context, method string, ps []string, workers int) (map[string]string, error) {
+	if method == VerifyReadBack {
+		return r.readBack(ctx, ps, workers), nil
 	}
-	return r.readBack(ctx, ps, workers)
+	out := map[string]string{}
+	var first error
+	for _, batch := range batches(ps) {
+		got, err := r.runHash(ctx, method, batch)
+		if err != nil {
+			first = cmp.Or(first, err)
+			got = r.readBack(ctx, batch, workers)
+		}
+		for k, v := range got {
+			out[k] = v
+		}
+	}
+	return out, first
 }
 
 func batches(ps []string) [][]string {
