@@ -13,8 +13,13 @@ import (
 
 // Node paths a conversion reads and writes, under the root.
 const (
-	StandbyPath    = "/zones/usbkey-standby" // the default source: this node's standby copy
-	UsbkeyPath     = "/usbkey"               // the usbkey copy a headnode keeps
+	StandbyPath = "/zones/usbkey-standby" // the default source: this node's standby copy
+	UsbkeyPath  = "/usbkey"               // the usbkey copy a headnode keeps; here only its config
+	// CopyPath is where the conversion builds the usbkey copy: on the
+	// zones pool, since a CN's /usbkey would be on its ramdisk root, which
+	// a platform image fills. After the reboot headnode.sh creates the
+	// zones/usbkey dataset and fs-joyent fills it from the key.
+	CopyPath       = "/zones/usbkey-copy"
 	NodeConfigPath = "/opt/smartdc/config/node.config"
 	SdcBin         = "/opt/smartdc/bin/sdc"
 	SdcadmDir      = "/opt/smartdc/sdcadm"

@@ -113,7 +113,7 @@ func markerOnlyWhenComplete(t *testing.T, root, when string) {
 	}
 	conf, _ := io.ReadAll(r)
 	r.Close()
-	src := populate.Overlay{Source: populate.DirSource{Root: filepath.Join(root, "usbkey")}, Path: "config", Data: conf}
+	src := populate.Overlay{Source: populate.DirSource{Root: filepath.Join(root, convert.CopyPath)}, Path: "config", Data: conf}
 	plan, err := populate.MakePlan(context.Background(), src, dst, populate.Options{})
 	if err != nil || len(plan.Copy) > 0 || len(plan.Mkdirs) > 0 {
 		n := -1

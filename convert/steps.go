@@ -64,25 +64,25 @@ func NewPlan(o *Options, pf *Preflight) *Plan {
 	}
 	c := &conversion{o: o, key: pf.Key, keyDir: keyDir, pi: pf.Platform}
 	p.Steps = append(p.Steps, Step{
-		Name: "usbkey-copy", What: "copy the key content but its config to " + UsbkeyPath + ", with a headnode loader.conf",
-		Command: "usbkey-populate" + root + " --from " + from + " -y " + UsbkeyPath +
-			"   # but config; and in " + UsbkeyPath + "/boot/loader.conf: headnode=\"true\" ipxe=\"false\" platform-version=\"" + pf.Platform + "\"",
+		Name: "usbkey-copy", What: "copy the key content but its config to " + CopyPath + ", with a headnode loader.conf",
+		Command: "usbkey-populate" + root + " --from " + from + " -y " + CopyPath +
+			"   # but config; and in its boot/loader.conf: headnode=\"true\" ipxe=\"false\" platform-version=\"" + pf.Platform + "\"",
 		run: c.usbkeyCopy, done: c.usbkeyCopyDone,
 	})
 	if o.BootPool == "" {
 		p.Steps = append(p.Steps, Step{
 			Name: "format-key", What: "partition and format " + pf.Key + " as a v2 key",
-			Command: "usbkey-format" + root + " --boot-dir " + UsbkeyPath + " --force -y " + pf.Key,
+			Command: "usbkey-format" + root + " --boot-dir " + CopyPath + " --force -y " + pf.Key,
 			run:     c.formatKey, done: c.formatKeyDone,
 		})
 	}
 	p.Steps = append(p.Steps, Step{
-		Name: "populate-key", What: "copy " + UsbkeyPath + " and this node's config onto " + keyDir + ", marker last",
-		Command: "usbkey-populate" + root + " --from " + UsbkeyPath + " --node-config -y " + keyDir,
+		Name: "populate-key", What: "copy " + CopyPath + " and this node's config onto " + keyDir + ", marker last",
+		Command: "usbkey-populate" + root + " --from " + CopyPath + " --node-config -y " + keyDir,
 		run:     c.populateKey, done: c.populateKeyDone,
 	}, Step{
 		Name: "gztools", What: "install the headnode global-zone tools, cn_tools and sdcadm",
-		Command: "gztools-install" + root + " --from " + UsbkeyPath + " -y",
+		Command: "gztools-install" + root + " --from " + CopyPath + " -y",
 		run:     c.gztools, done: c.gztoolsDone,
 	}, Step{
 		Name: "usbkey-config", What: "write this node's config to " + UsbkeyPath + "/config, which config.sh prefers from now on",
@@ -177,14 +177,14 @@ func (c *conversion) headnodeSource(ctx context.Context) (populate.Source, error
 	return populate.Overlay{Source: src, Path: "boot/loader.conf", Data: headnodeLoaderConf(conf, c.pi, c.o.BootPool)}, nil
 }
 
-// keySource is /usbkey with this node's config: the key gets it now, and
-// /usbkey at the usbkey-config step.
+// keySource is the usbkey copy with this node's config: the key gets it
+// now, and /usbkey at the usbkey-config step.
 func (c *conversion) keySource(ctx context.Context) (populate.Source, error) {
 	conf, err := c.nodeConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return populate.Overlay{Source: populate.DirSource{Root: c.o.path(UsbkeyPath)}, Path: "config", Data: conf}, nil
+	return populate.Overlay{Source: populate.DirSource{Root: c.o.path(CopyPath)}, Path: "config", Data: conf}, nil
 }
 
 func (c *conversion) popOpts(cache string, leave ...string) populate.Options {
@@ -222,7 +222,7 @@ func (c *conversion) usbkeyCopy(ctx context.Context) error {
 		return err
 	}
 	defer src.Close()
-	dir := c.o.path(UsbkeyPath)
+	dir := c.o.path(CopyPath)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -235,11 +235,11 @@ func (c *conversion) usbkeyCopyDone(ctx context.Context) bool {
 		return false
 	}
 	defer src.Close()
-	return c.inStep(ctx, src, populate.DirTarget{Root: c.o.path(UsbkeyPath)}, "config")
+	return c.inStep(ctx, src, populate.DirTarget{Root: c.o.path(CopyPath)}, "config")
 }
 
 func (c *conversion) formatKey(ctx context.Context) error {
-	boot, err := bootfiles.FromDir(c.o.path(UsbkeyPath))
+	boot, err := bootfiles.FromDir(c.o.path(CopyPath))
 	if err != nil {
 		return err
 	}
@@ -319,6 +319,9 @@ func (c *conversion) usbkeyConfig(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(c.o.path(UsbkeyPath), 0o755); err != nil {
+		return err
+	}
 	return atomicfile.WriteFile(c.o.path(UsbkeyPath+"/config"), conf, 0o644)
 }
 
@@ -332,11 +335,11 @@ func (c *conversion) usbkeyConfigDone(ctx context.Context) bool {
 }
 
 func (c *conversion) gztoolsPlan(ctx context.Context) (*gztools.Plan, func(), error) {
-	src, err := gztools.OpenSource(ctx, c.o.path(UsbkeyPath), c.o.path("/var/tmp"))
+	src, err := gztools.OpenSource(ctx, c.o.path(CopyPath), c.o.path("/var/tmp"))
 	if err != nil {
 		return nil, nil, err
 	}
-	plan, err := gztools.NewPlan(ctx, gztools.Options{Root: c.o.Root, Source: src, Facts: c.o.Facts, Now: c.o.Now, Log: c.o.Log})
+	plan, err := gztools.NewPlan(ctx, gztools.Options{Root: c.o.Root, Source: src, Facts: c.o.Facts, Now: c.o.Now, Log: c.o.Log, SkipUsbkey: true})
 	if err != nil {
 		src.Close()
 		return nil, nil, err

@@ -24,10 +24,10 @@ func Verify(ctx context.Context, o *Options, p *Plan) []Check {
 	add := func(name string, ok bool, detail string) {
 		out = append(out, Check{Type: "verify", Name: name, OK: ok, Detail: detail})
 	}
-	add("the physical USB key is up to date", c.populateKeyDone(ctx), c.keyDir+" holds "+UsbkeyPath+"'s content and its marker")
+	add("the physical USB key is up to date", c.populateKeyDone(ctx), c.keyDir+" holds the key content and its marker")
 	add("have full gz tools", exists(o.path(SdcBin)), SdcBin)
-	add("have the usbkey copy", exists(o.path(UsbkeyPath+"/config")) && exists(o.path(UsbkeyPath+"/os/"+p.Platform)),
-		UsbkeyPath+" (headnode.sh moves it into the zones/usbkey dataset after the reboot)")
+	add("have the usbkey copy", exists(o.path(UsbkeyPath+"/config")) && exists(o.path(CopyPath+"/os/"+p.Platform)),
+		UsbkeyPath+"/config and "+CopyPath+" (after the reboot headnode.sh creates the zones/usbkey dataset and fs-joyent fills it from the key)")
 	conf := c.keyLoaderConf()
 	add("headnode=true at boot", key.LoaderVar(conf, "headnode") == "true" && key.LoaderVar(conf, "ipxe") == "false",
 		"the key's boot/loader.conf has headnode=\"true\" and ipxe=\"false\"; sysinfo shows it after the reboot")

@@ -16,12 +16,15 @@ import (
 
 // Options say what to install where.
 type Options struct {
-	Root   string          // the node's root; every node path resolves under it
-	Source *Source         // from OpenSource
-	Sdcadm string          // the sdcadm shar; "" means the source's, if any
-	Facts  nodefacts.Facts // for the server uuid in sdcadm.conf
-	Now    func() time.Time
-	Log    *log.Logger
+	Root   string  // the node's root; every node path resolves under it
+	Source *Source // from OpenSource
+	Sdcadm string  // the sdcadm shar; "" means the source's, if any
+	// SkipUsbkey leaves /usbkey and the mounted key alone: the conversion
+	// builds its usbkey copy elsewhere, and a CN's /usbkey is on its ramdisk.
+	SkipUsbkey bool
+	Facts      nodefacts.Facts // for the server uuid in sdcadm.conf
+	Now        func() time.Time
+	Log        *log.Logger
 	// Stall, when not nil, is called at named points of Apply
 	// ("tools-extract", "tools-swap"); tests block there and kill the run.
 	Stall func(point string)

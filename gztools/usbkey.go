@@ -26,6 +26,9 @@ const (
 
 func (p *Plan) planUsbkey(ctx context.Context) error {
 	o := &p.o
+	if o.SkipUsbkey {
+		return nil
+	}
 	if !isDir(o.path(UsbkeyDir)) {
 		p.notes = append(p.notes, fmt.Sprintf("no usbkey copy at %s: cn_tools.tar.gz and scripts/ not placed there", UsbkeyDir))
 		return nil

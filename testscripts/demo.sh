@@ -29,7 +29,8 @@ echo
 cat <<MSG
 The simulated node is $node:
     the key (a sparse 4 GiB image)   $node/dev/rdsk/c1t0d0p0
-    the usbkey copy                  $node/usbkey
+    the usbkey copy (on zones)       $node/zones/usbkey-copy
+    this node's config               $node/usbkey/config
     headnode GZ tools and sdcadm     $node/opt/smartdc
     node.config, moved aside         $node/opt/smartdc/config/node.config.pre-headnode
     the conversion's journal         $node/var/cn-tools/convert-to-headnode.json
