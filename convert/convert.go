@@ -32,6 +32,8 @@ type Options struct {
 	Key      string // key device or image (a node path); "" finds a removable disk
 	BootPool string // put the key content in /POOL/boot instead of on a key
 	From     string // key content source; "" is the standby copy
+	Force    bool   // format a disk that holds a Triton key already
+	Restart  bool   // start over, ignoring an earlier run's journal
 	Log      *log.Logger
 	Now      func() time.Time
 	SSH      sshconn.Options

@@ -18,12 +18,13 @@ const JournalPath = "/var/cn-tools/convert-to-headnode.json"
 // Journal records which steps are done, written (atomically) after each
 // one and before the next begins.
 type Journal struct {
-	Version int                  `json:"version"`
-	Started time.Time            `json:"started"`
-	Key     string               `json:"key,omitempty"`
-	From    string               `json:"from"`
-	Steps   map[string]time.Time `json:"steps"` // step name -> when it was done
-	path    string
+	Version  int                  `json:"version"`
+	Started  time.Time            `json:"started"`
+	Key      string               `json:"key,omitempty"`
+	BootPool string               `json:"bootpool,omitempty"`
+	From     string               `json:"from"`
+	Steps    map[string]time.Time `json:"steps"` // step name -> when it was done
+	path     string
 }
 
 func loadJournal(path string) (*Journal, error) {

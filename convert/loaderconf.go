@@ -34,14 +34,19 @@ func setParams(conf []byte, params [][2]string) []byte {
 }
 
 // headnodeLoaderConf is the key's boot/loader.conf for this node booting
-// as headnode from platform pi: headnode="true", and ipxe="false" because
-// the first-boot step that sets it (joysetup's headnode_boot_setup) never
-// runs on a converted CN (triton-usbkey.md §1.5). On a boot pool, the
-// lines piadm writes for one.
-func headnodeLoaderConf(conf []byte, pi, bootpool string) []byte {
+// as headnode from platform pi: headnode="true", and ipxe="false" and
+// os_console set to this node's console, because the first-boot step that
+// sets them (joysetup's headnode_boot_setup: usb_key_disable_ipxe and
+// usb_key_set_console) never runs on a converted CN (triton-usbkey.md
+// §1.5). On a boot pool, the lines piadm writes for one.
+func headnodeLoaderConf(conf []byte, pi, console, bootpool string) []byte {
+	if console == "" {
+		console = "text" // usb_key_set_console's default
+	}
 	params := [][2]string{
 		{"headnode", "true"},
 		{"ipxe", "false"},
+		{"os_console", console},
 		{"bootfile", "/os/" + pi + "/platform/i86pc/kernel/amd64/unix"},
 		{"boot_archive_name", "/os/" + pi + "/platform/i86pc/amd64/boot_archive"},
 		{"boot_archive.hash_name", "/os/" + pi + "/platform/i86pc/amd64/boot_archive.hash"},

@@ -67,7 +67,13 @@ func RunPreflight(ctx context.Context, o *Options, resuming bool) *Preflight {
 	p.Platform, p.SourceBytes = pi, size
 	p.add("key content source", err, fmt.Sprintf("%s: complete, boots platform %s", o.from(), pi))
 	p.add("config in the source", checkConfig(o), "present")
-	p.add("space for the usbkey copy", checkSpace(o, size), fmt.Sprintf("%d bytes needed", size))
+	if resuming {
+		// The copy is on the pool already, or partly: the first run's
+		// check stands.
+		p.add("space for the usbkey copy", nil, "checked when the conversion began")
+	} else {
+		p.add("space for the usbkey copy", checkSpace(o, size), fmt.Sprintf("%d bytes needed", size))
+	}
 	p.Instances = instances(o)
 	return p
 }
@@ -87,8 +93,8 @@ func checkNode(ctx context.Context, o *Options, resuming bool) error {
 	if bp["headnode"] == "true" {
 		return fmt.Errorf("this node booted as a headnode (bootparam headnode=true): there is nothing to convert")
 	}
-	if _, err := os.Stat(o.path(SdcadmDir)); err == nil && !resuming {
-		return fmt.Errorf("%s exists: this node has headnode tools already; use --restart only if a conversion left them", SdcadmDir)
+	if _, err := os.Stat(o.path(SdcadmDir)); err == nil && !resuming && !o.Restart {
+		return fmt.Errorf("%s exists: this node has headnode tools already; if an earlier conversion left them, run with --restart", SdcadmDir)
 	}
 	return nil
 }
@@ -110,21 +116,21 @@ func checkBootPool(ctx context.Context, o *Options) error {
 }
 
 // chooseKey takes --key, or the one removable disk that is safe and large
-// enough.
+// enough. A disk that holds a Triton key already (the dead headnode's,
+// say) is refused unless --force, or unless this is the resumed run that
+// wrote it.
 func chooseKey(ctx context.Context, o *Options, resuming bool) (string, error) {
 	check := func(path string, size int64) ([]device.Refusal, error) {
 		rs, err := device.Check(ctx, o.Facts, path, size, key.MinSize)
-		if err != nil || !resuming {
-			return rs, err
+		if err != nil {
+			return nil, err
 		}
-		// On a resumed run the key holds what the first run wrote.
-		var keep []device.Refusal
-		for _, r := range rs {
-			if r.Code != device.CodeHasKey {
-				keep = append(keep, r)
+		if !resuming && !o.Force {
+			if what := existingKey(o, path); what != "" {
+				rs = append(rs, device.Refusal{Code: device.CodeHasKey, Reason: path + " holds a Triton key already (" + what + "); pass --force to overwrite it, or --key another disk"})
 			}
 		}
-		return keep, nil
+		return rs, nil
 	}
 	if o.Key != "" {
 		// A disk is judged from the node's facts; an image by its size.
@@ -150,22 +156,50 @@ func chooseKey(ctx context.Context, o *Options, resuming bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var ok []string
+	var ok, refused []string
 	for _, d := range disks {
 		if !d.Removable {
 			continue
 		}
-		if rs, err := check(d.RawPath(), d.Size); err == nil && len(rs) == 0 {
+		rs, err := check(d.RawPath(), d.Size)
+		switch {
+		case err != nil:
+			return "", err
+		case len(rs) == 0:
 			ok = append(ok, d.RawPath())
+		default:
+			refused = append(refused, reasons(rs))
 		}
 	}
 	switch len(ok) {
 	case 0:
-		return "", fmt.Errorf("no removable disk of at least %d bytes that is safe to format: plug in a USB key, or pass --key or --bootpool", int64(key.MinSize))
+		why := ""
+		if len(refused) > 0 {
+			why = " (" + strings.Join(refused, "; ") + ")"
+		}
+		return "", fmt.Errorf("no removable disk of at least %d bytes that is safe to format%s: plug in a USB key, or pass --key or --bootpool", int64(key.MinSize), why)
 	case 1:
 		return ok[0], nil
 	}
 	return "", fmt.Errorf("several removable disks could be the key (%s): pass --key with one", strings.Join(ok, ", "))
+}
+
+// existingKey says what Triton key a disk holds, "" for none.
+func existingKey(o *Options, path string) string {
+	t, err := device.Open(o.path(path), true)
+	if err != nil {
+		return ""
+	}
+	defer t.Close()
+	st, err := key.Inspect(t, path, t.Size)
+	if err != nil || st.Kind == key.KindNotAKey {
+		return ""
+	}
+	what := fmt.Sprintf("%s, marker %v", st.Kind, st.Marker)
+	if len(st.Platforms) > 0 {
+		what += ", platforms " + strings.Join(st.Platforms, " ")
+	}
+	return what
 }
 
 func reasons(rs []device.Refusal) string {
@@ -204,8 +238,8 @@ func checkSource(ctx context.Context, o *Options) (string, int64, error) {
 }
 
 func checkConfig(o *Options) error {
-	if strings.HasPrefix(o.from(), "ssh://") {
-		return nil // checked by the source check, over SFTP
+	if fi, err := os.Stat(o.from()); strings.HasPrefix(o.from(), "ssh://") || err == nil && !fi.IsDir() {
+		return nil // over SFTP or in a tarball: the source check reads it
 	}
 	fi, err := os.Stat(filepath.Join(o.from(), "config"))
 	if err != nil || !fi.Mode().IsRegular() {

@@ -54,13 +54,16 @@ func Prepare(ctx context.Context, o *Options, restart bool) (*Result, *Journal, 
 	}
 	if j != nil {
 		// A resumed run converts the same key from the same source.
-		if o.Key == "" {
-			o.Key = j.Key
+		for _, f := range []struct{ flag, given, journaled string }{
+			{"--key", o.Key, j.Key}, {"--bootpool", o.BootPool, j.BootPool}, {"--from", o.From, j.From},
+		} {
+			if f.given != "" && f.given != f.journaled {
+				return nil, nil, fmt.Errorf("a conversion begun %s with %s %q is in progress: run without %s to continue it, or with --restart to start over", j.Started.Format("2006-01-02 15:04Z"), f.flag, f.journaled, f.flag)
+			}
 		}
-		if o.From == "" {
-			o.From = j.From
-		}
+		o.Key, o.BootPool, o.From = j.Key, j.BootPool, j.From
 	}
+	o.Restart = restart
 	pf := RunPreflight(ctx, o, j != nil)
 	res := &Result{Preflight: pf}
 	if !pf.OK() {
@@ -68,7 +71,7 @@ func Prepare(ctx context.Context, o *Options, restart bool) (*Result, *Journal, 
 	}
 	res.Plan = NewPlan(o, pf)
 	if j == nil {
-		j = &Journal{Version: 1, Started: o.ctxNow().UTC(), Key: pf.Key, From: o.From, Steps: map[string]time.Time{}, path: o.journalPath()}
+		j = &Journal{Version: 1, Started: o.ctxNow().UTC(), Key: pf.Key, BootPool: o.BootPool, From: o.From, Steps: map[string]time.Time{}, path: o.journalPath()}
 	}
 	return res, j, nil
 }

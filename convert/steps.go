@@ -174,7 +174,12 @@ func (c *conversion) headnodeSource(ctx context.Context) (populate.Source, error
 		src.Close()
 		return nil, err
 	}
-	return populate.Overlay{Source: src, Path: "boot/loader.conf", Data: headnodeLoaderConf(conf, c.pi, c.o.BootPool)}, nil
+	bp, err := c.o.Facts.BootParams(ctx)
+	if err != nil {
+		src.Close()
+		return nil, err
+	}
+	return populate.Overlay{Source: src, Path: "boot/loader.conf", Data: headnodeLoaderConf(conf, c.pi, bp["console"], c.o.BootPool)}, nil
 }
 
 // keySource is the usbkey copy with this node's config: the key gets it

@@ -19,13 +19,14 @@ func convertApp() *cli.App {
 		Usage:     "turn this compute node into the headnode (RFD 67 case 3)",
 		UsageText: "convert-to-headnode [options]\nconvert-to-headnode status",
 		Description: `Checks everything first (preflight), prints the plan with the single-tool
-command for each step, then: copies the key content into /usbkey with this
-node's config and a headnode loader.conf, formats the key (or uses
---bootpool POOL's boot filesystem), populates it, installs the headnode
-global-zone tools and sdcadm, moves node.config aside, and verifies what
-RFD 67 says a headnode is. Each step is journaled before the next begins;
-after a crash or Ctrl-C, run it again to continue (--restart starts over).
-It does not reboot unless --reboot.
+command for each step, then: copies the key content into /zones/usbkey-copy
+with a headnode loader.conf, formats the key (or uses --bootpool POOL's boot
+filesystem), populates it with this node's config, installs the headnode
+global-zone tools and sdcadm, writes /usbkey/config, moves node.config
+aside, and verifies what RFD 67 says a headnode is. Each step is journaled
+before the next begins; after a crash or Ctrl-C, run it again to continue
+(--restart starts over). It does not reboot unless --reboot. A disk that
+holds a Triton key already is not formatted unless --force.
 
 The source (--from) is anything usbkey-populate takes; by default this
 node's standby copy, /zones/usbkey-standby. The key is --key, or the one
@@ -40,6 +41,7 @@ EXIT STATUS
 			&cli.StringFlag{Name: "bootpool", Usage: "put the key content in `POOL`'s boot filesystem instead of on a key"},
 			&cli.StringFlag{Name: "from", Usage: "key content `SOURCE` (default /zones/usbkey-standby)"},
 			&cli.BoolFlag{Name: "restart", Usage: "ignore the journal of an earlier run and start over"},
+			&cli.BoolFlag{Name: "force", Usage: "format a key disk that holds a Triton key already"},
 			&cli.BoolFlag{Name: "reboot", Usage: "reboot when the conversion is verified"},
 		),
 		Commands: []*cli.Command{{
@@ -77,7 +79,7 @@ EXIT STATUS
 
 func convertOptions(c *cli.Context, env *tool.Env) *convert.Options {
 	return &convert.Options{
-		Root: env.Root, Facts: env.Facts, Key: c.String("key"), BootPool: c.String("bootpool"), From: c.String("from"),
+		Root: env.Root, Facts: env.Facts, Key: c.String("key"), BootPool: c.String("bootpool"), From: c.String("from"), Force: c.Bool("force"),
 		Log: env.Log, Now: env.Now, SSH: sshconn.Options{Getenv: env.Getenv},
 	}
 }
