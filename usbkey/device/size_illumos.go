@@ -27,13 +27,14 @@ type dkMinfo struct {
 	Capacity  uint64 // dki_capacity: size in logical blocks
 }
 
-// deviceSize returns dki_capacity * dki_lbsize. x/sys/unix has no ioctl that
-// takes an arbitrary pointer on illumos, so this goes through syscall(2).
-func deviceSize(f *os.File) (int64, error) {
+// deviceSize returns dki_capacity * dki_lbsize, and dki_lbsize as the sector
+// size that raw I/O must be made of. x/sys/unix has no ioctl that takes an
+// arbitrary pointer on illumos, so this goes through syscall(2).
+func deviceSize(f *os.File) (size, sector int64, err error) {
 	mi := new(dkMinfo) // on the heap, so it cannot move during the call
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	var errno syscall.Errno
 	err = rc.Control(func(fd uintptr) {
@@ -41,13 +42,13 @@ func deviceSize(f *os.File) (int64, error) {
 	})
 	runtime.KeepAlive(mi)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if errno != 0 {
-		return 0, fmt.Errorf("DKIOCGMEDIAINFO: %w", errno)
+		return 0, 0, fmt.Errorf("DKIOCGMEDIAINFO: %w", errno)
 	}
 	if mi.LBSize == 0 || mi.Capacity > math.MaxInt64/uint64(mi.LBSize) {
-		return 0, fmt.Errorf("DKIOCGMEDIAINFO: implausible %d blocks of %d bytes", mi.Capacity, mi.LBSize)
+		return 0, 0, fmt.Errorf("DKIOCGMEDIAINFO: implausible %d blocks of %d bytes", mi.Capacity, mi.LBSize)
 	}
-	return int64(mi.Capacity) * int64(mi.LBSize), nil
+	return int64(mi.Capacity) * int64(mi.LBSize), int64(mi.LBSize), nil
 }

@@ -10,11 +10,17 @@ import (
 
 // Target is an opened image file or disk device. Reads and writes are bounded
 // by Size, so a layout bug cannot grow an image or run off a device.
+//
+// A device is read and written in whole sectors of its logical block size,
+// whatever offsets and lengths the caller asks for: illumos raw disks refuse
+// anything else. An image takes any I/O as it comes, unless opened with
+// OpenAligned.
 type Target struct {
 	Path    string // as given to Open or OpenImage
 	Size    int64  // bytes: the file size, or the device's media size
 	IsImage bool   // a regular file, not a device
 	f       *os.File
+	rw      readWriterAt // f, or f in whole sectors
 	ro      bool
 }
 
@@ -60,7 +66,7 @@ func createImage(path string, size int64) (*Target, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("create image %s: set size %d: %w", path, size, err)
 	}
-	return &Target{Path: path, Size: size, IsImage: true, f: f}, nil
+	return &Target{Path: path, Size: size, IsImage: true, f: f, rw: f}, nil
 }
 
 // Open opens path, an image file or a disk device, for reading and writing,
@@ -68,6 +74,24 @@ func createImage(path string, size int64) (*Target, error) {
 // media (size 0) is refused.
 func Open(path string, readOnly bool) (*Target, error) {
 	return open(path, readOnly)
+}
+
+// AlignedSectorSize is the sector size OpenAligned imposes on an image file.
+const AlignedSectorSize = 512
+
+// OpenAligned is Open, except that an image file too is read and written only
+// in whole sectors of AlignedSectorSize bytes, as a device is. It lets tests
+// drive the writers above through the same sector I/O a raw disk gets. On a
+// device it is the same as Open.
+func OpenAligned(path string, readOnly bool) (*Target, error) {
+	t, err := open(path, readOnly)
+	if err != nil {
+		return nil, err
+	}
+	if t.IsImage {
+		t.rw, _ = newSectorIO(t.f, AlignedSectorSize, t.Size)
+	}
+	return t, nil
 }
 
 func open(path string, readOnly bool) (*Target, error) {
@@ -84,12 +108,12 @@ func open(path string, readOnly bool) (*Target, error) {
 		f.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	t := &Target{Path: path, f: f, ro: readOnly}
+	t := &Target{Path: path, f: f, rw: f, ro: readOnly}
 	switch {
 	case fi.Mode().IsRegular():
 		t.IsImage, t.Size = true, fi.Size()
 	case fi.Mode()&fs.ModeDevice != 0:
-		size, err := deviceSize(f)
+		size, sector, err := deviceSize(f)
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("open %s: size: %w", path, err)
@@ -99,6 +123,10 @@ func open(path string, readOnly bool) (*Target, error) {
 			return nil, fmt.Errorf("open %s: device reports size %d: no media?", path, size)
 		}
 		t.Size = size
+		if t.rw, err = newSectorIO(f, sector, size); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
 	default:
 		f.Close()
 		return nil, fmt.Errorf("open %s: %s is neither an image file nor a disk device", path, fi.Mode().Type())
@@ -115,13 +143,13 @@ func (t *Target) ReadAt(p []byte, off int64) (int, error) {
 		return 0, io.EOF
 	}
 	if rest := t.Size - off; int64(len(p)) > rest {
-		n, err := t.f.ReadAt(p[:rest], off)
+		n, err := t.rw.ReadAt(p[:rest], off)
 		if err == nil {
 			err = io.EOF
 		}
 		return n, err
 	}
-	return t.f.ReadAt(p, off)
+	return t.rw.ReadAt(p, off)
 }
 
 // WriteAt writes to the target. A write that would end past Size is refused
@@ -134,7 +162,7 @@ func (t *Target) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 || off > t.Size || int64(len(p)) > t.Size-off {
 		return 0, fmt.Errorf("BUG: write %s: %d bytes at %d past its end (%d bytes)", t.Path, len(p), off, t.Size)
 	}
-	return t.f.WriteAt(p, off)
+	return t.rw.WriteAt(p, off)
 }
 
 // Sync flushes the target to stable storage.
@@ -155,5 +183,5 @@ func (t *Target) Close() error {
 }
 
 // File returns the open file, for readers that need one (go-diskfs). Reads
-// and writes through it are not bounded by Size.
+// and writes through it are not bounded by Size, nor made whole sectors.
 func (t *Target) File() *os.File { return t.f }

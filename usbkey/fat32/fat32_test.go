@@ -295,3 +295,25 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("a failed write leaked clusters: %d free, want %d", fs.FreeClusters(), before)
 	}
 }
+
+// pcfs finds a file by its 8.3 alias too, so writing that name replaces
+// the file rather than adding a second one.
+func TestShortAliasIsTheSameFile(t *testing.T) {
+	img, f, fs := newImage(t, 64<<20, "SMARTOSBOOT")
+	populate(t, fs, []file{{"longfilename.txt", []byte("long")}})
+	fs2, err := Open(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs2.WriteFile("LONGFI~1.TXT", bytes.NewReader([]byte("alias")), 5, epoch); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs2.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	fsck(t, img)
+	fis, _ := fs2.ReadDir("")
+	if len(fis) != 1 {
+		t.Errorf("ReadDir after writing the alias = %d entries, want 1", len(fis))
+	}
+}

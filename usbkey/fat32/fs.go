@@ -209,6 +209,13 @@ func (f *FS) child(d *node, name string) (*node, error) {
 			return c, nil
 		}
 	}
+	// pcfs finds a file by its 8.3 alias too (LONGFI~1.TXT), so a new
+	// file of that name would be a second file under one name.
+	for _, c := range d.children {
+		if strings.EqualFold((&entry{short: c.short}).shortName(), name) {
+			return c, nil
+		}
+	}
 	return nil, nil
 }
 
@@ -294,7 +301,11 @@ func (f *FS) writeFAT() error {
 }
 
 func (f *FS) writeFSInfo() error {
-	info := (&fsInfo{LeadSig: fsInfoLeadSig, StructSig: fsInfoStructSig, FreeCount: f.fat.free, NextFree: f.fat.hint, TrailSig: fsInfoTrailSig}).encode()
+	next := f.fat.hint
+	if next < 2 || next >= uint32(len(f.fat.e)) {
+		next = unknownFree // a hint past the last cluster means "no hint"
+	}
+	info := (&fsInfo{LeadSig: fsInfoLeadSig, StructSig: fsInfoStructSig, FreeCount: f.fat.free, NextFree: next, TrailSig: fsInfoTrailSig}).encode()
 	for _, s := range []int64{int64(f.boot.FSInfo), int64(f.boot.BkBootSec) + 1} {
 		if _, err := f.v.WriteAt(info, s*SectorSize); err != nil {
 			return fmt.Errorf("fat32: write FSInfo: %w", err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -194,6 +195,16 @@ func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Resu
 			return nil, err
 		}
 		sum, err := copyFile(src, dst, a)
+		if errors.Is(err, fat32.ErrNoSpace) && a.Reason == "changed" {
+			// The plan counted the old file's clusters as free, but a
+			// replaced file keeps them until the new one is committed.
+			// The marker is off, so drop the old file first and retry.
+			if err = dst.Remove(a.Path); err == nil {
+				if err = dst.Commit(); err == nil {
+					sum, err = copyFile(src, dst, a)
+				}
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
