@@ -97,6 +97,7 @@ func MakePlan(ctx context.Context, src Source, dst Target, o Options) (*Plan, er
 	if err != nil {
 		return nil, fmt.Errorf("read target %s: %w", dst.Describe(), err)
 	}
+	vouched := vouchedFor(dst)
 	p := &Plan{Selection: sel}
 	onTarget := map[string]Entry{}
 	for _, e := range have {
@@ -117,7 +118,8 @@ func MakePlan(ctx context.Context, src Source, dst Target, o Options) (*Plan, er
 			need += unit
 		case exists && !old.Dir && e.Data != nil && sameContent(dst, e):
 			p.Same++
-		case exists && !old.Dir && e.Data == nil && old.Size == e.Size && within(old.MTime, e.MTime, mtimeWindow):
+		case exists && !old.Dir && e.Data == nil && old.Size == e.Size && within(old.MTime, e.MTime, mtimeWindow) &&
+			(vouched(e.Path, e.Size, old.MTime) || sameHash(src, dst, e.Path)):
 			p.Same++
 		default:
 			a := Action{Path: e.Path, Size: e.Size, Reason: "new", mtime: e.MTime}
@@ -135,6 +137,51 @@ func MakePlan(ctx context.Context, src Source, dst Target, o Options) (*Plan, er
 			dst.Describe(), need, unit, free, freed)
 	}
 	return p, nil
+}
+
+// vouchedFor returns what the target's last complete run vouches for. A
+// marked target's size and mtime are trusted. An unmarked one was
+// interrupted (or never finished): a file there may have its directory
+// entry without its data after a power cut, so only the files the last
+// complete run's manifest lists with that size and mtime are trusted, and
+// the rest are compared by content.
+func vouchedFor(dst Target) func(p string, size int64, mtime time.Time) bool {
+	if r, err := dst.Open(MarkerFile); err == nil {
+		r.Close()
+		return func(string, int64, time.Time) bool { return true }
+	}
+	known := map[string]manifest.Entry{}
+	if r, err := dst.Open(ManifestFile); err == nil {
+		m, err := manifest.Decode(r)
+		r.Close()
+		if err == nil {
+			for _, e := range m.Entries {
+				known[strings.ToLower(e.Path)] = e
+			}
+		}
+	}
+	return func(p string, size int64, mtime time.Time) bool {
+		e, ok := known[strings.ToLower(p)]
+		return ok && e.Size == size && within(e.MTime, mtime, mtimeWindow)
+	}
+}
+
+// sameHash compares a source file with the target's by content.
+func sameHash(src Source, dst Target, p string) bool {
+	a, err := hashOf(dst, p)
+	if err != nil {
+		return false
+	}
+	r, err := src.Open(p)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	h := newHasher(0)
+	if _, err := io.CopyBuffer(h, r, make([]byte, 1<<20)); err != nil {
+		return false
+	}
+	return h.Sum() == a
 }
 
 // sameContent compares a generated file with the target's copy.
