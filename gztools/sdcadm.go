@@ -74,6 +74,23 @@ func (p *Plan) planSdcadm(ctx context.Context) error {
 	s.apply = func(ctx context.Context) (string, error) { return p.installSdcadm(ctx, tgz) }
 	p.steps = append(p.steps, s)
 
+	// A run killed after the tree was swapped in but before the SMF
+	// manifest was in place leaves a whole tree and no manifest: it is a
+	// change of its own, not part of the tree's.
+	if len(s.diffs) == 0 {
+		src := filepath.Join(dest, "smf/manifests/sdcadm-setup.xml")
+		if a, err := fileSum(src); err == nil {
+			if b, err := fileSum(o.path(smfManifest)); err != nil || a != b {
+				p.steps = append(p.steps, &step{
+					what:  "sdcadm",
+					path:  smfManifest,
+					diffs: []Diff{{Path: smfManifest, Kind: Missing, Detail: "sdcadm-setup SMF manifest not in place"}},
+					apply: func(context.Context) (string, error) { return "", installFile(src, o.path(smfManifest), 0o444) },
+				})
+			}
+		}
+	}
+
 	for _, rel := range sortedLinks() {
 		target := sdcadmLinks[rel]
 		link := filepath.Join(ToolsDir, rel)

@@ -1,0 +1,54 @@
+package gztools_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"cntools/gztools"
+	"cntools/gztools/gztoolstest"
+	"cntools/internal/nodefacts"
+)
+
+// A run killed after sdcadm's tree was swapped in but before its SMF
+// manifest was in place must not count as installed: the rerun puts the
+// manifest there (the crash-resume test of convert-to-headnode found this).
+func TestSMFManifestMissingIsAChange(t *testing.T) {
+	root := t.TempDir()
+	usbkey := filepath.Join(root, "usbkey")
+	gztoolstest.WriteUsbkeyCopy(usbkey, "1", "0b0b0b0b-0000-4000-8000-000000000001", "1.39.0-20260301T000000Z")
+	os.MkdirAll(filepath.Join(root, "tmp"), 0o755)
+	os.WriteFile(filepath.Join(root, nodefacts.SysinfoFile), []byte(`{"UUID": "44454c4c-5000-1048-8058-b2c04f565031"}`), 0o644)
+	ctx := context.Background()
+	src, err := gztools.OpenSource(ctx, usbkey, filepath.Join(root, "var/tmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	opts := gztools.Options{Root: root, Source: src, Facts: nodefacts.New(root)}
+	apply := func() int {
+		plan, err := gztools.NewPlan(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer plan.Close()
+		n := len(plan.Changes())
+		if _, err := plan.Apply(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	apply()
+	manifest := filepath.Join(root, "var/svc/manifest/site/sdcadm-setup.xml")
+	if _, err := os.Stat(manifest); err != nil {
+		t.Fatalf("the install put no SMF manifest in place: %v", err)
+	}
+	os.Remove(manifest)
+	if n := apply(); n == 0 {
+		t.Errorf("NewPlan with sdcadm's SMF manifest missing found no change")
+	}
+	if _, err := os.Stat(manifest); err != nil {
+		t.Errorf("the rerun did not put the SMF manifest back: %v", err)
+	}
+}
