@@ -3,7 +3,10 @@
 // whether it is safe to overwrite.
 //
 // Images and devices share one Target; only size discovery differs (the file
-// size, Seek to the end on Linux, DKIOCGMEDIAINFO on illumos).
+// size, Seek to the end on Linux, DKIOCGMEDIAINFO on illumos), and a device is
+// read and written in whole sectors whatever the caller asks for, since
+// illumos raw disks refuse anything else with EINVAL. OpenAligned imposes the
+// same on an image, for tests.
 //
 // It refuses to guess. Check decides from node facts (nodefacts.Facts) alone,
 // and a fact that cannot be read is an error, never a pass. A device that the
