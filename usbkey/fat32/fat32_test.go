@@ -317,3 +317,22 @@ func TestShortAliasIsTheSameFile(t *testing.T) {
 		t.Errorf("ReadDir after writing the alias = %d entries, want 1", len(fis))
 	}
 }
+
+// Files of many chunks stream through both buffers, with and without
+// the read-back check, and read back whole.
+func TestMultiChunkFiles(t *testing.T) {
+	for _, verify := range []bool{false, true} {
+		img, f, fs := newImage(t, 64<<20, "SMARTOSBOOT")
+		fs.VerifyWrites = verify
+		data := content(7, 3*copyChunk+12345)
+		populate(t, fs, []file{{"big.bin", data}})
+		fsck(t, img)
+		again, err := Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readAll(t, again, "big.bin"); !bytes.Equal(got, data) {
+			t.Errorf("VerifyWrites=%v: a %d-byte file read back differently", verify, len(data))
+		}
+	}
+}
