@@ -64,9 +64,9 @@ func NewPlan(o *Options, pf *Preflight) *Plan {
 	}
 	c := &conversion{o: o, key: pf.Key, keyDir: keyDir, pi: pf.Platform}
 	p.Steps = append(p.Steps, Step{
-		Name: "usbkey-copy", What: "copy the key content but its config to " + CopyPath + ", with a headnode loader.conf",
-		Command: "usbkey-populate" + root + " --from " + from + " -y " + CopyPath +
-			"   # but config; and in its boot/loader.conf: headnode=\"true\" ipxe=\"false\" platform-version=\"" + pf.Platform + "\"",
+		Name: "usbkey-copy", What: "copy the key content to " + CopyPath + ", with this node's config and a headnode loader.conf",
+		Command: "usbkey-populate" + root + " --from " + from + " --node-config -y " + CopyPath +
+			"   # and in its boot/loader.conf: headnode=\"true\" ipxe=\"false\" os_console, platform-version=\"" + pf.Platform + "\"",
 		run: c.usbkeyCopy, done: c.usbkeyCopyDone,
 	})
 	if o.BootPool == "" {
@@ -77,8 +77,8 @@ func NewPlan(o *Options, pf *Preflight) *Plan {
 		})
 	}
 	p.Steps = append(p.Steps, Step{
-		Name: "populate-key", What: "copy " + CopyPath + " and this node's config onto " + keyDir + ", marker last",
-		Command: "usbkey-populate" + root + " --from " + CopyPath + " --node-config -y " + keyDir,
+		Name: "populate-key", What: "copy " + CopyPath + " onto " + keyDir + ", marker last",
+		Command: "usbkey-populate" + root + " --from " + CopyPath + " -y " + keyDir,
 		run:     c.populateKey, done: c.populateKeyDone,
 	}, Step{
 		Name: "gztools", What: "install the headnode global-zone tools, cn_tools and sdcadm",
@@ -160,10 +160,11 @@ func readFrom(src populate.Source, p string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r, 16<<20))
 }
 
-// headnodeSource is the source with a loader.conf that boots this node as
-// headnode, and without its config: /usbkey/config is what config.sh
-// prefers over the CN's node.config, so it is written only by the
-// usbkey-config step, right before node.config goes aside.
+// headnodeSource is the source with this node's config and a loader.conf
+// that boots it as headnode. It goes to the copy on the zones pool, which
+// nothing reads as config; /usbkey/config, which config.sh prefers over
+// the CN's node.config, is written only by the usbkey-config step, right
+// before node.config goes aside.
 func (c *conversion) headnodeSource(ctx context.Context) (populate.Source, error) {
 	src, err := openSource(ctx, c.o)
 	if err != nil {
@@ -179,26 +180,27 @@ func (c *conversion) headnodeSource(ctx context.Context) (populate.Source, error
 		src.Close()
 		return nil, err
 	}
-	return populate.Overlay{Source: src, Path: "boot/loader.conf", Data: headnodeLoaderConf(conf, c.pi, bp["console"], c.o.BootPool)}, nil
-}
-
-// keySource is the usbkey copy with this node's config: the key gets it
-// now, and /usbkey at the usbkey-config step.
-func (c *conversion) keySource(ctx context.Context) (populate.Source, error) {
-	conf, err := c.nodeConfig(ctx)
+	nc, err := c.nodeConfig(ctx)
 	if err != nil {
+		src.Close()
 		return nil, err
 	}
-	return populate.Overlay{Source: populate.DirSource{Root: c.o.path(CopyPath)}, Path: "config", Data: conf}, nil
+	var out populate.Source = populate.Overlay{Source: src, Path: "boot/loader.conf", Data: headnodeLoaderConf(conf, c.pi, bp["console"], c.o.BootPool)}
+	return populate.Overlay{Source: out, Path: "config", Data: nc}, nil
 }
 
-func (c *conversion) popOpts(cache string, leave ...string) populate.Options {
-	return populate.Options{Log: c.o.Log, CachePath: c.o.path("/var/cache/cn-tools/convert-" + cache + ".json"), Leave: leave}
+// keySource is the usbkey copy, this node's config included.
+func (c *conversion) keySource(ctx context.Context) (populate.Source, error) {
+	return populate.DirSource{Root: c.o.path(CopyPath)}, nil
+}
+
+func (c *conversion) popOpts(cache string) populate.Options {
+	return populate.Options{Log: c.o.Log, CachePath: c.o.path("/var/cache/cn-tools/convert-" + cache + ".json")}
 }
 
 // populateInto copies src into dst: plan, then run.
-func (c *conversion) populateInto(ctx context.Context, src populate.Source, dst populate.Target, cache string, leave ...string) error {
-	o := c.popOpts(cache, leave...)
+func (c *conversion) populateInto(ctx context.Context, src populate.Source, dst populate.Target, cache string) error {
+	o := c.popOpts(cache)
 	plan, err := populate.MakePlan(ctx, src, dst, o)
 	if err != nil {
 		return err
@@ -208,8 +210,8 @@ func (c *conversion) populateInto(ctx context.Context, src populate.Source, dst 
 }
 
 // inStep reports whether dst already holds src's content, marker included.
-func (c *conversion) inStep(ctx context.Context, src populate.Source, dst populate.Target, leave ...string) bool {
-	plan, err := populate.MakePlan(ctx, src, dst, c.popOpts("check", leave...))
+func (c *conversion) inStep(ctx context.Context, src populate.Source, dst populate.Target) bool {
+	plan, err := populate.MakePlan(ctx, src, dst, c.popOpts("check"))
 	if err != nil || len(plan.Copy) > 0 || len(plan.Mkdirs) > 0 || len(plan.Stale) > 0 {
 		return false
 	}
@@ -231,7 +233,7 @@ func (c *conversion) usbkeyCopy(ctx context.Context) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return c.populateInto(ctx, src, populate.DirTarget{Root: dir}, "usbkey", "config")
+	return c.populateInto(ctx, src, populate.DirTarget{Root: dir}, "usbkey")
 }
 
 func (c *conversion) usbkeyCopyDone(ctx context.Context) bool {
@@ -240,7 +242,7 @@ func (c *conversion) usbkeyCopyDone(ctx context.Context) bool {
 		return false
 	}
 	defer src.Close()
-	return c.inStep(ctx, src, populate.DirTarget{Root: c.o.path(CopyPath)}, "config")
+	return c.inStep(ctx, src, populate.DirTarget{Root: c.o.path(CopyPath)})
 }
 
 func (c *conversion) formatKey(ctx context.Context) error {

@@ -20,9 +20,9 @@ echo "== usbkey-status /dev/rdsk/c1t0d0p0 (the node's key)"
 usbkey-status --root "$node" /dev/rdsk/c1t0d0p0
 if command -v usbkey-drift >/dev/null; then
 	echo
-	echo "== usbkey-drift: the key against /usbkey"
+	echo "== usbkey-drift: the key against the usbkey copy"
 	rc=0
-	usbkey-drift --root "$node" --key /dev/rdsk/c1t0d0p0 --usbkey /usbkey || rc=$?
+	usbkey-drift --root "$node" --key /dev/rdsk/c1t0d0p0 --usbkey /zones/usbkey-copy || rc=$?
 	[ "$rc" = 0 ] && echo "in step (usbkey-drift exit 0: no output means no drift)" || echo "usbkey-drift exit $rc"
 fi
 echo

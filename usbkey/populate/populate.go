@@ -11,7 +11,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -28,10 +27,7 @@ type Options struct {
 	Include   []string // more paths to copy
 	NoVerify  bool     // skip reading every written file back
 	CachePath string   // the manifest hash cache for the target, "" for none
-	// Leave names key content not to copy this time, though the source
-	// must have it: the conversion writes /usbkey/config last.
-	Leave []string
-	Log   *log.Logger
+	Log       *log.Logger
 	// Progress, when set, hears of every file copied.
 	Progress func(path string, done, total int64)
 }
@@ -80,15 +76,6 @@ func MakePlan(ctx context.Context, src Source, dst Target, o Options) (*Plan, er
 	sel, err := Select(entries, conf, o.Platforms, o.Include)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", src.Describe(), err)
-	}
-	if len(o.Leave) > 0 {
-		kept := sel.Entries[:0]
-		for _, e := range sel.Entries {
-			if !slices.ContainsFunc(o.Leave, func(l string) bool { return strings.EqualFold(l, e.Path) }) {
-				kept = append(kept, e)
-			}
-		}
-		sel.Entries = kept
 	}
 	if err := CheckFAT(sel.Entries); err != nil {
 		return nil, err
