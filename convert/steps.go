@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 
 	"cntools/gztools"
 	"cntools/internal/atomicfile"
@@ -106,22 +105,7 @@ type conversion struct {
 }
 
 func openSource(ctx context.Context, o *Options) (populate.Source, error) {
-	from := o.from()
-	if strings.HasPrefix(from, "ssh://") {
-		return populate.OpenSFTP(ctx, from, o.SSH)
-	}
-	fi, err := os.Stat(from)
-	if err != nil {
-		return nil, fmt.Errorf("source %s: %w; pass --from with a standby copy, usbkey copy or usbkey-base tarball", from, err)
-	}
-	if fi.IsDir() {
-		return populate.DirSource{Root: from}, nil
-	}
-	tmp := o.path("/var/tmp")
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return nil, err
-	}
-	return populate.OpenTarball(ctx, from, tmp)
+	return populate.OpenSource(ctx, o.from(), o.from(), o.path("/var/tmp"), o.SSH)
 }
 
 // nodeConfig is the source's config rewritten for this node, as

@@ -3,6 +3,8 @@ package tool
 import (
 	"errors"
 	"fmt"
+
+	"github.com/urfave/cli/v2"
 )
 
 // The exit codes, the same for every tool.
@@ -53,4 +55,16 @@ func ExitCode(err error) int {
 	default:
 		return ExitError
 	}
+}
+
+// OneArg returns the one argument a command takes, or a usage error that
+// names what it wants (what: "DEVICE or IMAGE").
+func OneArg(c interface {
+	NArg() int
+	Args() cli.Args
+}, what string) (string, error) {
+	if n := c.NArg(); n != 1 {
+		return "", Usage("want exactly one %s, got %d arguments; see -h", what, n)
+	}
+	return c.Args().First(), nil
 }

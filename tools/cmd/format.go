@@ -49,10 +49,10 @@ EXIT STATUS
 
 func formatAction(c *cli.Context) error {
 	env := tool.FromContext(c)
-	if c.NArg() != 1 {
-		return tool.Usage("want exactly one DEVICE or IMAGE, got %d arguments; see usbkey-format -h", c.NArg())
+	target, err := tool.OneArg(c, "DEVICE or IMAGE")
+	if err != nil {
+		return err
 	}
-	target := c.Args().First()
 	boot, err := loadBootFiles(c, env)
 	if err != nil {
 		return err

@@ -63,10 +63,10 @@ EXIT STATUS
 
 func populateAction(c *cli.Context) error {
 	env := tool.FromContext(c)
-	if c.NArg() != 1 {
-		return tool.Usage("want exactly one TARGET, got %d arguments; see usbkey-populate -h", c.NArg())
+	target, err := tool.OneArg(c, "TARGET")
+	if err != nil {
+		return err
 	}
-	target := c.Args().First()
 	src, err := openSource(c, env)
 	if err != nil {
 		return err
@@ -176,22 +176,7 @@ func openSource(c *cli.Context, env *tool.Env) (populate.Source, error) {
 	if from == "" {
 		from = "/usbkey"
 	}
-	if strings.HasPrefix(from, "ssh://") {
-		return populate.OpenSFTP(env.Ctx, from, sshconn.Options{Getenv: env.Getenv})
-	}
-	p := env.Path(from)
-	fi, err := os.Stat(p)
-	if err != nil {
-		return nil, fmt.Errorf("source %s: %w; pass --from with a usbkey copy, standby copy or usbkey-base tarball", from, err)
-	}
-	if fi.IsDir() {
-		return populate.DirSource{Root: p}, nil
-	}
-	tmp := env.Path("/var/tmp")
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return nil, err
-	}
-	return populate.OpenTarball(env.Ctx, p, tmp)
+	return populate.OpenSource(env.Ctx, from, env.Path(from), env.Path("/var/tmp"), sshconn.Options{Getenv: env.Getenv})
 }
 
 // openPopulateTarget opens a key device or image through its root

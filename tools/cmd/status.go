@@ -33,10 +33,10 @@ EXIT STATUS
 
 func statusAction(c *cli.Context) error {
 	env := tool.FromContext(c)
-	if c.NArg() != 1 {
-		return tool.Usage("want exactly one DEVICE, IMAGE or DIR, got %d arguments", c.NArg())
+	target, err := tool.OneArg(c, "DEVICE, IMAGE or DIR")
+	if err != nil {
+		return err
 	}
-	target := c.Args().First()
 	path := env.Path(target)
 	fi, err := os.Stat(path)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"cntools/gztools/tarx"
+	"cntools/internal/sshconn"
 )
 
 // TarballSource is a usbkey-base tarball, extracted whole (and safely)
@@ -41,3 +42,24 @@ func OpenTarball(ctx context.Context, path, tmp string) (*TarballSource, error) 
 
 func (s *TarballSource) Describe() string { return s.name }
 func (s *TarballSource) Close() error     { return os.RemoveAll(s.scratch) }
+
+// OpenSource opens any source usbkey-populate takes: an ssh:// URL (a
+// standby copy on another node), a directory, or a usbkey-base tarball,
+// extracted under tmp. name is the source as the operator gave it, for
+// errors; path is it resolved on this node.
+func OpenSource(ctx context.Context, name, path, tmp string, ssh sshconn.Options) (Source, error) {
+	if strings.HasPrefix(name, "ssh://") {
+		return OpenSFTP(ctx, name, ssh)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w; pass --from with a usbkey copy, standby copy or usbkey-base tarball", name, err)
+	}
+	if fi.IsDir() {
+		return DirSource{Root: path}, nil
+	}
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("scratch space for %s: %w", name, err)
+	}
+	return OpenTarball(ctx, path, tmp)
+}
