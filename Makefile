@@ -8,8 +8,11 @@ BUILD     := build
 # The packages the tests drive; installed when missing.
 APT_PKGS  := dosfstools mtools gdisk openssh-server rsync
 NEED_CMDS := fsck.fat mcopy sgdisk /usr/sbin/sshd rsync
+# staticcheck, pinned; installed through the module proxy when missing.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all test deps vet unit illumos bench cn-tools demo clean
+.PHONY: all test deps vet lint unit illumos bench cn-tools demo clean
 
 all: cn-tools
 
@@ -23,6 +26,13 @@ deps:
 vet:
 	$(GO) vet ./...
 
+# staticcheck and a tidy go.mod: the build's hygiene, checked on every run.
+lint:
+	@[ -x $(STATICCHECK) ] && $(STATICCHECK) -version | grep -q '$(STATICCHECK_VERSION:v%=%)' || \
+		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(STATICCHECK) ./...
+	$(GO) mod tidy -diff
+
 unit: deps
 	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -count=1 ./...
 
@@ -31,7 +41,7 @@ illumos:
 	GOOS=illumos GOARCH=amd64 $(GO) build ./...
 	GOOS=illumos GOARCH=amd64 $(GO) vet ./...
 
-test: deps vet illumos unit
+test: deps vet lint illumos unit
 
 bench: deps
 	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 3x ./usbkey/key/

@@ -89,7 +89,7 @@ func lstree(ts *testscript.TestScript, neg bool, args []string) {
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
-		line := fmt.Sprintf("%s %s", lsMode(fi.Mode()), filepath.ToSlash(rel))
+		var line string
 		switch {
 		case fi.Mode().IsRegular():
 			line = fmt.Sprintf("%s %6d %s", lsMode(fi.Mode()), fi.Size(), filepath.ToSlash(rel))

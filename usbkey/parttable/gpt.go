@@ -28,8 +28,6 @@ const (
 	// gptArraySectors is the entry array area: 9 entries need 3 sectors,
 	// but libefi reserves EFI_MIN_ARRAY_SIZE (16 KiB) like everyone else.
 	gptArraySectors = 16384 / SectorSize
-	// nameUnits is EFI_PART_NAME_LEN, in UTF-16 code units.
-	nameUnits = 36
 )
 
 // Signature is the GPT header signature.

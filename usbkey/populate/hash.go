@@ -15,7 +15,7 @@ const asyncMin = 1 << 20
 // files, so that hashing overlaps the copy's reads and writes.
 type hasher struct {
 	h    hash.Hash
-	ch   chan []byte
+	ch   chan *[]byte
 	done chan struct{}
 	pool sync.Pool
 }
@@ -23,11 +23,11 @@ type hasher struct {
 func newHasher(size int64) *hasher {
 	h := &hasher{h: sha256.New()}
 	if size >= asyncMin {
-		h.ch, h.done = make(chan []byte, 4), make(chan struct{})
+		h.ch, h.done = make(chan *[]byte, 4), make(chan struct{})
 		go func() {
 			for b := range h.ch {
-				h.h.Write(b)
-				h.pool.Put(b[:0])
+				h.h.Write(*b)
+				h.pool.Put(b)
 			}
 			close(h.done)
 		}()
@@ -39,8 +39,12 @@ func (h *hasher) Write(p []byte) (int, error) {
 	if h.ch == nil {
 		return h.h.Write(p)
 	}
-	b, _ := h.pool.Get().([]byte)
-	b = append(b[:0], p...)
+	// The pool holds pointers, so a Put does not allocate.
+	b, _ := h.pool.Get().(*[]byte)
+	if b == nil {
+		b = new([]byte)
+	}
+	*b = append((*b)[:0], p...)
 	h.ch <- b
 	return len(p), nil
 }

@@ -356,7 +356,8 @@ func buildManifest(ctx context.Context, dst Target, o Options, known func(string
 		return nil, nil, err
 	}
 	if cache != nil {
-		if err := os.MkdirAll(filepath.Dir(o.CachePath), 0o755); err == nil {
+		err := os.MkdirAll(filepath.Dir(o.CachePath), 0o755)
+		if err == nil {
 			err = cache.Save(o.CachePath)
 		}
 		if err != nil && o.Log != nil {

@@ -323,7 +323,10 @@ func (r *remote) putManifest(m *manifest.Manifest) (int64, error) {
 	if err != nil {
 		return 0, r.wrap("create", r.abs(tmp), err)
 	}
-	if err := f.Chmod(0o644); err == nil {
+	// err is the function's: the write error must reach the check below,
+	// or a short manifest would be renamed over the real one.
+	err = f.Chmod(0o644)
+	if err == nil {
 		_, err = f.ReadFrom(sized{&b, n})
 	}
 	if cerr := f.Close(); err == nil {
