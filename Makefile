@@ -48,7 +48,7 @@ bench: deps
 	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 2x ./usbkey/populate/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./gztools/...
 	$(GO) test -run '^$$' -bench Manifest -benchtime 2x ./usbkey/drift/
-	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./usbkey/sync/
+	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./usbkey/keysync/
 
 $(BUILD)/illumos/cn-tools: FORCE
 	GOOS=illumos GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./tools/cn-tools

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/log"
+	"log/slog"
 
-	"cntools/internal/nodefacts"
+	"cntools/internal/node"
 	"cntools/internal/sshconn"
 )
 
@@ -28,13 +28,13 @@ const (
 // Options say what to convert and how.
 type Options struct {
 	Root     string // the node's root; every node path resolves under it
-	Facts    nodefacts.Facts
+	Facts    node.Facts
 	Key      string // key device or image (a node path); "" finds a removable disk
 	BootPool string // put the key content in /POOL/boot instead of on a key
 	From     string // key content source; "" is the standby copy
 	Force    bool   // format a disk that holds a Triton key already
 	Restart  bool   // start over, ignoring an earlier run's journal
-	Log      *log.Logger
+	Log      *slog.Logger
 	Now      func() time.Time
 	SSH      sshconn.Options
 	// Confirm is asked once, before the first step that changes anything.

@@ -2,14 +2,13 @@ package convert
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
+	"cntools/internal/node"
 	"cntools/usbkey/device"
 	"cntools/usbkey/key"
 	"cntools/usbkey/populate"
@@ -74,7 +73,7 @@ func RunPreflight(ctx context.Context, o *Options, resuming bool) *Preflight {
 	} else {
 		p.add("space for the usbkey copy", checkSpace(o, size), fmt.Sprintf("%d bytes needed", size))
 	}
-	p.Instances = instances(o)
+	p.Instances = instances(ctx, o)
 	return p
 }
 
@@ -253,7 +252,7 @@ func checkSpace(o *Options, need int64) error {
 	if _, err := os.Stat(dir); err != nil {
 		dir = o.path("/")
 	}
-	free, _, err := device.FreeSpace(dir)
+	free, _, err := node.FreeSpace(dir)
 	if err != nil {
 		return err
 	}
@@ -263,31 +262,16 @@ func checkSpace(o *Options, need int64) error {
 	return nil
 }
 
-var aliasRE = regexp.MustCompile(`<attr name="alias" type="string" value="([^"]*)"`)
-
-// instances lists the zones in /etc/zones/index with their vmadm alias
-// (stored base64 in the zone's XML), so the operator knows what a reboot
-// interrupts.
-func instances(o *Options) []string {
-	b, err := os.ReadFile(o.path("/etc/zones/index"))
+// instances lists the zones this node hosts, which a reboot interrupts.
+// A node with no zone index hosts none.
+func instances(ctx context.Context, o *Options) []string {
+	zs, err := o.Facts.Zones(ctx)
 	if err != nil {
 		return nil
 	}
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Split(l, ":")
-		if len(f) < 4 || strings.HasPrefix(l, "#") || f[0] == "global" {
-			continue
-		}
-		alias := ""
-		if x, err := os.ReadFile(o.path("/etc/zones/" + f[0] + ".xml")); err == nil {
-			if m := aliasRE.FindSubmatch(x); m != nil {
-				if d, err := base64.StdEncoding.DecodeString(string(m[1])); err == nil {
-					alias = string(d)
-				}
-			}
-		}
-		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s (%s)", f[0], alias, f[1])))
+	out := []string{}
+	for _, z := range zs {
+		out = append(out, z.String())
 	}
 	sort.Strings(out)
 	return out

@@ -8,7 +8,7 @@ import (
 
 	"cntools/gztools"
 	"cntools/gztools/gztoolstest"
-	"cntools/internal/nodefacts"
+	"cntools/internal/node"
 )
 
 // Install the gz-tools parts of a usbkey copy into a root, then check it.
@@ -18,7 +18,7 @@ func Example() {
 	usbkey := filepath.Join(root, "usbkey")
 	gztoolstest.WriteUsbkeyCopy(usbkey, "1", "0b0b0b0b-0000-4000-8000-000000000001", "1.39.0-20260301T000000Z")
 	os.MkdirAll(filepath.Join(root, "tmp"), 0o755)
-	os.WriteFile(filepath.Join(root, nodefacts.SysinfoFile), []byte(`{"UUID": "44454c4c-5000-1048-8058-b2c04f565031"}`), 0o644)
+	os.WriteFile(filepath.Join(root, node.SysinfoFile), []byte(`{"UUID": "44454c4c-5000-1048-8058-b2c04f565031"}`), 0o644)
 
 	ctx := context.Background()
 	src, err := gztools.OpenSource(ctx, usbkey, filepath.Join(root, "var/tmp"))
@@ -27,7 +27,7 @@ func Example() {
 		return
 	}
 	defer src.Close()
-	opts := gztools.Options{Root: root, Source: src, Facts: nodefacts.New(root)}
+	opts := gztools.Options{Root: root, Source: src, Facts: node.NewFacts(root)}
 	plan, err := gztools.NewPlan(ctx, opts)
 	if err != nil {
 		fmt.Println(err)

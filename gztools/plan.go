@@ -3,15 +3,14 @@ package gztools
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/log"
+	"log/slog"
 
-	"cntools/internal/nodefacts"
+	"cntools/internal/node"
 )
 
 // Options say what to install where.
@@ -22,9 +21,9 @@ type Options struct {
 	// SkipUsbkey leaves /usbkey and the mounted key alone: the conversion
 	// builds its usbkey copy elsewhere, and a CN's /usbkey is on its ramdisk.
 	SkipUsbkey bool
-	Facts      nodefacts.Facts // for the server uuid in sdcadm.conf
+	Facts      node.Facts // for the server uuid in sdcadm.conf
 	Now        func() time.Time
-	Log        *log.Logger
+	Log        *slog.Logger
 	// Stall, when not nil, is called at named points of Apply
 	// ("tools-extract", "tools-swap"); tests block there and kill the run.
 	Stall func(point string)
@@ -76,7 +75,7 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 		o.Now = time.Now
 	}
 	if o.Log == nil {
-		o.Log = log.New(io.Discard)
+		o.Log = slog.New(slog.DiscardHandler)
 	}
 	p := &Plan{o: o}
 	if err := os.MkdirAll(o.path("/var/tmp"), 0o1777); err != nil {

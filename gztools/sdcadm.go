@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"cntools/gztools/shar"
-	"cntools/gztools/tarx"
+	"cntools/internal/tarx"
 	"cntools/internal/atomicfile"
 )
 

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"cntools/gztools/tarx"
+	"cntools/internal/tarx"
 )
 
 // The kinds of source.

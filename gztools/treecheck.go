@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 
-	"cntools/gztools/tarx"
+	"cntools/internal/tarx"
 )
 
 // treeCheck says how checkTree compares.

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"cntools/gztools/tarx"
+	"cntools/internal/tarx"
 )
 
 // The staging names beside the tool tree's top-level entries. The new

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"cntools/gztools/gztoolstest"
-	"cntools/gztools/tarx"
+	"cntools/internal/tarx"
 )
 
 // stop is what a test hook panics with to end an install at a point, as a

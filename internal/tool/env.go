@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ import (
 	"github.com/charmbracelet/log"
 	"github.com/urfave/cli/v2"
 
-	"cntools/internal/nodefacts"
+	"cntools/internal/node"
 )
 
 // Env is everything a command touches, built once by Run.
@@ -24,12 +25,15 @@ type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
-	Log    *log.Logger
+	// Log is the run's logger; libraries get it as it is. Its handler is
+	// term, charmbracelet/log, which draws it on stderr (and the log file).
+	Log    *slog.Logger
+	term   *log.Logger
 	JSON   bool
 	DryRun bool
 	Yes    bool
 	Root   string // every node path resolves under it
-	Facts  nodefacts.Facts
+	Facts  node.Facts
 	Getenv func(string) string
 	Now    func() time.Time
 
@@ -109,6 +113,6 @@ func (e *Env) LogToFile() (func(), error) {
 	// The file gets the same lines as stderr, under a header that dates
 	// the run and records how it was called.
 	fmt.Fprintf(f, "# %s %s\n", e.Now().UTC().Format(time.RFC3339), strings.Join(e.args, " "))
-	e.Log.SetOutput(io.MultiWriter(struct{ io.Writer }{e.Stderr}, f))
+	e.term.SetOutput(io.MultiWriter(struct{ io.Writer }{e.Stderr}, f))
 	return func() { f.Close() }, nil
 }

@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"cntools/internal/nodefacts"
+	"cntools/internal/node"
 )
 
 // Version is stamped at build time (-ldflags -X cntools/internal/tool.Version=...).
@@ -79,8 +80,9 @@ func Run(ctx context.Context, app *cli.App, args []string, s Streams) int {
 	app.Before = func(c *cli.Context) error {
 		env.JSON, env.DryRun, env.Yes = c.Bool("json"), c.Bool("dry-run"), c.Bool("yes")
 		env.Root = c.String("root")
-		env.Log = newLogger(s.Stderr, c.Bool("verbose"), env.JSON, env.Getenv)
-		env.Facts = nodefacts.New(env.Root)
+		env.term = newLogger(s.Stderr, c.Bool("verbose"), env.JSON, env.Getenv)
+		env.Log = slog.New(env.term)
+		env.Facts = node.NewFacts(env.Root)
 		if before != nil {
 			return before(c)
 		}

@@ -12,7 +12,7 @@ import (
 
 	"cntools/gztools"
 	"cntools/gztools/shar"
-	"cntools/gztools/tarx"
+	"cntools/internal/tarx"
 	"cntools/internal/tool"
 )
 

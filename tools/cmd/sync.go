@@ -14,7 +14,7 @@ import (
 	"cntools/internal/sshconn"
 	"cntools/internal/tool"
 	"cntools/usbkey/config"
-	keysync "cntools/usbkey/sync"
+	keysync "cntools/usbkey/keysync"
 )
 
 // standbyTargets is the targets file read when there is no --target: one

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"cntools/internal/nodefacts"
+	"cntools/internal/node"
 )
 
 // Refusal codes: one reason not to overwrite a target.
@@ -50,7 +50,7 @@ var keyMountPoints = []string{"/mnt/usbkey", "/mnt/usbkey-altmountopts", "/usbke
 // For a device Check reads diskinfo, mnttab, the zpools and the boot
 // parameters, and returns an error when any of them cannot be read. The
 // device's size is diskinfo's; size is ignored.
-func Check(ctx context.Context, facts nodefacts.Facts, p string, size, minSize int64) ([]Refusal, error) {
+func Check(ctx context.Context, facts node.Facts, p string, size, minSize int64) ([]Refusal, error) {
 	dev, err := devicePath(p)
 	if err != nil {
 		return nil, err
@@ -104,13 +104,13 @@ func devicePath(p string) (string, error) {
 
 // nodeFacts are the facts Check needs about a device.
 type nodeFacts struct {
-	disks  []nodefacts.Disk
-	mounts []nodefacts.Mount
-	pools  []nodefacts.Pool
+	disks  []node.Disk
+	mounts []node.Mount
+	pools  []node.Pool
 	boot   map[string]string
 }
 
-func readFacts(ctx context.Context, facts nodefacts.Facts) (nodeFacts, error) {
+func readFacts(ctx context.Context, facts node.Facts) (nodeFacts, error) {
 	var n nodeFacts
 	var err error
 	if n.disks, err = facts.Disks(ctx); err != nil {
@@ -131,7 +131,7 @@ func (n nodeFacts) refusals(name string, minSize int64) ([]Refusal, error) {
 	add := func(code, format string, args ...any) {
 		out = append(out, Refusal{code, fmt.Sprintf(format, args...)})
 	}
-	var disk *nodefacts.Disk
+	var disk *node.Disk
 	for i := range n.disks {
 		if n.disks[i].Name == name {
 			disk = &n.disks[i]
@@ -172,7 +172,7 @@ func (n nodeFacts) refusals(name string, minSize int64) ([]Refusal, error) {
 // bootReason says why the node boots from disk name, or "" when it does not.
 func (n nodeFacts) bootReason(name string) (string, error) {
 	if pool, ok := n.boot["triton_bootpool"]; ok && pool != "" {
-		var found *nodefacts.Pool
+		var found *node.Pool
 		for i := range n.pools {
 			if n.pools[i].Name == pool {
 				found = &n.pools[i]

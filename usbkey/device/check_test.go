@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"cntools/internal/nodefacts"
+	"cntools/internal/node"
 )
 
 const minKey = 4000000000
@@ -18,18 +18,18 @@ const minKey = 4000000000
 // A headnode-like node: a fixed system disk in zones, the key in use at
 // /mnt/usbkey, and USB sticks that are spare, too small, in a pool or mounted.
 var nodeFiles = map[string]string{
-	nodefacts.DiskinfoFile: "SCSI\tc0t0d0\tINTEL\tSSDSC2KB960G8\t960197124096\tno\tyes\n" +
+	node.DiskinfoFile: "SCSI\tc0t0d0\tINTEL\tSSDSC2KB960G8\t960197124096\tno\tyes\n" +
 		"USB\tc1t0d0\tSanDisk\tCruzer\t4000000000\tyes\tno\n" +
 		"USB\tc2t0d0\tSanDisk\tUltra\t16008609792\tyes\tno\n" +
 		"USB\tc3t0d0\tGeneric\tFlash Disk\t1000000000\tyes\tno\n" +
 		"USB\tc4t0d0\tKingston\tDataTraveler\t32000000000\tyes\tno\n" +
 		"USB\tc5t0d0\tVerbatim\tStore\t8000000000\tyes\tno\n" +
 		"USB\tc6t0d0\tSamsung\tBAR\t64000000000\tyes\tno\n",
-	nodefacts.MnttabFile: "/devices/ramdisk:a\t/\tufs\trw,intr,largefiles,logging,noxattr,onerror=panic\t1705500000\n" +
+	node.MnttabFile: "/devices/ramdisk:a\t/\tufs\trw,intr,largefiles,logging,noxattr,onerror=panic\t1705500000\n" +
 		"zones/var\t/var\tzfs\trw,devices,setuid,exec,xattr,atime\t1705500010\n" +
 		"/dev/dsk/c1t0d0s2\t/mnt/usbkey\tpcfs\trw,foldcase,hidden,clamptime,noatime\t1705500020\n" +
 		"/dev/dsk/c5t0d0p1\t/mnt/stick\tpcfs\trw\t1705500030\n",
-	nodefacts.ZpoolListFile: "zones\t888G\t1G\t887G\t-\t-\t0%\t0%\t1.00x\tONLINE\t-\n" +
+	node.ZpoolListFile: "zones\t888G\t1G\t887G\t-\t-\t0%\t0%\t1.00x\tONLINE\t-\n" +
 		"\t/dev/dsk/c0t0d0\t888G\t1G\t887G\t-\t-\t0%\t0%\n" +
 		"usbpool\t29G\t0\t29G\t-\t-\t0%\t0%\t1.00x\tONLINE\t-\n" +
 		"\tmirror-0\t29G\t0\t29G\t-\t-\t0%\t0%\n" +
@@ -37,7 +37,7 @@ var nodeFiles = map[string]string{
 		"\t/dev/dsk/c9t0d0s0\t-\t-\t-\t-\t-\t-\t-\n" +
 		"bootpool\t59G\t2G\t57G\t-\t-\t0%\t3%\t1.00x\tONLINE\t-\n" +
 		"\t/dev/dsk/c6t0d0s1\t59G\t2G\t57G\t-\t-\t0%\t3%\n",
-	nodefacts.BootParamsFile: "headnode=true\nconsole=ttyb\n",
+	node.BootParamsFile: "headnode=true\nconsole=ttyb\n",
 }
 
 // writeNode writes files over nodeFiles under a new root; an empty content
@@ -69,12 +69,12 @@ func writeNode(t *testing.T, over map[string]string) string {
 
 func TestCheckDevices(t *testing.T) {
 	ctx := context.Background()
-	facts := nodefacts.New(writeNode(t, nil))
-	bootPoolFacts := nodefacts.New(writeNode(t, map[string]string{
-		nodefacts.BootParamsFile: "headnode=true\ntriton_bootpool=bootpool\n",
+	facts := node.NewFacts(writeNode(t, nil))
+	bootPoolFacts := node.NewFacts(writeNode(t, map[string]string{
+		node.BootParamsFile: "headnode=true\ntriton_bootpool=bootpool\n",
 	}))
 	for _, c := range []struct {
-		facts nodefacts.Facts
+		facts node.Facts
 		path  string
 		want  []Refusal
 	}{
@@ -124,7 +124,7 @@ func TestCheckDevices(t *testing.T) {
 // is empty, so reading any of them would fail.
 func TestCheckImages(t *testing.T) {
 	ctx := context.Background()
-	facts := nodefacts.New(t.TempDir())
+	facts := node.NewFacts(t.TempDir())
 	dir := t.TempDir()
 	existing := filepath.Join(dir, "key.img")
 	if err := os.WriteFile(existing, nil, 0o644); err != nil {
@@ -156,16 +156,16 @@ func TestCheckRefusesUnreadableFacts(t *testing.T) {
 		over    map[string]string
 		want    string
 	}{
-		{missing: nodefacts.DiskinfoFile, want: "it holds the output of diskinfo -Hp"},
-		{missing: nodefacts.MnttabFile, want: "it holds the mount table"},
-		{missing: nodefacts.ZpoolListFile, want: "it holds the output of zpool list -H -v -P"},
-		{missing: nodefacts.BootParamsFile, want: "it holds name=value lines"},
+		{missing: node.DiskinfoFile, want: "it holds the output of diskinfo -Hp"},
+		{missing: node.MnttabFile, want: "it holds the mount table"},
+		{missing: node.ZpoolListFile, want: "it holds the output of zpool list -H -v -P"},
+		{missing: node.BootParamsFile, want: "it holds name=value lines"},
 		{
-			over: map[string]string{nodefacts.BootParamsFile: "triton_bootpool=gone\n"},
+			over: map[string]string{node.BootParamsFile: "triton_bootpool=gone\n"},
 			want: "check /dev/rdsk/c2t0d0p0: boot pool gone (bootparam triton_bootpool) is not an imported zpool: cannot tell which disk the node boots from",
 		},
 		{
-			over: map[string]string{nodefacts.MnttabFile: "/dev/dsk/c2t0d0p1 /mnt pcfs rw 0\n"},
+			over: map[string]string{node.MnttabFile: "/dev/dsk/c2t0d0p1 /mnt pcfs rw 0\n"},
 			want: `check /dev/rdsk/c2t0d0p0: mounts: mnttab line 1: 1 fields, want 5`,
 		},
 	} {
@@ -174,7 +174,7 @@ func TestCheckRefusesUnreadableFacts(t *testing.T) {
 			over = map[string]string{c.missing: ""}
 		}
 		root := writeNode(t, over)
-		got, err := Check(ctx, nodefacts.New(root), "/dev/rdsk/c2t0d0p0", 0, minKey)
+		got, err := Check(ctx, node.NewFacts(root), "/dev/rdsk/c2t0d0p0", 0, minKey)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Check(/dev/rdsk/c2t0d0p0) with %v%v = %v, %v, want error containing %q", c.missing, c.over, got, err, c.want)
 		}
@@ -187,7 +187,7 @@ func TestCheckRefusesUnreadableFacts(t *testing.T) {
 func TestCheckPathKinds(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	facts := nodefacts.New(writeNode(t, nil))
+	facts := node.NewFacts(writeNode(t, nil))
 	// A directory is neither target.
 	want := "check " + dir + ": d--------- is neither an image file nor a disk device"
 	if got, err := Check(ctx, facts, dir, 0, minKey); err == nil || err.Error() != want {

@@ -8,7 +8,7 @@
 // illumos raw disks refuse anything else with EINVAL. OpenAligned imposes the
 // same on an image, for tests.
 //
-// It refuses to guess. Check decides from node facts (nodefacts.Facts) alone,
+// It refuses to guess. Check decides from node facts (node.Facts) alone,
 // and a fact that cannot be read is an error, never a pass. A device that the
 // facts do not describe, such as a disk diskinfo does not list or a path that
 // does not name a disk the illumos way, is refused. It does not look inside

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"cntools/internal/nodefacts"
+	"cntools/internal/node"
 	"cntools/usbkey/device"
 )
 
@@ -20,10 +20,10 @@ func ExampleCheck() {
 	}
 	defer os.RemoveAll(root)
 	for name, content := range map[string]string{
-		nodefacts.DiskinfoFile:   "SCSI\tc0t0d0\tINTEL\tSSDSC2KB960G8\t960197124096\tno\tyes\nUSB\tc1t0d0\tSanDisk\tCruzer\t16008609792\tyes\tno\n",
-		nodefacts.MnttabFile:     "zones/var\t/var\tzfs\trw\t0\n",
-		nodefacts.ZpoolListFile:  "zones\t888G\t1G\t887G\t-\t-\t0%\t0%\t1.00x\tONLINE\t-\n\t/dev/dsk/c0t0d0\t888G\t1G\t887G\t-\t-\t0%\t0%\n",
-		nodefacts.BootParamsFile: "console=ttyb\n",
+		node.DiskinfoFile:   "SCSI\tc0t0d0\tINTEL\tSSDSC2KB960G8\t960197124096\tno\tyes\nUSB\tc1t0d0\tSanDisk\tCruzer\t16008609792\tyes\tno\n",
+		node.MnttabFile:     "zones/var\t/var\tzfs\trw\t0\n",
+		node.ZpoolListFile:  "zones\t888G\t1G\t887G\t-\t-\t0%\t0%\t1.00x\tONLINE\t-\n\t/dev/dsk/c0t0d0\t888G\t1G\t887G\t-\t-\t0%\t0%\n",
+		node.BootParamsFile: "console=ttyb\n",
 	} {
 		p := filepath.Join(root, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -36,7 +36,7 @@ func ExampleCheck() {
 		}
 	}
 	minSize, _ := device.ParseSize("4GB")
-	facts := nodefacts.New(root)
+	facts := node.NewFacts(root)
 	for _, path := range []string{"/dev/rdsk/c1t0d0p0", "/dev/rdsk/c0t0d0p0"} {
 		refusals, err := device.Check(context.Background(), facts, path, 0, minSize)
 		if err != nil {

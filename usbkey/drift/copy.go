@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/charmbracelet/log"
+	"log/slog"
 
 	"cntools/usbkey/device"
 	"cntools/usbkey/fat32"
@@ -47,12 +47,12 @@ type LoadOptions struct {
 	// unchanged /usbkey is not hashed again.
 	CacheDir string
 	// Log gets progress at debug level and cache trouble as warnings.
-	Log *log.Logger
+	Log *slog.Logger
 }
 
-func (o LoadOptions) log() *log.Logger {
+func (o LoadOptions) log() *slog.Logger {
 	if o.Log == nil {
-		return log.New(io.Discard)
+		return slog.New(slog.DiscardHandler)
 	}
 	return o.Log
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"cntools/internal/node"
 	"cntools/internal/sshconn"
 	"cntools/usbkey/manifest"
 )
@@ -41,7 +42,7 @@ func RemoteManifest(ctx context.Context, c *sshconn.Client, dir string) (m *mani
 	}
 	var out limitedBuffer
 	out.max = maxRemoteManifest
-	if err := c.Run(ctx, remotePath+"exec usbkey-drift manifest "+sshconn.Quote(dir), &out); err != nil {
+	if err := c.Run(ctx, remotePath+"exec usbkey-drift manifest "+node.Quote(dir), &out); err != nil {
 		return nil, true, err
 	}
 	m, err = manifest.Decode(&out.Buffer)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"cntools/internal/node"
 	"cntools/internal/sshconn"
 	"cntools/internal/sshconn/sshtest"
 	"cntools/usbkey/manifest"
@@ -139,8 +140,8 @@ func TestShellQuote(t *testing.T) {
 		"/zones/usbkey-standby": `'/zones/usbkey-standby'`,
 		"/a b/it's":             `'/a b/it'\''s'`,
 	} {
-		if got := sshconn.Quote(in); got != want {
-			t.Errorf("sshconn.Quote(%q) = %s, want %s", in, got, want)
+		if got := node.Quote(in); got != want {
+			t.Errorf("node.Quote(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

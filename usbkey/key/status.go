@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"cntools/usbkey/device"
+	"cntools/internal/node"
 	"cntools/usbkey/fat32"
 	"cntools/usbkey/parttable"
 )
@@ -146,7 +146,7 @@ func InspectDir(dir string) (*Status, error) {
 		return nil, fmt.Errorf("%s: not a directory", dir)
 	}
 	st := &Status{Type: "usbkey-status", Path: dir, Kind: KindDirectory, Platforms: []string{}}
-	if free, total, err := device.FreeSpace(dir); err == nil {
+	if free, total, err := node.FreeSpace(dir); err == nil {
 		st.FreeBytes, st.TotalBytes, st.Size = free, total, total
 	}
 	describe(st, dirTree(dir))

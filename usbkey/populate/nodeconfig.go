@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"cntools/internal/nodefacts"
+	"cntools/internal/node"
 	"cntools/usbkey/config"
 )
 
@@ -18,7 +18,7 @@ import (
 // line is kept byte for byte. A node with no external NIC loses the old
 // headnode's external_* keys and headnode_default_gateway, as the rfd67
 // prototype does, since they would name an interface it does not have.
-func ForNode(headnode []byte, si nodefacts.Sysinfo) (*config.File, []config.Change, error) {
+func ForNode(headnode []byte, si node.Sysinfo) (*config.File, []config.Change, error) {
 	old, err := config.Parse(headnode)
 	if err != nil {
 		return nil, nil, fmt.Errorf("config: %w", err)
@@ -56,9 +56,9 @@ func ForNode(headnode []byte, si nodefacts.Sysinfo) (*config.File, []config.Chan
 // address over a physical NIC that carries the tag. nic is the physical
 // NIC's MAC, as prompt-config.sh writes admin_nic and external_nic; vnic is
 // the VNIC's MAC, "" for a physical NIC.
-func taggedNIC(si nodefacts.Sysinfo, tag string) (nic, vnic, ip string, ok bool) {
+func taggedNIC(si node.Sysinfo, tag string) (nic, vnic, ip string, ok bool) {
 	phys := si.NICs()
-	carries := func(n nodefacts.NIC) bool {
+	carries := func(n node.NIC) bool {
 		for _, t := range n.NICNames {
 			if t == tag {
 				return true

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"cntools/internal/nodefacts"
+	"cntools/internal/node"
 )
 
 func TestForNode(t *testing.T) {
@@ -19,7 +19,7 @@ func TestForNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	si, err := nodefacts.ParseSysinfo(raw)
+	si, err := node.ParseSysinfo(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestForNode(t *testing.T) {
 }
 
 func TestForNodeWithoutExternal(t *testing.T) {
-	si, _ := nodefacts.ParseSysinfo([]byte(`{"Hostname":"cn2","Network Interfaces":{"e1000g0":{"MAC Address":"00:00:00:00:00:01","ip4addr":"10.0.0.2","NIC Names":["admin"]}}}`))
+	si, _ := node.ParseSysinfo([]byte(`{"Hostname":"cn2","Network Interfaces":{"e1000g0":{"MAC Address":"00:00:00:00:00:01","ip4addr":"10.0.0.2","NIC Names":["admin"]}}}`))
 	f, _, err := ForNode([]byte("a=1\nexternal_ip=1.2.3.4\nexternal_nic=aa\nheadnode_default_gateway=1.2.3.1\nadmin_ip=10.0.0.1\n"), si)
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func TestForNodeWithoutExternal(t *testing.T) {
 	if got, want := string(f.Bytes()), "a=1\nadmin_ip=10.0.0.2\nhostname=cn2\nadmin_nic=00:00:00:00:00:01\n"; got != want {
 		t.Errorf("ForNode = %q, want %q", got, want)
 	}
-	if _, _, err := ForNode([]byte("a=1\n"), nodefacts.Sysinfo{Raw: map[string]any{"Hostname": "x"}}); err == nil || !strings.Contains(err.Error(), "tagged admin") {
+	if _, _, err := ForNode([]byte("a=1\n"), node.Sysinfo{Raw: map[string]any{"Hostname": "x"}}); err == nil || !strings.Contains(err.Error(), "tagged admin") {
 		t.Errorf("ForNode without an admin NIC = %v, want an error about the admin tag", err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/log"
+	"log/slog"
 
 	"cntools/internal/atomicfile"
 	"cntools/usbkey/fat32"
@@ -27,7 +27,7 @@ type Options struct {
 	Include   []string // more paths to copy
 	NoVerify  bool     // skip reading every written file back
 	CachePath string   // the manifest hash cache for the target, "" for none
-	Log       *log.Logger
+	Log       *slog.Logger
 	// Progress, when set, hears of every file copied.
 	Progress func(path string, done, total int64)
 }

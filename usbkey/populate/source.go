@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"cntools/gztools/tarx"
+	"cntools/internal/tarx"
 	"cntools/internal/sshconn"
 )
 

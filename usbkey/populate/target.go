@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"cntools/internal/atomicfile"
-	"cntools/usbkey/device"
+	"cntools/internal/node"
 	"cntools/usbkey/fat32"
 	"cntools/usbkey/manifest"
 )
@@ -177,7 +177,7 @@ func (t DirTarget) Flush() error {
 	return nil
 }
 func (t DirTarget) Space() (int64, int64) {
-	free, _, err := device.FreeSpace(t.Root)
+	free, _, err := node.FreeSpace(t.Root)
 	if err != nil {
 		// No statvfs: the fit check cannot be made. The copy itself still
 		// fails cleanly (each file is written whole or not at all).

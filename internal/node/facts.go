@@ -1,0 +1,129 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+)
+
+// Facts answers questions about a node. Every method either returns the whole
+// fact or an error; none returns a partial or empty answer on failure.
+type Facts interface {
+	// Sysinfo returns the parsed output of sysinfo.
+	Sysinfo(ctx context.Context) (Sysinfo, error)
+	// Disks returns the disks diskinfo -Hp lists.
+	Disks(ctx context.Context) ([]Disk, error)
+	// Mounts returns the entries of /etc/mnttab.
+	Mounts(ctx context.Context) ([]Mount, error)
+	// Pools returns the imported pools with their leaf device paths.
+	Pools(ctx context.Context) ([]Pool, error)
+	// BootParams returns the name=value pairs bootparams prints.
+	BootParams(ctx context.Context) (map[string]string, error)
+	// Zones returns the non-global zones of /etc/zones/index.
+	Zones(ctx context.Context) ([]Zone, error)
+}
+
+// Files under a root that stand in for the live node, relative to the root.
+// They hold exactly what the live command prints or the live file contains.
+const (
+	SysinfoFile    = "tmp/.sysinfo.json"            // sysinfo's own cache
+	BootParamsFile = "tmp/bootparams"               // bootparams cats it verbatim when present
+	MnttabFile     = "etc/mnttab"                   // the mount table itself
+	DiskinfoFile   = "var/run/nodefacts/diskinfo"   // output of diskinfo -Hp
+	ZpoolListFile  = "var/run/nodefacts/zpool-list" // output of zpool list -H -v -P
+)
+
+// fact names one fact and both places it can come from.
+type fact struct {
+	name string   // what the error messages call it
+	file string   // under a root; on the live node, read directly when cmd is nil
+	cmd  []string // the live command that prints it
+}
+
+var (
+	factSysinfo    = fact{"sysinfo", SysinfoFile, []string{"/usr/bin/sysinfo"}}
+	factDisks      = fact{"disks", DiskinfoFile, []string{"/usr/bin/diskinfo", "-Hp"}}
+	factMounts     = fact{"mounts", MnttabFile, nil}
+	factPools      = fact{"zpools", ZpoolListFile, []string{"/usr/sbin/zpool", "list", "-H", "-v", "-P"}}
+	factBootParams = fact{"boot parameters", BootParamsFile, []string{"/usr/bin/bootparams"}}
+	factZones      = fact{"zones", ZonesIndexFile, nil}
+)
+
+// source returns the raw bytes of a fact.
+type source func(ctx context.Context, f fact) ([]byte, error)
+
+// NewFacts returns the facts source for root. Root "" or "/" means the live node,
+// which needs illumos: elsewhere every method returns an error saying so.
+// Any other root reads the *File files under it.
+func NewFacts(root string) Facts {
+	if root == "" || filepath.Clean(root) == "/" {
+		return reader{read: readLive}
+	}
+	return reader{read: fileSource(root)}
+}
+
+// reader parses whatever its source returns, so the live node and a test
+// root go through the same parsers.
+type reader struct {
+	read source
+}
+
+func (r reader) Sysinfo(ctx context.Context) (Sysinfo, error) {
+	b, err := r.read(ctx, factSysinfo)
+	if err != nil {
+		return Sysinfo{}, err
+	}
+	s, err := ParseSysinfo(b)
+	if err != nil {
+		return Sysinfo{}, fmt.Errorf("%s: %w", factSysinfo.name, err)
+	}
+	return s, nil
+}
+
+func (r reader) Disks(ctx context.Context) ([]Disk, error) {
+	b, err := r.read(ctx, factDisks)
+	if err != nil {
+		return nil, err
+	}
+	d, err := ParseDiskinfo(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", factDisks.name, err)
+	}
+	return d, nil
+}
+
+func (r reader) Mounts(ctx context.Context) ([]Mount, error) {
+	b, err := r.read(ctx, factMounts)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ParseMnttab(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", factMounts.name, err)
+	}
+	return m, nil
+}
+
+func (r reader) Pools(ctx context.Context) ([]Pool, error) {
+	b, err := r.read(ctx, factPools)
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParseZpoolList(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", factPools.name, err)
+	}
+	return p, nil
+}
+
+func (r reader) BootParams(ctx context.Context) (map[string]string, error) {
+	b, err := r.read(ctx, factBootParams)
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParseBootParams(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", factBootParams.name, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,46 @@
+package keysync_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"cntools/internal/sshconn"
+	keysync "cntools/usbkey/keysync"
+)
+
+// A target names a core CN and, by default, its standby directory; a CN's
+// key paths are refused.
+func ExampleParseTarget() {
+	t, _ := keysync.ParseTarget("10.0.0.21")
+	fmt.Println(keysync.TargetName(t))
+	_, err := keysync.ParseTarget("10.0.0.21:/usbkey")
+	fmt.Println(errors.Is(err, keysync.ErrKeyPath))
+	// Output:
+	// root@10.0.0.21:22:/zones/usbkey-standby
+	// true
+}
+
+// The platform-install hook syncs what sdcadm platform install changed to
+// each core CN; a conflicting or unreachable target is in its Result.
+func ExampleRun() {
+	paths, err := keysync.PlatformInstallPaths("/usbkey", "20260301T000000Z")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	t, _ := keysync.ParseTarget("10.0.0.21")
+	results, err := keysync.Run(context.Background(), []sshconn.Target{t}, keysync.Options{
+		Source: "/usbkey",
+		Paths:  paths,
+		SSH:    sshconn.Options{Getenv: os.Getenv},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range results {
+		fmt.Println(r.Target, r.InStep(), r.Sent, r.Conflicting)
+	}
+}

@@ -1,0 +1,347 @@
+package keysync
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"time"
+
+	"github.com/pkg/sftp"
+
+	"cntools/internal/node"
+	"cntools/internal/sshconn"
+	"cntools/usbkey/manifest"
+)
+
+// remote is one target's connection and directory.
+type remote struct {
+	client *sshconn.Client
+	sftp   *sftp.Client
+	root   string
+	name   string
+}
+
+func dialRemote(ctx context.Context, t sshconn.Target, o sshconn.Options) (*remote, error) {
+	c, err := sshconn.Dial(ctx, t, o)
+	if err != nil {
+		return nil, err
+	}
+	s, err := c.SFTP()
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &remote{client: c, sftp: s, root: t.Path, name: TargetName(t)}, nil
+}
+
+func (r *remote) Close() error {
+	r.sftp.Close()
+	return r.client.Close()
+}
+
+func (r *remote) abs(p string) string { return path.Join(r.root, p) }
+
+// wrap names the path and, when the connection was closed from this side,
+// why; a lost connection says so rather than pkg/sftp's bare EOF.
+func (r *remote) wrap(op, p string, err error) error {
+	if cause := r.client.Err(); cause != nil {
+		return fmt.Errorf("%s %s: %w", op, p, cause)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s %s: connection lost: %w", op, p, err)
+	}
+	return fmt.Errorf("%s %s: %w", op, p, err)
+}
+
+// lost reports whether err means the connection is gone, so nothing more
+// can be done on this target in this run.
+func (r *remote) lost(err error) bool {
+	return r.client.Err() != nil || errors.Is(err, sftp.ErrSSHFxConnectionLost) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrClosed)
+}
+
+// prepare makes the target directory, refusing one that is a file. It
+// looks first: MkdirAll on a file fails with a bare "not a directory".
+func (r *remote) prepare() error {
+	fi, err := r.sftp.Stat(r.root)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := r.sftp.MkdirAll(r.root); err != nil {
+			return r.wrap("mkdir", r.root, err)
+		}
+	case err != nil:
+		return r.wrap("stat", r.root, err)
+	case !fi.IsDir():
+		return fmt.Errorf("target %s is not a directory: move it away on that host, or give a directory of its own as host:/absolute/path (default %s)", r.name, DefaultPath)
+	}
+	return nil
+}
+
+// lastManifest reads the manifest the last sync left; nil when there is
+// none (the first sync).
+func (r *remote) lastManifest() (*manifest.Manifest, error) {
+	f, err := r.sftp.Open(r.abs(ManifestFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, r.wrap("open", ManifestFile, err)
+	}
+	defer f.Close()
+	var b bytes.Buffer
+	if _, err := f.WriteTo(&b); err != nil {
+		return nil, r.wrap("read", ManifestFile, err)
+	}
+	m, err := manifest.Decode(&b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w; remove it on the target and sync again (every file is then hashed there)", r.abs(ManifestFile), err)
+	}
+	return m, nil
+}
+
+// list reads what the target holds under the directories sc looks at,
+// without hashes. Temporary files of an interrupted sync are returned
+// apart, for removal.
+func (r *remote) list(ctx context.Context, sc scope) (map[string]*manifest.Entry, []string, error) {
+	now := map[string]*manifest.Entry{}
+	var temps []string
+	dirs := []string{""}
+	for len(dirs) > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		dir := dirs[len(dirs)-1]
+		dirs = dirs[:len(dirs)-1]
+		fis, err := r.sftp.ReadDir(r.abs(dir))
+		if err != nil {
+			return nil, nil, r.wrap("list", r.abs(dir), err)
+		}
+		for _, fi := range fis {
+			p := path.Join(dir, fi.Name())
+			if isTemp(fi.Name()) && fi.Mode().IsRegular() {
+				temps = append(temps, p)
+				continue
+			}
+			if ours(p) || !sc.walk(p) {
+				continue
+			}
+			e := &manifest.Entry{Path: p, Mode: fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky), MTime: fi.ModTime().UTC().Truncate(time.Second)}
+			switch m := fi.Mode(); {
+			case m.IsDir():
+				e.Type = manifest.TypeDir
+				dirs = append(dirs, p)
+			case m.IsRegular():
+				e.Type, e.Size = manifest.TypeFile, fi.Size()
+			case m&fs.ModeSymlink != 0:
+				e.Type = manifest.TypeSymlink
+				if e.Target, err = r.sftp.ReadLink(r.abs(p)); err != nil {
+					return nil, nil, r.wrap("readlink", r.abs(p), err)
+				}
+			default:
+				e.Type = "special"
+			}
+			now[key(p)] = e
+		}
+	}
+	return now, temps, nil
+}
+
+// tempName is the name a file is written under: beside it, containing its
+// name, unguessable so two writers never share one.
+func tempName(p string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	dir, base := path.Split(p)
+	return dir + "." + base + tmpInfix + hex.EncodeToString(b[:])
+}
+
+// sized lets pkg/sftp see how much a reader holds, which is what makes it
+// write concurrently instead of one packet at a time.
+type sized struct {
+	io.Reader
+	n int64
+}
+
+func (s sized) Size() int64 { return s.n }
+
+// counter counts the bytes read through it.
+type counter struct {
+	r io.Reader
+	n *int64
+}
+
+func (c counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
+}
+
+// write stores the source file e under a temporary name and returns it.
+// The mode is set while the file is empty, so content never exists with
+// looser permissions; the mtime is set once it is closed. On error
+// the temporary file is removed.
+func (r *remote) write(src string, e *manifest.Entry) (tmp string, sent int64, err error) {
+	in, err := os.Open(path.Join(src, e.Path))
+	if err != nil {
+		return "", 0, fmt.Errorf("source %s: %w", e.Path, err)
+	}
+	defer in.Close()
+	tmp = tempName(e.Path)
+	f, err := r.sftp.OpenFile(r.abs(tmp), os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return "", 0, r.wrap("create", r.abs(tmp), err)
+	}
+	removed := false
+	defer func() {
+		if err != nil && !removed {
+			f.Close()
+			if rerr := r.sftp.Remove(r.abs(tmp)); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+				err = fmt.Errorf("%w (and removing the temporary file: %v)", err, rerr)
+			}
+		}
+	}()
+	if err := f.Chmod(e.Mode); err != nil {
+		return "", 0, r.wrap("chmod", r.abs(tmp), err)
+	}
+	var n int64
+	if _, err := f.ReadFrom(sized{counter{io.LimitReader(in, e.Size+1), &n}, e.Size}); err != nil {
+		// Removed first, so that the free space reported is the
+		// target's, not what this file left of it.
+		f.Close()
+		removed = r.sftp.Remove(r.abs(tmp)) == nil
+		return "", n, r.wrap("write", r.abs(tmp), r.explainWrite(err, e.Size))
+	}
+	if n != e.Size {
+		return "", n, fmt.Errorf("source %s: %d bytes, the manifest says %d: it changed during the sync; sync again", e.Path, n, e.Size)
+	}
+	if err := f.Close(); err != nil {
+		return "", n, r.wrap("close", r.abs(tmp), err)
+	}
+	if err := r.sftp.Chtimes(r.abs(tmp), e.MTime, e.MTime); err != nil {
+		return "", n, r.wrap("set mtime of", r.abs(tmp), err)
+	}
+	return tmp, n, nil
+}
+
+// explainWrite adds the target's free space to a write error: sftp-server
+// reports a full disk as a bare "failure".
+func (r *remote) explainWrite(err error, size int64) error {
+	var se *sftp.StatusError
+	if !errors.As(err, &se) {
+		return err
+	}
+	vfs, verr := r.sftp.StatVFS(r.root)
+	if verr != nil {
+		return err
+	}
+	free := int64(vfs.FreeSpace())
+	if free < size {
+		return fmt.Errorf("%w: the target has %d bytes free and the file is %d bytes: free some space on %s", err, free, size, r.root)
+	}
+	return err
+}
+
+// place renames a verified temporary file to its real name.
+func (r *remote) place(tmp, p string) error {
+	if err := r.sftp.PosixRename(r.abs(tmp), r.abs(p)); err != nil {
+		return r.wrap("rename into place", r.abs(p), err)
+	}
+	return nil
+}
+
+func (r *remote) mkdir(e *manifest.Entry) error {
+	if err := r.sftp.Mkdir(r.abs(e.Path)); err != nil && !r.isDir(e.Path) {
+		return r.wrap("mkdir", r.abs(e.Path), err)
+	}
+	if err := r.sftp.Chmod(r.abs(e.Path), e.Mode); err != nil {
+		return r.wrap("chmod", r.abs(e.Path), err)
+	}
+	return nil
+}
+
+func (r *remote) isDir(p string) bool {
+	fi, err := r.sftp.Lstat(r.abs(p))
+	return err == nil && fi.IsDir()
+}
+
+// symlink makes the link under a temporary name and renames it over
+// whatever is there.
+func (r *remote) symlink(e *manifest.Entry) error {
+	tmp := tempName(e.Path)
+	if err := r.sftp.Symlink(e.Target, r.abs(tmp)); err != nil {
+		return r.wrap("symlink", r.abs(tmp), err)
+	}
+	if err := r.sftp.PosixRename(r.abs(tmp), r.abs(e.Path)); err != nil {
+		r.sftp.Remove(r.abs(tmp))
+		return r.wrap("rename into place", r.abs(e.Path), err)
+	}
+	return nil
+}
+
+func (r *remote) setMeta(e *manifest.Entry) error {
+	if e.Type != manifest.TypeSymlink {
+		if err := r.sftp.Chmod(r.abs(e.Path), e.Mode); err != nil {
+			return r.wrap("chmod", r.abs(e.Path), err)
+		}
+	}
+	if err := r.sftp.Chtimes(r.abs(e.Path), e.MTime, e.MTime); err != nil {
+		return r.wrap("set mtime of", r.abs(e.Path), err)
+	}
+	return nil
+}
+
+// remove removes a file, symlink or empty directory.
+func (r *remote) remove(e manifest.Entry) error {
+	var err error
+	if e.Type == manifest.TypeDir {
+		err = r.sftp.RemoveDirectory(r.abs(e.Path))
+	} else {
+		err = r.sftp.Remove(r.abs(e.Path))
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return r.wrap("remove", r.abs(e.Path), err)
+	}
+	return nil
+}
+
+// putManifest writes the target's manifest under a temporary name and
+// renames it into place: the last write of a sync.
+func (r *remote) putManifest(m *manifest.Manifest) (int64, error) {
+	var b bytes.Buffer
+	if err := m.Encode(&b); err != nil {
+		return 0, err
+	}
+	n := int64(b.Len())
+	tmp := tempName(ManifestFile)
+	f, err := r.sftp.OpenFile(r.abs(tmp), os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return 0, r.wrap("create", r.abs(tmp), err)
+	}
+	// err is the function's: the write error must reach the check below,
+	// or a short manifest would be renamed over the real one.
+	err = f.Chmod(0o644)
+	if err == nil {
+		_, err = f.ReadFrom(sized{&b, n})
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = r.sftp.PosixRename(r.abs(tmp), r.abs(ManifestFile))
+	}
+	if err != nil {
+		r.sftp.Remove(r.abs(tmp))
+		return 0, r.wrap("write", r.abs(ManifestFile), r.explainWrite(err, n))
+	}
+	return n, nil
+}
+
+// quote quotes s for the target's shell.
+var quote = node.Quote

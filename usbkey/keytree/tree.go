@@ -1,0 +1,108 @@
+package keytree
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"time"
+)
+
+// Info describes one entry of a tree. Paths are slash-separated and
+// relative to the tree; "" is its root.
+type Info struct {
+	Name   string
+	Mode   fs.FileMode // type and permission bits, as fs.FileInfo.Mode
+	Size   int64       // 0 for directories and symlinks
+	MTime  time.Time   // full resolution: the manifest cache compares it exactly
+	Target string      // symlink target, when Mode is a symlink
+	Inode  uint64      // 0 when the tree has no inode numbers
+	CTime  int64       // inode change time in ns; 0 when the tree has none
+}
+
+// IsDir reports whether the entry is a directory.
+func (i Info) IsDir() bool { return i.Mode.IsDir() }
+
+// IsSymlink reports whether the entry is a symlink.
+func (i Info) IsSymlink() bool { return i.Mode&fs.ModeSymlink != 0 }
+
+// Tree is the read side of a copy of the key content.
+//
+// ReadDir is called from one goroutine, Open from several at once.
+type Tree interface {
+	// ReadDir lists the directory dir without "." and "..", sorted by
+	// name, describing symlinks themselves.
+	ReadDir(dir string) ([]Info, error)
+	// Lstat describes p itself, never what a symlink points at. A path
+	// that does not exist gives an error that is fs.ErrNotExist.
+	Lstat(p string) (Info, error)
+	// Open opens the regular file p for reading. It refuses a symlink or
+	// a special file.
+	Open(p string) (io.ReadCloser, error)
+	// String names the tree for logs and errors, as the operator gave it.
+	String() string
+	// Close releases the tree: a connection, a scratch directory.
+	Close() error
+}
+
+// Writer is a tree that can be changed.
+type Writer interface {
+	Tree
+	// MkdirAll creates the directory p and its parents.
+	MkdirAll(p string, mtime time.Time) error
+	// WriteFile stores size bytes from r at p, replacing what is there
+	// only once the new content is complete; a short r is an error and
+	// leaves the old file.
+	WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
+	// Remove removes the file or empty directory p; one that does not
+	// exist is not an error.
+	Remove(p string) error
+	// Commit makes everything written so far visible: a run killed after
+	// it keeps those files.
+	Commit() error
+	// Flush makes everything committed durable, surviving a power cut.
+	Flush() error
+	// Space is the free space and the allocation unit, for fit checks.
+	Space() (free, unit int64)
+	// VerifiesWrites reports whether WriteFile reads each chunk back as
+	// it writes it.
+	VerifiesWrites() bool
+}
+
+// Entry is one entry of a whole tree, with its path.
+type Entry struct {
+	Path string
+	Info
+}
+
+// Walk lists the whole tree depth first: each directory right before its
+// entries, each directory's entries by name.
+func Walk(ctx context.Context, t Tree) ([]Entry, error) {
+	var out []Entry
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		infos, err := t.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		for _, in := range infos {
+			p := in.Name
+			if dir != "" {
+				p = dir + "/" + in.Name
+			}
+			out = append(out, Entry{Path: p, Info: in})
+			if in.IsDir() {
+				if err := walk(p); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(""); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
