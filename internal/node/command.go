@@ -72,3 +72,13 @@ func QuoteIfNeeded(s string) string {
 	}
 	return s
 }
+
+// ToolLine is the command line that runs a cn-tools tool with args on this
+// node: --root first when the node is simulated, so the line does on that
+// root exactly what it says.
+func (n *Node) ToolLine(tool string, args ...string) string {
+	if !n.Live() {
+		args = append([]string{"--root", n.Root}, args...)
+	}
+	return CommandLine(tool, args...)
+}
