@@ -1,8 +1,13 @@
-// Package nodefacts owns the facts cn-tools reads about the node it runs on:
-// sysinfo, the disks diskinfo lists, the mount table, the imported zpools and
-// their leaf devices, and the boot parameters.
+// Package node owns the node cn-tools runs on: its root (--root), the
+// Triton paths every tool shares (/usbkey, /mnt/usbkey, the standby copy,
+// caches, logs, scratch space), the facts read about it (sysinfo, the
+// disks diskinfo lists, the mount table, the imported zpools and their
+// leaf devices, the boot parameters, the zones), the illumos commands that
+// change it (zfs, zpool, installboot) and statvfs.
 //
-// It is the one seam between the tools and the node. New("/") runs the
+// It is the one seam between the tools and the node. Commands run on the
+// live node and are recorded, one shell-quoted line each, in CommandsFile
+// under any other root. New("/") runs the
 // illumos commands (sysinfo, diskinfo -Hp, zpool list -H -v -P, bootparams)
 // and reads /etc/mnttab; New(root) for any other root reads the same output
 // formats from files under root (see the *File constants). Both share the

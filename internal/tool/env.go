@@ -32,8 +32,7 @@ type Env struct {
 	JSON   bool
 	DryRun bool
 	Yes    bool
-	Root   string // every node path resolves under it
-	Facts  node.Facts
+	Node   *node.Node // the node: --root, its facts, its commands
 	Getenv func(string) string
 	Now    func() time.Time
 
@@ -46,16 +45,6 @@ const envKey = "cntools.env"
 // FromContext returns the Env of the running command.
 func FromContext(c *cli.Context) *Env {
 	return c.App.Metadata[envKey].(*Env)
-}
-
-// Path resolves a node path (such as /usbkey or /dev/rdsk/c1t0d0p0) under
-// the root. A relative path is the operator's, relative to the working
-// directory, and stays as it is.
-func (e *Env) Path(p string) string {
-	if e.Root == "" || e.Root == "/" || !filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(e.Root, p)
 }
 
 // Emit prints one result: as a JSON line (with its "type") under --json,
@@ -102,7 +91,7 @@ func (e *Env) Confirm(action string, summary []string) (bool, error) {
 // LogToFile adds a log file under the root's /var/log, so that a
 // destructive run leaves a record for later support.
 func (e *Env) LogToFile() (func(), error) {
-	dir := e.Path("/var/log/cn-tools")
+	dir := e.Node.Path(node.LogDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("log file: %w; check that %s is writable", err, dir)
 	}

@@ -79,10 +79,9 @@ func Run(ctx context.Context, app *cli.App, args []string, s Streams) int {
 	before := app.Before
 	app.Before = func(c *cli.Context) error {
 		env.JSON, env.DryRun, env.Yes = c.Bool("json"), c.Bool("dry-run"), c.Bool("yes")
-		env.Root = c.String("root")
+		env.Node = node.New(c.String("root"))
 		env.term = newLogger(s.Stderr, c.Bool("verbose"), env.JSON, env.Getenv)
 		env.Log = slog.New(env.term)
-		env.Facts = node.NewFacts(env.Root)
 		if before != nil {
 			return before(c)
 		}

@@ -73,14 +73,3 @@ func TestConfirmWithoutTerminalRefuses(t *testing.T) {
 	}
 }
 
-func TestPathResolvesNodePathsUnderRoot(t *testing.T) {
-	e := &Env{Root: "/tmp/node"}
-	for in, want := range map[string]string{"/usbkey": "/tmp/node/usbkey", "key.img": "key.img", "/dev/rdsk/c1t0d0p0": "/tmp/node/dev/rdsk/c1t0d0p0"} {
-		if got := e.Path(in); got != want {
-			t.Errorf("Path(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if got := (&Env{Root: "/"}).Path("/usbkey"); got != "/usbkey" {
-		t.Errorf("Path(/usbkey) on / = %q", got)
-	}
-}

@@ -79,7 +79,7 @@ EXIT STATUS
 
 func convertOptions(c *cli.Context, env *tool.Env) *convert.Options {
 	return &convert.Options{
-		Root: env.Root, Facts: env.Facts, Key: c.String("key"), BootPool: c.String("bootpool"), From: c.String("from"), Force: c.Bool("force"),
+		Root: env.Node.Root, Facts: env.Node.Facts, Key: c.String("key"), BootPool: c.String("bootpool"), From: c.String("from"), Force: c.Bool("force"),
 		Log: env.Log, Now: env.Now, SSH: sshconn.Options{Getenv: env.Getenv},
 	}
 }
@@ -159,7 +159,7 @@ func convertAction(c *cli.Context) error {
 		fmt.Fprintln(env.Stderr, "not rebooting: run `reboot` when ready (or pass --reboot)")
 		return nil
 	}
-	if env.Root != "/" && env.Root != "" {
+	if env.Node.Root != "/" && env.Node.Root != "" {
 		fmt.Fprintln(env.Stderr, "not rebooting: --root is not the live node")
 		return nil
 	}

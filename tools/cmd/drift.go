@@ -105,7 +105,7 @@ func anyBool(c *cli.Context, name string) bool {
 func driftLoadOptions(c *cli.Context, env *tool.Env) drift.LoadOptions {
 	o := drift.LoadOptions{Log: env.Log}
 	if !anyBool(c, "no-cache") {
-		o.CacheDir = env.Path("/var/cache/cn-tools")
+		o.CacheDir = env.Node.Path("/var/cache/cn-tools")
 	}
 	return o
 }
@@ -142,7 +142,7 @@ func driftSources(c *cli.Context, env *tool.Env) ([]drift.Source, error) {
 	var srcs []drift.Source
 	k := c.String("key")
 	if !c.IsSet("key") {
-		mounts, err := env.Facts.Mounts(env.Ctx)
+		mounts, err := env.Node.Facts.Mounts(env.Ctx)
 		if err != nil {
 			return nil, fmt.Errorf("looking for the key at %s: %w; pass --key DEV|IMAGE|DIR, or --key none", keyMount, err)
 		}
@@ -153,14 +153,14 @@ func driftSources(c *cli.Context, env *tool.Env) ([]drift.Source, error) {
 		}
 	}
 	if k != "" && k != "none" {
-		srcs = append(srcs, drift.Source{Name: "key", Kind: drift.KeySource, Path: env.Path(k)})
+		srcs = append(srcs, drift.Source{Name: "key", Kind: drift.KeySource, Path: env.Node.Path(k)})
 	}
 	u := "/usbkey"
 	if c.IsSet("usbkey") {
 		u = c.String("usbkey")
 	}
 	if u != "" && u != "none" {
-		srcs = append(srcs, drift.Source{Name: "usbkey", Kind: drift.DirSource, Path: env.Path(u)})
+		srcs = append(srcs, drift.Source{Name: "usbkey", Kind: drift.DirSource, Path: env.Node.Path(u)})
 	}
 	for _, s := range c.StringSlice("standby") {
 		t, err := sshconn.ParseTarget(s)
@@ -197,7 +197,7 @@ func driftManifestAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return tool.Usage("want exactly one DIR, DEVICE or IMAGE, got %d arguments", c.NArg())
 	}
-	m, err := drift.BuildManifest(env.Ctx, env.Path(c.Args().First()), driftLoadOptions(c, env))
+	m, err := drift.BuildManifest(env.Ctx, env.Node.Path(c.Args().First()), driftLoadOptions(c, env))
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func driftCompareAction(c *cli.Context) error {
 func loadManifestFile(env *tool.Env, name string) (*drift.Copy, error) {
 	var r io.Reader = env.Stdin
 	if name != "-" {
-		f, err := os.Open(env.Path(name))
+		f, err := os.Open(env.Node.Path(name))
 		if err != nil {
 			return nil, err
 		}

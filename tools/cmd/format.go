@@ -59,7 +59,7 @@ func formatAction(c *cli.Context) error {
 	}
 	opts := key.FormatOptions{Boot: boot, Now: env.Now()}
 	if p := c.String("esp-image"); p != "" {
-		f, err := os.Open(env.Path(p))
+		f, err := os.Open(env.Node.Path(p))
 		if err != nil {
 			return fmt.Errorf("esp image: %w", err)
 		}
@@ -84,7 +84,7 @@ func formatAction(c *cli.Context) error {
 	// What is on the target now decides both the refusals and the prompt.
 	var destroy []string
 	if !created {
-		refusals, err := device.Check(env.Ctx, env.Facts, target, t.Size, key.MinSize)
+		refusals, err := device.Check(env.Ctx, env.Node.Facts, target, t.Size, key.MinSize)
 		if err != nil {
 			return fmt.Errorf("%s: %w", target, err)
 		}
@@ -116,7 +116,7 @@ func formatAction(c *cli.Context) error {
 			fmt.Fprintf(env.Stdout, "[dry-run] %s\n", l)
 		}
 		if created {
-			os.Remove(env.Path(target)) // the dry run made it only to size it
+			os.Remove(env.Node.Path(target)) // the dry run made it only to size it
 		}
 		return nil
 	}
@@ -156,11 +156,11 @@ func loadBootFiles(c *cli.Context, env *tool.Env) (*bootfiles.Set, error) {
 	case tgz != "" && dir != "":
 		return nil, tool.Usage("--boot-tarball and --boot-dir both given; pass one")
 	case tgz != "":
-		return bootfiles.FromTarball(env.Path(tgz))
+		return bootfiles.FromTarball(env.Node.Path(tgz))
 	case dir != "":
-		return bootfiles.FromDir(env.Path(dir))
+		return bootfiles.FromDir(env.Node.Path(dir))
 	}
-	s, err := bootfiles.FromDir(env.Path("/usbkey"))
+	s, err := bootfiles.FromDir(env.Node.Path("/usbkey"))
 	if err != nil {
 		return nil, fmt.Errorf("%w; pass --boot-tarball or --boot-dir", err)
 	}
@@ -171,7 +171,7 @@ func loadBootFiles(c *cli.Context, env *tool.Env) (*bootfiles.Set, error) {
 // asks for one. created says the image is new, so there is nothing on it
 // to protect.
 func openTarget(c *cli.Context, env *tool.Env, target string) (*device.Target, bool, error) {
-	path := env.Path(target)
+	path := env.Node.Path(target)
 	sizeArg := c.String("size")
 	if _, err := os.Stat(path); os.IsNotExist(err) {
 		if _, isDisk := device.DiskName(target); isDisk || strings.HasPrefix(target, "/dev/") {

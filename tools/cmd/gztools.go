@@ -64,15 +64,15 @@ func gztoolsInstallAction(c *cli.Context) error {
 	if from == "" {
 		from = "/usbkey"
 	}
-	root := env.Path("/")
-	src, err := gztools.OpenSource(env.Ctx, env.Path(from), env.Path("/var/tmp"))
+	root := env.Node.Path("/")
+	src, err := gztools.OpenSource(env.Ctx, env.Node.Path(from), env.Node.Path("/var/tmp"))
 	if err != nil {
 		return refusal(err)
 	}
 	defer src.Close()
-	opts := gztools.Options{Root: root, Source: src, Facts: env.Facts, Now: env.Now, Log: env.Log, Stall: stallFrom(env)}
+	opts := gztools.Options{Root: root, Source: src, Facts: env.Node.Facts, Now: env.Now, Log: env.Log, Stall: stallFrom(env)}
 	if s := c.String("sdcadm"); s != "" {
-		opts.Sdcadm = env.Path(s)
+		opts.Sdcadm = env.Node.Path(s)
 	}
 	plan, err := gztools.NewPlan(env.Ctx, opts)
 	if err != nil {

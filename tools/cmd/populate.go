@@ -87,7 +87,7 @@ func populateAction(c *cli.Context) error {
 	opts := populate.Options{
 		Include:   c.StringSlice("include"),
 		NoVerify:  c.Bool("no-verify"),
-		CachePath: env.Path("/var/cache/cn-tools/" + cacheName(target) + ".json"),
+		CachePath: env.Node.Path("/var/cache/cn-tools/" + cacheName(target) + ".json"),
 		Log:       env.Log,
 	}
 	if p := c.String("platforms"); p != "" {
@@ -149,7 +149,7 @@ func withNodeConfig(env *tool.Env, src populate.Source) (populate.Source, []conf
 	if err != nil {
 		return nil, nil, fmt.Errorf("--node-config: %w", err)
 	}
-	si, err := env.Facts.Sysinfo(env.Ctx)
+	si, err := env.Node.Facts.Sysinfo(env.Ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--node-config: %w", err)
 	}
@@ -176,13 +176,13 @@ func openSource(c *cli.Context, env *tool.Env) (populate.Source, error) {
 	if from == "" {
 		from = "/usbkey"
 	}
-	return populate.OpenSource(env.Ctx, from, env.Path(from), env.Path("/var/tmp"), sshconn.Options{Getenv: env.Getenv})
+	return populate.OpenSource(env.Ctx, from, env.Node.Path(from), env.Node.Path("/var/tmp"), sshconn.Options{Getenv: env.Getenv})
 }
 
 // openPopulateTarget opens a key device or image through its root
 // filesystem, or a directory as it is.
 func openPopulateTarget(env *tool.Env, target string, verify, force bool) (populate.Target, func(), error) {
-	p := env.Path(target)
+	p := env.Node.Path(target)
 	fi, err := os.Stat(p)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", target, err)
@@ -193,7 +193,7 @@ func openPopulateTarget(env *tool.Env, target string, verify, force bool) (popul
 	// Writing the FAT under a mounted pcfs (a headnode's key at
 	// /mnt/usbkey) would corrupt it: such a key is populated through its
 	// mount point.
-	refusals, err := device.Check(env.Ctx, env.Facts, target, 0, 0)
+	refusals, err := device.Check(env.Ctx, env.Node.Facts, target, 0, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", target, err)
 	}

@@ -37,7 +37,7 @@ func statusAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	path := env.Path(target)
+	path := env.Node.Path(target)
 	fi, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", target, err)

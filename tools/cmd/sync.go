@@ -98,7 +98,7 @@ EXIT STATUS
 						return tool.Usage("want the platform VERSION, e.g. usbkey-sync hook platform-install 20260301T000000Z")
 					}
 					env := tool.FromContext(c)
-					ps, err := keysync.PlatformInstallPaths(env.Path(c.String("from")), c.Args().First())
+					ps, err := keysync.PlatformInstallPaths(env.Node.Path(c.String("from")), c.Args().First())
 					if err != nil {
 						return err
 					}
@@ -112,7 +112,7 @@ EXIT STATUS
 						return tool.Usage("hook gz-tools takes no arguments")
 					}
 					env := tool.FromContext(c)
-					ps, err := keysync.GZToolsPaths(env.Path(c.String("from")))
+					ps, err := keysync.GZToolsPaths(env.Node.Path(c.String("from")))
 					if err != nil {
 						return err
 					}
@@ -127,7 +127,7 @@ EXIT STATUS
 // summary line per target.
 func syncRun(c *cli.Context, paths []string) error {
 	env := tool.FromContext(c)
-	from := env.Path(c.String("from"))
+	from := env.Node.Path(c.String("from"))
 	targets, err := syncTargets(c, env, from)
 	if err != nil {
 		return err
@@ -143,7 +143,7 @@ func syncRun(c *cli.Context, paths []string) error {
 	o := keysync.Options{
 		Source:    from,
 		Paths:     paths,
-		CachePath: env.Path("/var/cache/cn-tools/usbkey-sync" + strings.NewReplacer("/", "_", ":", "_").Replace(abs) + ".json"),
+		CachePath: env.Node.Path("/var/cache/cn-tools/usbkey-sync" + strings.NewReplacer("/", "_", ":", "_").Replace(abs) + ".json"),
 		Jobs:      c.Int("jobs"),
 		Files:     c.Int("files"),
 		Delete:    c.Bool("delete"),
@@ -229,7 +229,7 @@ func syncTargets(c *cli.Context, env *tool.Env, from string) ([]sshconn.Target, 
 	if c.Bool("discover") {
 		return discoverTargets(c, env, from)
 	}
-	out, err := keysync.ReadTargetsFile(env.Path(c.String("targets-file")))
+	out, err := keysync.ReadTargetsFile(env.Node.Path(c.String("targets-file")))
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func discoverTargets(c *cli.Context, env *tool.Env, from string) ([]sshconn.Targ
 		}
 		d.SAPI, d.CNAPI = cmp.Or(d.SAPI, sapi), cmp.Or(d.CNAPI, cnapi)
 	}
-	if si, err := env.Facts.Sysinfo(env.Ctx); err == nil && si.UUID() != "" {
+	if si, err := env.Node.Facts.Sysinfo(env.Ctx); err == nil && si.UUID() != "" {
 		d.Exclude = []string{si.UUID()}
 	} else {
 		env.Log.Warn("this node's UUID is unknown: it is not left out of the discovered targets", "err", err)

@@ -15,7 +15,7 @@ func TestForNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile("../../internal/nodefacts/testdata/sysinfo.json")
+	raw, err := os.ReadFile("../../internal/node/testdata/sysinfo.json")
 	if err != nil {
 		t.Fatal(err)
 	}
