@@ -1,39 +1,22 @@
 package convert
 
 import (
-	"path/filepath"
-	"strings"
-	"time"
-
 	"log/slog"
+	"time"
 
 	"cntools/internal/node"
 	"cntools/internal/sshconn"
-)
-
-// Node paths a conversion reads and writes, under the root.
-const (
-	StandbyPath = "/zones/usbkey-standby" // the default source: this node's standby copy
-	UsbkeyPath  = "/usbkey"               // the usbkey copy a headnode keeps; here only its config
-	// CopyPath is where the conversion builds the usbkey copy: on the
-	// zones pool, since a CN's /usbkey would be on its ramdisk root, which
-	// a platform image fills. After the reboot headnode.sh creates the
-	// zones/usbkey dataset and fs-joyent fills it from the key.
-	CopyPath       = "/zones/usbkey-copy"
-	NodeConfigPath = "/opt/smartdc/config/node.config"
-	SdcBin         = "/opt/smartdc/bin/sdc"
-	SdcadmDir      = "/opt/smartdc/sdcadm"
+	"cntools/usbkey/keytree"
 )
 
 // Options say what to convert and how.
 type Options struct {
-	Root     string // the node's root; every node path resolves under it
-	Facts    node.Facts
-	Key      string // key device or image (a node path); "" finds a removable disk
-	BootPool string // put the key content in /POOL/boot instead of on a key
-	From     string // key content source; "" is the standby copy
-	Force    bool   // format a disk that holds a Triton key already
-	Restart  bool   // start over, ignoring an earlier run's journal
+	Node     *node.Node // the node to convert: its root, facts and commands
+	Key      string     // key device or image (a node path); "" finds a removable disk
+	BootPool string     // put the key content in /POOL/boot instead of on a key
+	From     string     // key content source (a keytree location); "" is the standby copy
+	Force    bool       // format a disk that holds a Triton key already
+	Restart  bool       // start over, ignoring an earlier run's journal
 	Log      *slog.Logger
 	Now      func() time.Time
 	SSH      sshconn.Options
@@ -41,31 +24,59 @@ type Options struct {
 	Confirm func(plan *Plan) (bool, error)
 	// Progress hears of each step as it starts and ends.
 	Progress func(s StepResult)
+
+	opener *keytree.Opener
 }
 
-func (o *Options) path(p string) string {
-	if o.Root == "" || o.Root == "/" {
-		return p
-	}
-	return filepath.Join(o.Root, p)
-}
-
+// from is the source location, defaulted to the standby copy.
 func (o *Options) from() string {
-	switch {
-	case o.From == "":
-		return o.path(StandbyPath)
-	case strings.HasPrefix(o.From, "ssh://"), !filepath.IsAbs(o.From):
-		return o.From
+	if o.From == "" {
+		return node.StandbyDir
 	}
-	return o.path(o.From)
+	return o.From
+}
+
+// keyDir is where the key content goes: the key, or /POOL/boot.
+func (o *Options) keyDir(key string) string {
+	if o.BootPool != "" {
+		return "/" + o.BootPool + "/boot"
+	}
+	return key
 }
 
 // journalPath is the journal's place under the root.
-func (o *Options) journalPath() string { return o.path(JournalPath) }
+func (o *Options) journalPath() string { return o.Node.Path(JournalPath) }
 
-func (o *Options) ctxNow() time.Time {
+func (o *Options) now() time.Time {
 	if o.Now != nil {
 		return o.Now()
 	}
 	return time.Now()
+}
+
+func (o *Options) log() *slog.Logger {
+	if o.Log != nil {
+		return o.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// trees is the one opener every step reads through, so a tarball source
+// is extracted once for the whole conversion.
+func (o *Options) trees() *keytree.Opener {
+	if o.opener == nil {
+		o.opener = &keytree.Opener{Node: o.Node, SSH: o.SSH, Share: true}
+	}
+	return o.opener
+}
+
+// Close releases what the conversion opened: a source connection, a
+// tarball's scratch copy.
+func (o *Options) Close() error {
+	if o.opener == nil {
+		return nil
+	}
+	err := o.opener.Close()
+	o.opener = nil
+	return err
 }

@@ -15,14 +15,16 @@ import (
 
 	"cntools/convert"
 	"cntools/convert/converttest"
-	"cntools/usbkey/device"
-	"cntools/usbkey/key"
+	"cntools/internal/node"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 	"cntools/usbkey/populate"
 )
 
-// buildTools builds the real multi-call binary once, linked as
-// convert-to-headnode, so the crash test kills a real process.
+// buildTools builds the real multi-call binary once, linked as every
+// tool, so the crash test kills a real process and the plan's printed
+// commands run as an operator would run them. It returns the
+// convert-to-headnode link.
 func buildTools(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -31,11 +33,12 @@ func buildTools(t *testing.T) string {
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	link := filepath.Join(dir, "convert-to-headnode")
-	if err := os.Symlink(bin, link); err != nil {
-		t.Fatal(err)
+	for _, tool := range []string{"usbkey-format", "usbkey-populate", "usbkey-status", "gztools-install", "usbkey-sync", "usbkey-drift", "convert-to-headnode"} {
+		if err := os.Symlink(bin, filepath.Join(dir, tool)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return link
+	return filepath.Join(dir, "convert-to-headnode")
 }
 
 func newNode(t *testing.T) string {
@@ -60,25 +63,22 @@ func state(t *testing.T, root string) string {
 	t.Helper()
 	ctx := context.Background()
 	skip := regexp.MustCompile(`^(var/log|var/cn-tools|var/cache|var/tmp|dev)(/|$)|(^|/)\.cntools-manifest\.json$`)
-	m, err := manifest.Build(ctx, manifest.DirTree(root), manifest.Options{Exclude: func(p string) bool { return skip.MatchString(p) }})
+	m, err := manifest.Build(ctx, keytree.Dir(root), manifest.Options{Exclude: func(p string) bool { return skip.MatchString(p) }})
 	if err != nil {
 		t.Fatalf("manifest of %s: %v", root, err)
 	}
-	tgt, err := device.Open(filepath.Join(root, converttest.KeyPath), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tgt.Close()
-	fs, err := key.OpenRoot(tgt, tgt.Size)
-	if err != nil {
-		t.Fatalf("key: %v", err)
-	}
-	km, err := manifest.Build(ctx, manifest.FATTree(fs), manifest.Options{Exclude: func(p string) bool { return skip.MatchString(p) }})
-	if err != nil {
-		t.Fatalf("manifest of the key: %v", err)
+	ms := []*manifest.Manifest{m}
+	// The key's content, once it has a filesystem.
+	if kt, err := keyTree(root); err == nil {
+		defer kt.Close()
+		km, err := manifest.Build(ctx, kt, manifest.Options{Exclude: func(p string) bool { return skip.MatchString(p) }})
+		if err != nil {
+			t.Fatalf("manifest of the key: %v", err)
+		}
+		ms = append(ms, km)
 	}
 	var b bytes.Buffer
-	for _, mm := range []*manifest.Manifest{m, km} {
+	for _, mm := range ms {
 		for i := range mm.Entries {
 			mm.Entries[i].MTime = time.Time{}
 		}
@@ -91,30 +91,25 @@ func state(t *testing.T, root string) string {
 // .joyliveusb holds all of /usbkey's content.
 func markerOnlyWhenComplete(t *testing.T, root, when string) {
 	t.Helper()
-	tgt, err := device.Open(filepath.Join(root, converttest.KeyPath), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tgt.Close()
-	fs, err := key.OpenRoot(tgt, tgt.Size)
+	kt, err := keyTree(root)
 	if err != nil {
 		return // not formatted yet, or mid-format: no marker either way
 	}
-	if _, err := fs.Stat(populate.MarkerFile); err != nil {
+	defer kt.Close()
+	if _, err := kt.Lstat(populate.MarkerFile); err != nil {
 		return
 	}
-	dst := &populate.FATTarget{FS: fs, Dev: tgt, Name: "key"}
 	// /usbkey gets this node's config only at the usbkey-config step;
 	// the key must have one whenever it is marked.
-	r, err := dst.Open("config")
+	r, err := kt.Open("config")
 	if err != nil {
 		t.Errorf("%s: the key carries %s but no config", when, populate.MarkerFile)
 		return
 	}
 	conf, _ := io.ReadAll(r)
 	r.Close()
-	src := populate.Overlay{Source: populate.DirSource{Root: filepath.Join(root, convert.CopyPath)}, Path: "config", Data: conf}
-	plan, err := populate.MakePlan(context.Background(), src, dst, populate.Options{})
+	src := keytree.Overlay(keytree.Dir(filepath.Join(root, node.CopyDir)), "config", conf, time.Now())
+	plan, err := populate.MakePlan(context.Background(), src, kt, populate.Request{}, populate.Options{})
 	if err != nil || len(plan.Copy) > 0 || len(plan.Mkdirs) > 0 {
 		n := -1
 		if plan != nil {
@@ -122,6 +117,13 @@ func markerOnlyWhenComplete(t *testing.T, root, when string) {
 		}
 		t.Errorf("%s: the key carries %s but its content is incomplete (%d files to copy, err %v)", when, populate.MarkerFile, n, err)
 	}
+}
+
+// keyTree opens the simulated node's key through its root filesystem, as
+// a writer because MakePlan plans for one; nothing is written.
+func keyTree(root string) (keytree.Writer, error) {
+	op := &keytree.Opener{Node: node.New(root)}
+	return op.OpenWriter(context.Background(), keytree.Location{Raw: converttest.KeyPath, Kind: keytree.KindLocal, Path: converttest.KeyPath}, false)
 }
 
 // TestCrashResume kills convert-to-headnode with SIGKILL at every step

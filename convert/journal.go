@@ -10,10 +10,11 @@ import (
 	"time"
 
 	"cntools/internal/atomicfile"
+	"cntools/internal/node"
 )
 
 // JournalPath is where a conversion records its progress, under the root.
-const JournalPath = "/var/cn-tools/convert-to-headnode.json"
+const JournalPath = node.StateDir + "/convert-to-headnode.json"
 
 // Journal records which steps are done, written (atomically) after each
 // one and before the next begins.

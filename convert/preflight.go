@@ -3,14 +3,15 @@ package convert
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"cntools/internal/node"
 	"cntools/usbkey/device"
 	"cntools/usbkey/key"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/populate"
 )
 
@@ -65,7 +66,7 @@ func RunPreflight(ctx context.Context, o *Options, resuming bool) *Preflight {
 	pi, size, err := checkSource(ctx, o)
 	p.Platform, p.SourceBytes = pi, size
 	p.add("key content source", err, fmt.Sprintf("%s: complete, boots platform %s", o.from(), pi))
-	p.add("config in the source", checkConfig(o), "present")
+	p.add("config in the source", checkConfig(ctx, o), "present")
 	if resuming {
 		// The copy is on the pool already, or partly: the first run's
 		// check stands.
@@ -78,34 +79,34 @@ func RunPreflight(ctx context.Context, o *Options, resuming bool) *Preflight {
 }
 
 func checkNode(ctx context.Context, o *Options, resuming bool) error {
-	si, err := o.Facts.Sysinfo(ctx)
+	si, err := o.Node.Facts.Sysinfo(ctx)
 	if err != nil {
 		return err
 	}
 	if !si.Setup() {
 		return fmt.Errorf("sysinfo says Setup is not true: only a set-up CN can become a headnode; finish its setup first")
 	}
-	bp, err := o.Facts.BootParams(ctx)
+	bp, err := o.Node.Facts.BootParams(ctx)
 	if err != nil {
 		return err
 	}
 	if bp["headnode"] == "true" {
 		return fmt.Errorf("this node booted as a headnode (bootparam headnode=true): there is nothing to convert")
 	}
-	if _, err := os.Stat(o.path(SdcadmDir)); err == nil && !resuming && !o.Restart {
-		return fmt.Errorf("%s exists: this node has headnode tools already; if an earlier conversion left them, run with --restart", SdcadmDir)
+	if exists(o.Node.Path(node.SdcadmDir)) && !resuming && !o.Restart {
+		return fmt.Errorf("%s exists: this node has headnode tools already; if an earlier conversion left them, run with --restart", node.SdcadmDir)
 	}
 	return nil
 }
 
 func checkBootPool(ctx context.Context, o *Options) error {
-	pools, err := o.Facts.Pools(ctx)
+	pools, err := o.Node.Facts.Pools(ctx)
 	if err != nil {
 		return err
 	}
 	for _, p := range pools {
 		if p.Name == o.BootPool {
-			if fi, err := os.Stat(o.path("/" + o.BootPool)); err != nil || !fi.IsDir() {
+			if fi, err := os.Stat(o.Node.Path("/" + o.BootPool)); err != nil || !fi.IsDir() {
 				return fmt.Errorf("pool %s is imported but /%s is not mounted", o.BootPool, o.BootPool)
 			}
 			return nil
@@ -120,13 +121,18 @@ func checkBootPool(ctx context.Context, o *Options) error {
 // wrote it.
 func chooseKey(ctx context.Context, o *Options, resuming bool) (string, error) {
 	check := func(path string, size int64) ([]device.Refusal, error) {
-		rs, err := device.Check(ctx, o.Facts, path, size, key.MinSize)
+		rs, err := device.Check(ctx, o.Node.Facts, path, size, key.MinSize)
 		if err != nil {
 			return nil, err
 		}
 		if !resuming && !o.Force {
-			if what := existingKey(o, path); what != "" {
-				rs = append(rs, device.Refusal{Code: device.CodeHasKey, Reason: path + " holds a Triton key already (" + what + "); pass --force to overwrite it, or --key another disk"})
+			has, err := key.ExistingKey(o.Node, path)
+			if err != nil {
+				return nil, err
+			}
+			if has != nil {
+				has.Reason += "; pass --force to overwrite it, or --key another disk"
+				rs = append(rs, *has)
 			}
 		}
 		return rs, nil
@@ -135,7 +141,7 @@ func chooseKey(ctx context.Context, o *Options, resuming bool) (string, error) {
 		// A disk is judged from the node's facts; an image by its size.
 		var size int64
 		if _, isDisk := device.DiskName(o.Key); !isDisk {
-			t, err := device.Open(o.path(o.Key), true)
+			t, err := device.Open(o.Node.Path(o.Key), true)
 			if err != nil {
 				return o.Key, fmt.Errorf("--key %s: %w", o.Key, err)
 			}
@@ -151,7 +157,7 @@ func chooseKey(ctx context.Context, o *Options, resuming bool) (string, error) {
 		}
 		return o.Key, nil
 	}
-	disks, err := o.Facts.Disks(ctx)
+	disks, err := o.Node.Facts.Disks(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -183,24 +189,6 @@ func chooseKey(ctx context.Context, o *Options, resuming bool) (string, error) {
 	return "", fmt.Errorf("several removable disks could be the key (%s): pass --key with one", strings.Join(ok, ", "))
 }
 
-// existingKey says what Triton key a disk holds, "" for none.
-func existingKey(o *Options, path string) string {
-	t, err := device.Open(o.path(path), true)
-	if err != nil {
-		return ""
-	}
-	defer t.Close()
-	st, err := key.Inspect(t, path, t.Size)
-	if err != nil || st.Kind == key.KindNotAKey {
-		return ""
-	}
-	what := fmt.Sprintf("%s, marker %v", st.Kind, st.Marker)
-	if len(st.Platforms) > 0 {
-		what += ", platforms " + strings.Join(st.Platforms, " ")
-	}
-	return what
-}
-
 func reasons(rs []device.Refusal) string {
 	var s []string
 	for _, r := range rs {
@@ -210,47 +198,67 @@ func reasons(rs []device.Refusal) string {
 }
 
 // checkSource plans a populate of an empty directory from the source: that
-// proves it complete, finds its platform, and sizes it.
+// proves it complete, finds the platform the key will boot (as
+// usbkey-populate --headnode picks it), and sizes it.
 func checkSource(ctx context.Context, o *Options) (string, int64, error) {
-	src, err := openSource(ctx, o)
+	loc, err := keytree.ParseLocation(o.from())
 	if err != nil {
-		return "", 0, err
+		return "", 0, fmt.Errorf("--from: %w", err)
 	}
-	defer src.Close()
+	src, err := o.trees().Open(ctx, loc)
+	if err != nil {
+		return "", 0, fmt.Errorf("source %s: %w; pass --from with a usbkey copy, standby copy or usbkey-base tarball", loc, err)
+	}
 	empty, err := os.MkdirTemp("", "convert-preflight.")
 	if err != nil {
 		return "", 0, err
 	}
 	defer os.RemoveAll(empty)
-	plan, err := populate.MakePlan(ctx, src, populate.DirTarget{Root: empty}, populate.Options{})
+	dst := keytree.Dir(empty)
+	defer dst.Close()
+	plan, err := populate.MakePlan(ctx, src, dst, populate.Request{}, populate.Options{})
 	if err != nil {
 		return "", 0, err
 	}
-	pi := plan.Default
-	if pi == "" {
-		if len(plan.Platforms) == 0 {
-			return "", 0, fmt.Errorf("no platform in the source")
-		}
-		pi = plan.Platforms[len(plan.Platforms)-1]
+	conf, _ := readSmall(src, "boot/loader.conf")
+	pi, err := populate.BootPlatform(src, conf, nil)
+	if err != nil {
+		return "", 0, err
 	}
 	return pi, plan.Bytes, nil
 }
 
-func checkConfig(o *Options) error {
-	if fi, err := os.Stat(o.from()); strings.HasPrefix(o.from(), "ssh://") || err == nil && !fi.IsDir() {
-		return nil // over SFTP or in a tarball: the source check reads it
+// checkConfig: without a config a headnode boots into the interactive
+// prompt-config.
+func checkConfig(ctx context.Context, o *Options) error {
+	loc, err := keytree.ParseLocation(o.from())
+	if err != nil {
+		return err
 	}
-	fi, err := os.Stat(filepath.Join(o.from(), "config"))
-	if err != nil || !fi.Mode().IsRegular() {
+	src, err := o.trees().Open(ctx, loc)
+	if err != nil {
+		return err
+	}
+	fi, err := src.Lstat("config")
+	if err != nil || !fi.Mode.IsRegular() {
 		return fmt.Errorf("%s has no config: without one a headnode boots into the interactive prompt-config", o.from())
 	}
 	return nil
 }
 
+func readSmall(t keytree.Tree, p string) ([]byte, error) {
+	r, err := t.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(io.LimitReader(r, 1<<20))
+}
+
 func checkSpace(o *Options, need int64) error {
-	dir := o.path("/zones")
+	dir := o.Node.Path("/zones")
 	if _, err := os.Stat(dir); err != nil {
-		dir = o.path("/")
+		dir = o.Node.Path("/")
 	}
 	free, _, err := node.FreeSpace(dir)
 	if err != nil {
@@ -265,7 +273,7 @@ func checkSpace(o *Options, need int64) error {
 // instances lists the zones this node hosts, which a reboot interrupts.
 // A node with no zone index hosts none.
 func instances(ctx context.Context, o *Options) []string {
-	zs, err := o.Facts.Zones(ctx)
+	zs, err := o.Node.Facts.Zones(ctx)
 	if err != nil {
 		return nil
 	}

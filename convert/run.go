@@ -71,7 +71,7 @@ func Prepare(ctx context.Context, o *Options, restart bool) (*Result, *Journal, 
 	}
 	res.Plan = NewPlan(o, pf)
 	if j == nil {
-		j = &Journal{Version: 1, Started: o.ctxNow().UTC(), Key: pf.Key, BootPool: o.BootPool, From: o.From, Steps: map[string]time.Time{}, path: o.journalPath()}
+		j = &Journal{Version: 1, Started: o.now().UTC(), Key: pf.Key, BootPool: o.BootPool, From: o.From, Steps: map[string]time.Time{}, path: o.journalPath()}
 	}
 	return res, j, nil
 }
@@ -101,14 +101,12 @@ func Execute(ctx context.Context, o *Options, res *Result, j *Journal) error {
 			continue
 		}
 		o.progress(StepResult{Type: "step", Name: s.Name, Status: "running"})
-		if o.Log != nil {
-			o.Log.Info("step", "name", s.Name, "what", s.What)
-		}
+		o.log().Info("step", "name", s.Name, "what", s.What, "command", s.Command)
 		if err := s.run(ctx); err != nil {
 			res.step(o, StepResult{Type: "step", Name: s.Name, Status: "failed", Error: err.Error()})
 			return &StepError{Step: s.Name, Err: err}
 		}
-		if err := j.mark(s.Name, o.ctxNow()); err != nil {
+		if err := j.mark(s.Name, o.now()); err != nil {
 			return &StepError{Step: s.Name, Err: fmt.Errorf("journal: %w", err)}
 		}
 		res.step(o, StepResult{Type: "step", Name: s.Name, Status: "done"})

@@ -20,8 +20,14 @@
 // siblings hold (the CN's own tools, the sdcadm links); those kept entries
 // are recorded so that Check reports only entries that appeared later.
 //
+// A run is a Request (gztools-install's options as values, which prints its
+// own command line), planned on a node by NewPlan (every path is a node
+// path, resolved by the node; scratch goes under its /var/tmp) and carried
+// out by Plan.Apply. The CLI and the conversion build the same Request.
+//
 // It refuses: a source whose layout is not a gz-tools image or usbkey
 // copy; any archive tarx refuses; and a root whose sysinfo cannot be read
-// when sdcadm's server uuid is needed. It never runs svccfg, the shar, or
-// anything else from the node.
+// when sdcadm's server uuid is needed (Refused tells the source's faults
+// from the node's). It never runs svccfg, the shar, or anything else from
+// the node.
 package gztools

@@ -11,7 +11,7 @@ import (
 	"cntools/internal/node"
 )
 
-// Install the gz-tools parts of a usbkey copy into a root, then check it.
+// Install the gz-tools parts of a node's usbkey copy, then check it.
 func Example() {
 	root, _ := os.MkdirTemp("", "gztools-example")
 	defer os.RemoveAll(root)
@@ -21,14 +21,10 @@ func Example() {
 	os.WriteFile(filepath.Join(root, node.SysinfoFile), []byte(`{"UUID": "44454c4c-5000-1048-8058-b2c04f565031"}`), 0o644)
 
 	ctx := context.Background()
-	src, err := gztools.OpenSource(ctx, usbkey, filepath.Join(root, "var/tmp"))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer src.Close()
-	opts := gztools.Options{Root: root, Source: src, Facts: node.NewFacts(root)}
-	plan, err := gztools.NewPlan(ctx, opts)
+	n := node.New(root)
+	req := gztools.Request{Yes: true} // from /usbkey
+	fmt.Println(req.CommandLine(node.New("/")))
+	plan, err := gztools.NewPlan(ctx, n, req, gztools.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -42,10 +38,11 @@ func Example() {
 	for _, c := range changes {
 		fmt.Println(c.What, c.Path)
 	}
-	again, _ := gztools.NewPlan(ctx, opts)
+	again, _ := gztools.NewPlan(ctx, n, req, gztools.Options{})
 	defer again.Close()
 	fmt.Println("differences after install:", len(again.Diffs()))
 	// Output:
+	// gztools-install --from /usbkey -y
 	// tools /opt/smartdc
 	// cn_tools /usbkey/extra/joysetup/cn_tools.tar.gz
 	// joysetup /usbkey/extra/joysetup/joysetup.sh

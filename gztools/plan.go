@@ -2,35 +2,27 @@ package gztools
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"log/slog"
-
+	"cntools/gztools/shar"
 	"cntools/internal/node"
+	"cntools/internal/tarx"
 )
 
-// Options say what to install where.
+// Options are what a run takes besides the request and the node.
 type Options struct {
-	Root   string  // the node's root; every node path resolves under it
-	Source *Source // from OpenSource
-	Sdcadm string  // the sdcadm shar; "" means the source's, if any
-	// SkipUsbkey leaves /usbkey and the mounted key alone: the conversion
-	// builds its usbkey copy elsewhere, and a CN's /usbkey is on its ramdisk.
-	SkipUsbkey bool
-	Facts      node.Facts // for the server uuid in sdcadm.conf
-	Now        func() time.Time
-	Log        *slog.Logger
+	Now func() time.Time // time.Now when nil
+	Log *slog.Logger     // no log when nil
 	// Stall, when not nil, is called at named points of Apply
-	// ("tools-extract", "tools-swap"); tests block there and kill the run.
+	// ("tools-extract", "tools-swap"). Tests block there and kill the
+	// process, to see what an interrupted install leaves.
 	Stall func(point string)
 }
-
-// path resolves a node path under the root.
-func (o *Options) path(p string) string { return filepath.Join(o.Root, p) }
 
 // Change is one thing Apply changes (or, planned, would change).
 type Change struct {
@@ -59,45 +51,69 @@ func (s *step) needed() bool {
 	return false
 }
 
-// Plan is what a root needs to match a source.
+// Plan is what a node needs to match a source.
 type Plan struct {
-	o     Options
-	steps []*step
-	notes []string
-	tmp   string
+	req    Request
+	n      *node.Node
+	o      Options
+	src    *Source
+	sdcadm string // the shar, under the root; "" for none
+	steps  []*step
+	notes  []string
+	tmp    string
 }
 
-// NewPlan compares the root with the source and returns what differs.
-// It reads everything and writes only a temporary directory under the
-// root's /var/tmp, which Close removes.
-func NewPlan(ctx context.Context, o Options) (*Plan, error) {
+// NewPlan opens the request's source on n, compares the node with it and
+// returns what differs. It reads everything and writes only temporary
+// directories under the node's /var/tmp, which Close removes. It refuses a
+// source that is not a gz-tools image or usbkey copy, or holds an archive
+// that is hostile or corrupt (Refused says which errors those are).
+func NewPlan(ctx context.Context, n *node.Node, req Request, o Options) (_ *Plan, err error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	p := &Plan{o: o}
-	if err := os.MkdirAll(o.path("/var/tmp"), 0o1777); err != nil {
+	p := &Plan{req: req, n: n, o: o}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
+	tmp := n.Path(node.TmpDir)
+	if p.src, err = OpenSource(ctx, n.Path(req.SourcePath()), tmp); err != nil {
 		return nil, err
 	}
-	var err error
-	if p.tmp, err = os.MkdirTemp(o.path("/var/tmp"), "gztools-plan."); err != nil {
+	if req.Sdcadm != "" {
+		p.sdcadm = n.Path(req.Sdcadm)
+	} else {
+		p.sdcadm = p.src.Sdcadm
+	}
+	if err := os.MkdirAll(tmp, 0o1777); err != nil {
+		return nil, err
+	}
+	if p.tmp, err = os.MkdirTemp(tmp, "gztools-plan."); err != nil {
 		return nil, err
 	}
 	for _, add := range []func(context.Context) error{p.planTools, p.planUsbkey, p.planSdcadm} {
 		if err := add(ctx); err != nil {
-			p.Close()
 			return nil, err
 		}
 	}
 	return p, nil
 }
 
-// Close removes the plan's temporary files.
+// Close removes the plan's temporary files and what opening the source
+// extracted.
 func (p *Plan) Close() {
 	if p.tmp != "" {
 		os.RemoveAll(p.tmp)
+		p.tmp = ""
+	}
+	if p.src != nil {
+		p.src.Close()
+		p.src = nil
 	}
 }
 
@@ -183,4 +199,17 @@ func (o *Options) stall(point string) {
 	if o.Stall != nil {
 		o.Stall(point)
 	}
+}
+
+// Refused reports whether err is a refusal of the source (its layout, a
+// hostile or corrupt archive, a shar without its payload) rather than a
+// failure to read or write: the source is at fault, and nothing was
+// installed from it.
+func Refused(err error) bool {
+	for _, e := range []error{tarx.ErrUnsafe, tarx.ErrUnsupported, tarx.ErrCorrupt, ErrNotGzTools, shar.ErrNoPayload} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

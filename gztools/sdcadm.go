@@ -12,13 +12,14 @@ import (
 	"strings"
 
 	"cntools/gztools/shar"
-	"cntools/internal/tarx"
 	"cntools/internal/atomicfile"
+	"cntools/internal/node"
+	"cntools/internal/tarx"
 )
 
 // Where install-sdcadm.sh puts sdcadm.
 const (
-	SdcadmDir      = "/opt/smartdc/sdcadm"
+	SdcadmDir      = node.SdcadmDir
 	SdcadmConf     = "/var/sdcadm/sdcadm.conf"
 	selfUpdatesDir = "/var/sdcadm/self-updates"
 	smfManifest    = "/var/svc/manifest/site/sdcadm-setup.xml"
@@ -27,11 +28,7 @@ const (
 )
 
 func (p *Plan) planSdcadm(ctx context.Context) error {
-	o := &p.o
-	sh := o.Sdcadm
-	if sh == "" {
-		sh = o.Source.Sdcadm
-	}
+	sh := p.sdcadm
 	if sh == "" {
 		p.notes = append(p.notes, "sdcadm not installed: the source has no sdcadm-install.sh; pass --sdcadm SHAR")
 		return nil
@@ -49,7 +46,7 @@ func (p *Plan) planSdcadm(ctx context.Context) error {
 	if err := os.WriteFile(tgz, payload, 0o600); err != nil {
 		return err
 	}
-	si, err := o.Facts.Sysinfo(ctx)
+	si, err := p.n.Facts.Sysinfo(ctx)
 	if err != nil {
 		return fmt.Errorf("sdcadm.conf needs this server's uuid: %w", err)
 	}
@@ -58,7 +55,7 @@ func (p *Plan) planSdcadm(ctx context.Context) error {
 		return fmt.Errorf("sdcadm.conf needs this server's uuid: sysinfo has no UUID")
 	}
 
-	dest := o.path(SdcadmDir)
+	dest := p.n.Path(SdcadmDir)
 	s := &step{what: "sdcadm", path: SdcadmDir}
 	if exists(dest+".new") || (!exists(dest) && exists(dest+".old")) {
 		s.diffs = append(s.diffs, Diff{Path: SdcadmDir, Kind: Incomplete, Detail: "an interrupted install left sdcadm.new or sdcadm.old; run gztools-install to finish it"})
@@ -80,12 +77,12 @@ func (p *Plan) planSdcadm(ctx context.Context) error {
 	if len(s.diffs) == 0 {
 		src := filepath.Join(dest, "smf/manifests/sdcadm-setup.xml")
 		if a, err := fileSum(src); err == nil {
-			if b, err := fileSum(o.path(smfManifest)); err != nil || a != b {
+			if b, err := fileSum(p.n.Path(smfManifest)); err != nil || a != b {
 				p.steps = append(p.steps, &step{
 					what:  "sdcadm",
 					path:  smfManifest,
 					diffs: []Diff{{Path: smfManifest, Kind: Missing, Detail: "sdcadm-setup SMF manifest not in place"}},
-					apply: func(context.Context) (string, error) { return "", installFile(src, o.path(smfManifest), 0o444) },
+					apply: func(context.Context) (string, error) { return "", installFile(src, p.n.Path(smfManifest), 0o444) },
 				})
 			}
 		}
@@ -94,12 +91,12 @@ func (p *Plan) planSdcadm(ctx context.Context) error {
 	for _, rel := range sortedLinks() {
 		target := sdcadmLinks[rel]
 		link := filepath.Join(ToolsDir, rel)
-		if got, err := os.Readlink(o.path(link)); err != nil || got != target {
+		if got, err := os.Readlink(p.n.Path(link)); err != nil || got != target {
 			p.steps = append(p.steps, &step{
 				what:  "sdcadm",
 				path:  link,
 				diffs: []Diff{{Path: link, Kind: Missing, Detail: "want a symlink to " + target}},
-				apply: func(context.Context) (string, error) { return "-> " + target, symlinkOver(target, o.path(link)) },
+				apply: func(context.Context) (string, error) { return "-> " + target, symlinkOver(target, p.n.Path(link)) },
 			})
 		}
 	}
@@ -124,8 +121,7 @@ func sortedLinks() []string {
 // no sdcadm and a sdcadm.old: that is put back first, as the script's
 // trap would have.
 func (p *Plan) installSdcadm(ctx context.Context, tgz string) (string, error) {
-	o := &p.o
-	dest := o.path(SdcadmDir)
+	dest := p.n.Path(SdcadmDir)
 	newDir, oldDir := dest+".new", dest+".old"
 	if !exists(dest) && exists(oldDir) {
 		if err := os.Rename(oldDir, dest); err != nil {
@@ -149,14 +145,14 @@ func (p *Plan) installSdcadm(ctx context.Context, tgz string) (string, error) {
 	stamp, _ := os.ReadFile(filepath.Join(newDir, "etc/buildstamp"))
 	detail := "sdcadm " + strings.TrimSpace(string(stamp))
 	if isDir(dest) {
-		archive := filepath.Join(o.path(selfUpdatesDir), o.Now().UTC().Format("20060102T150405Z"))
+		archive := filepath.Join(p.n.Path(selfUpdatesDir), p.o.Now().UTC().Format("20060102T150405Z"))
 		if err := os.MkdirAll(archive, 0o755); err != nil {
 			return "", err
 		}
 		if err := copyTree(dest, filepath.Join(archive, "sdcadm")); err != nil {
 			return "", fmt.Errorf("archive the previous sdcadm: %w", err)
 		}
-		if err := pruneDirs(o.path(selfUpdatesDir), selfUpdatesKept); err != nil {
+		if err := pruneDirs(p.n.Path(selfUpdatesDir), selfUpdatesKept); err != nil {
 			return "", err
 		}
 		old, _ := os.ReadFile(filepath.Join(dest, "etc/buildstamp"))
@@ -177,7 +173,7 @@ func (p *Plan) installSdcadm(ctx context.Context, tgz string) (string, error) {
 	// install-sdcadm.sh runs svccfg import; here the manifest is put
 	// where SMF's manifest-import finds it at the next boot.
 	if src := filepath.Join(dest, "smf/manifests/sdcadm-setup.xml"); isFile(src) {
-		if err := installFile(src, o.path(smfManifest), 0o444); err != nil {
+		if err := installFile(src, p.n.Path(smfManifest), 0o444); err != nil {
 			return "", err
 		}
 	}
@@ -186,9 +182,8 @@ func (p *Plan) installSdcadm(ctx context.Context, tgz string) (string, error) {
 
 // planConf sets serverUuid in sdcadm.conf, keeping what else it holds.
 func (p *Plan) planConf(uuid string) error {
-	o := &p.o
 	conf := map[string]any{}
-	b, err := os.ReadFile(o.path(SdcadmConf))
+	b, err := os.ReadFile(p.n.Path(SdcadmConf))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -215,10 +210,10 @@ func (p *Plan) planConf(uuid string) error {
 		path:  SdcadmConf,
 		diffs: []Diff{{Path: SdcadmConf, Kind: kind, Detail: "want serverUuid " + uuid}},
 		apply: func(context.Context) (string, error) {
-			if err := os.MkdirAll(filepath.Dir(o.path(SdcadmConf)), 0o755); err != nil {
+			if err := os.MkdirAll(filepath.Dir(p.n.Path(SdcadmConf)), 0o755); err != nil {
 				return "", err
 			}
-			return "serverUuid " + uuid, atomicfile.WriteFile(o.path(SdcadmConf), append(out, '\n'), 0o644)
+			return "serverUuid " + uuid, atomicfile.WriteFile(p.n.Path(SdcadmConf), append(out, '\n'), 0o644)
 		},
 	})
 	return nil

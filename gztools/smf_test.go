@@ -21,14 +21,8 @@ func TestSMFManifestMissingIsAChange(t *testing.T) {
 	os.MkdirAll(filepath.Join(root, "tmp"), 0o755)
 	os.WriteFile(filepath.Join(root, node.SysinfoFile), []byte(`{"UUID": "44454c4c-5000-1048-8058-b2c04f565031"}`), 0o644)
 	ctx := context.Background()
-	src, err := gztools.OpenSource(ctx, usbkey, filepath.Join(root, "var/tmp"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	opts := gztools.Options{Root: root, Source: src, Facts: node.NewFacts(root)}
 	apply := func() int {
-		plan, err := gztools.NewPlan(ctx, opts)
+		plan, err := gztools.NewPlan(ctx, node.New(root), gztools.Request{}, gztools.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

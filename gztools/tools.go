@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"cntools/internal/tarx"
 	"cntools/internal/atomicfile"
+	"cntools/internal/tarx"
 )
 
 // The node paths gz-tools are installed at and recorded in.
@@ -26,9 +26,8 @@ var sdcadmLinks = map[string]string{
 }
 
 func (p *Plan) planTools(ctx context.Context) error {
-	o := &p.o
-	dest := o.path(ToolsDir)
-	st, err := loadState(o.path(stateFile))
+	dest := p.n.Path(ToolsDir)
+	st, err := loadState(p.n.Path(stateFile))
 	if err != nil {
 		return err
 	}
@@ -45,14 +44,14 @@ func (p *Plan) planTools(ctx context.Context) error {
 			return false
 		},
 	}
-	if o.Source.ImageUUID != "" {
+	if p.src.ImageUUID != "" {
 		check.ignore = map[string]bool{imageFileInTar: true}
 	}
 	s := &step{what: "tools", path: ToolsDir}
 	if pendingSwap(dest) {
 		s.diffs = append(s.diffs, Diff{Path: ToolsDir, Kind: Incomplete, Detail: "an interrupted install waits to be swapped in; run gztools-install to finish it"})
 	}
-	ds, err := checkTree(ctx, o.Source.Tools, dest, ToolsDir, check)
+	ds, err := checkTree(ctx, p.src.Tools, dest, ToolsDir, check)
 	if err != nil {
 		return err
 	}
@@ -62,28 +61,28 @@ func (p *Plan) planTools(ctx context.Context) error {
 		n := 0
 		h.afterEntry = func(*tarx.Entry) {
 			if n++; n == 3 {
-				o.stall("tools-extract")
+				p.o.stall("tools-extract")
 			}
 		}
-		h.afterSwap = func(string) { o.stall("tools-swap") }
-		kept, err := installTree(ctx, o.Source.Tools, dest, h)
+		h.afterSwap = func(string) { p.o.stall("tools-swap") }
+		kept, err := installTree(ctx, p.src.Tools, dest, h)
 		if err != nil {
 			return "", err
 		}
-		if err := saveState(o.path(stateFile), kept); err != nil {
+		if err := saveState(p.n.Path(stateFile), kept); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("from %s: %s", filepath.Base(o.Source.Tools), summarize(s.diffs)), nil
+		return fmt.Sprintf("from %s: %s", filepath.Base(p.src.Tools), summarize(s.diffs)), nil
 	}
 	p.steps = append(p.steps, s)
 
 	// The image uuid: tools.tar.gz carries it, but a gz-tools image's own
 	// image_uuid is what update-gz-tools compares against.
-	uuid := o.Source.ImageUUID
+	uuid := p.src.ImageUUID
 	if uuid == "" {
 		return nil
 	}
-	got, _ := os.ReadFile(o.path(ImageFile))
+	got, _ := os.ReadFile(p.n.Path(ImageFile))
 	if strings.TrimSpace(string(got)) == uuid {
 		return nil
 	}
@@ -96,10 +95,10 @@ func (p *Plan) planTools(ctx context.Context) error {
 		path:  ImageFile,
 		diffs: []Diff{{Path: ImageFile, Kind: kind, Detail: fmt.Sprintf("want %s", uuid)}},
 		apply: func(context.Context) (string, error) {
-			if err := os.MkdirAll(filepath.Dir(o.path(ImageFile)), 0o755); err != nil {
+			if err := os.MkdirAll(filepath.Dir(p.n.Path(ImageFile)), 0o755); err != nil {
 				return "", err
 			}
-			return "gz-tools image " + uuid, atomicfile.WriteFile(o.path(ImageFile), []byte(uuid+"\n"), 0o644)
+			return "gz-tools image " + uuid, atomicfile.WriteFile(p.n.Path(ImageFile), []byte(uuid+"\n"), 0o644)
 		},
 	})
 	return nil

@@ -10,65 +10,63 @@ import (
 	"sort"
 	"strings"
 
+	"cntools/internal/node"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
 
-// The node paths of the usbkey copy, the mounted key, and where the
-// headnode serves cn_tools.tar.gz from.
+// Where the headnode serves cn_tools.tar.gz from.
 const (
-	UsbkeyDir   = "/usbkey"
-	KeyMount    = "/mnt/usbkey"
-	JoysetupDir = "/usbkey/extra/joysetup"
+	JoysetupDir = node.UsbkeyDir + "/extra/joysetup"
 	// cnToolsBackups is how many cn_tools.<stamp>.tar.gz sdcadm's
 	// removeOldCNToolsTarballs keeps.
 	cnToolsBackups = 4
 )
 
 func (p *Plan) planUsbkey(ctx context.Context) error {
-	o := &p.o
-	if o.SkipUsbkey {
+	if p.req.SkipUsbkey {
 		return nil
 	}
-	if !isDir(o.path(UsbkeyDir)) {
-		p.notes = append(p.notes, fmt.Sprintf("no usbkey copy at %s: cn_tools.tar.gz and scripts/ not placed there", UsbkeyDir))
+	if !isDir(p.n.Path(node.UsbkeyDir)) {
+		p.notes = append(p.notes, fmt.Sprintf("no usbkey copy at %s: cn_tools.tar.gz and scripts/ not placed there", node.UsbkeyDir))
 		return nil
 	}
 	if err := p.planCNTools(); err != nil {
 		return err
 	}
 	for _, name := range []string{"joysetup.sh", "agentsetup.sh"} {
-		if src := filepath.Join(o.Source.Scripts, name); isFile(src) {
+		if src := filepath.Join(p.src.Scripts, name); isFile(src) {
 			if err := p.planFile("joysetup", src, path.Join(JoysetupDir, name), 0o755); err != nil {
 				return err
 			}
 		}
 	}
-	copies := []string{UsbkeyDir}
-	if isFile(o.path(KeyMount + "/.joyliveusb")) {
-		copies = append(copies, KeyMount)
+	copies := []string{node.UsbkeyDir}
+	if isFile(p.n.Path(node.KeyMount + "/.joyliveusb")) {
+		copies = append(copies, node.KeyMount)
 	} else {
-		p.notes = append(p.notes, fmt.Sprintf("no key mounted at %s: scripts/ updated on %s only", KeyMount, UsbkeyDir))
+		p.notes = append(p.notes, fmt.Sprintf("no key mounted at %s: scripts/ updated on %s only", node.KeyMount, node.UsbkeyDir))
 	}
 	for _, c := range copies {
-		if sameDir(o.path(c), o.Source.Dir) {
+		if sameDir(p.n.Path(c), p.src.Dir) {
 			continue // the source itself
 		}
 		if err := p.planScripts(ctx, c); err != nil {
 			return err
 		}
-		for _, f := range []string{o.Source.Tools, o.Source.CNTools} {
+		for _, f := range []string{p.src.Tools, p.src.CNTools} {
 			if err := p.planFile("file", f, path.Join(c, filepath.Base(f)), 0o644); err != nil {
 				return err
 			}
 		}
-		if o.Source.Default != "" {
-			ents, err := os.ReadDir(o.Source.Default)
+		if p.src.Default != "" {
+			ents, err := os.ReadDir(p.src.Default)
 			if err != nil {
 				return err
 			}
 			for _, e := range ents {
 				if e.Type().IsRegular() {
-					if err := p.planFile("file", filepath.Join(o.Source.Default, e.Name()), path.Join(c, "default", e.Name()), 0o644); err != nil {
+					if err := p.planFile("file", filepath.Join(p.src.Default, e.Name()), path.Join(c, "default", e.Name()), 0o644); err != nil {
 						return err
 					}
 				}
@@ -82,14 +80,13 @@ func (p *Plan) planUsbkey(ctx context.Context) error {
 // the previous one as cn_tools.<stamp>.tar.gz as update-gz-tools and
 // update_cn_tools do.
 func (p *Plan) planCNTools() error {
-	o := &p.o
 	dst := path.Join(JoysetupDir, "cn_tools.tar.gz")
-	same, err := sameFile(o.Source.CNTools, o.path(dst))
+	same, err := sameFile(p.src.CNTools, p.n.Path(dst))
 	if err != nil || same {
 		return err
 	}
 	kind := Content
-	if !exists(o.path(dst)) {
+	if !exists(p.n.Path(dst)) {
 		kind = Missing
 	}
 	p.steps = append(p.steps, &step{
@@ -97,16 +94,16 @@ func (p *Plan) planCNTools() error {
 		path:  dst,
 		diffs: []Diff{{Path: dst, Kind: kind, Detail: "differs from the source's cn_tools.tar.gz"}},
 		apply: func(context.Context) (string, error) {
-			real := o.path(dst)
+			real := p.n.Path(dst)
 			detail := "installed"
 			if exists(real) {
-				backup := fmt.Sprintf("cn_tools.%s.tar.gz", o.Now().UTC().Format("20060102T150405"))
+				backup := fmt.Sprintf("cn_tools.%s.tar.gz", p.o.Now().UTC().Format("20060102T150405"))
 				if err := os.Rename(real, filepath.Join(filepath.Dir(real), backup)); err != nil {
 					return "", err
 				}
 				detail = "previous kept as " + backup
 			}
-			if err := installFile(o.Source.CNTools, real, 0o644); err != nil {
+			if err := installFile(p.src.CNTools, real, 0o644); err != nil {
 				return "", err
 			}
 			return detail, pruneBackups(filepath.Dir(real))
@@ -133,13 +130,12 @@ func pruneBackups(dir string) error {
 
 // planFile copies one file when its content differs.
 func (p *Plan) planFile(what, src, dst string, mode fs.FileMode) error {
-	o := &p.o
-	same, err := sameFile(src, o.path(dst))
+	same, err := sameFile(src, p.n.Path(dst))
 	if err != nil || same {
 		return err
 	}
 	kind := Content
-	if !exists(o.path(dst)) {
+	if !exists(p.n.Path(dst)) {
 		kind = Missing
 	}
 	p.steps = append(p.steps, &step{
@@ -147,7 +143,7 @@ func (p *Plan) planFile(what, src, dst string, mode fs.FileMode) error {
 		path:  dst,
 		diffs: []Diff{{Path: dst, Kind: kind, Detail: "differs from the source's " + filepath.Base(src)}},
 		apply: func(context.Context) (string, error) {
-			return "", installFile(src, o.path(dst), mode)
+			return "", installFile(src, p.n.Path(dst), mode)
 		},
 	})
 	return nil
@@ -156,21 +152,20 @@ func (p *Plan) planFile(what, src, dst string, mode fs.FileMode) error {
 // planScripts replaces scripts/ on one copy of the key, as update-gz-tools
 // does (rm -rf, then cp -Rp), but through a staged copy and renames.
 func (p *Plan) planScripts(ctx context.Context, copyDir string) error {
-	o := &p.o
 	dst := path.Join(copyDir, "scripts")
-	real := o.path(dst)
-	src, err := manifest.Build(ctx, manifest.DirTree(o.Source.Scripts), manifest.Options{})
+	real := p.n.Path(dst)
+	src, err := manifest.Build(ctx, keytree.Dir(p.src.Scripts), manifest.Options{})
 	if err != nil {
-		return fmt.Errorf("%s: %w", o.Source.Scripts, err)
+		return fmt.Errorf("%s: %w", p.src.Scripts, err)
 	}
 	have := &manifest.Manifest{}
 	if isDir(real) {
-		if have, err = manifest.Build(ctx, manifest.DirTree(real), manifest.Options{}); err != nil {
+		if have, err = manifest.Build(ctx, keytree.Dir(real), manifest.Options{}); err != nil {
 			return fmt.Errorf("%s: %w", real, err)
 		}
 	}
 	// The key is pcfs: no modes, 2 s times; times never count here.
-	cmp := manifest.CompareOptions{IgnoreMTime: true, IgnoreMode: copyDir == KeyMount}
+	cmp := manifest.CompareOptions{IgnoreMTime: true, IgnoreMode: copyDir == node.KeyMount}
 	var diffs []Diff
 	for _, d := range manifest.Compare(src, have, cmp) {
 		diffs = append(diffs, Diff{Path: path.Join(dst, d.Path), Kind: d.Kind, Detail: "differs from the source's scripts/"})
@@ -185,7 +180,7 @@ func (p *Plan) planScripts(ctx context.Context, copyDir string) error {
 		what:  "scripts",
 		path:  dst,
 		diffs: diffs,
-		apply: func(context.Context) (string, error) { return "", replaceDir(o.Source.Scripts, real) },
+		apply: func(context.Context) (string, error) { return "", replaceDir(p.src.Scripts, real) },
 	})
 	return nil
 }

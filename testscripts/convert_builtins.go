@@ -7,6 +7,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"cntools/convert/converttest"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
 
@@ -32,7 +33,7 @@ func treemanifest(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: treemanifest DIR OUT")
 	}
-	m, err := manifest.Build(context.Background(), manifest.DirTree(ts.MkAbs(args[0])), manifest.Options{
+	m, err := manifest.Build(context.Background(), keytree.Dir(ts.MkAbs(args[0])), manifest.Options{
 		Exclude: func(p string) bool { return p == "dev" },
 	})
 	ts.Check(err)

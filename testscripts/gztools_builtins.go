@@ -1,22 +1,33 @@
 package testscripts
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"cntools/gztools"
 	"cntools/gztools/gztoolstest"
+	"cntools/internal/node"
 )
 
 func init() {
+	// As testscript.Main does for the tools, but for a program only the
+	// tests have: the test binary, run as killinstall's child.
+	if filepath.Base(os.Args[0]) == killedInstall {
+		os.Exit(runKilledInstall(os.Args[1:]))
+	}
 	builtins["mkgztools"] = mkgztools
 	builtins["lstree"] = lstree
-	builtins["waitfile"] = waitfile
+	builtins["killinstall"] = killinstall
 }
 
 // mkgztools makes what gztools-install reads, from Go code (txtar holds
@@ -123,18 +134,79 @@ func lsMode(m fs.FileMode) string {
 	return string(b)
 }
 
-// waitfile FILE: wait up to a minute for FILE to exist (a background tool
-// reaching the point where a test will kill it).
-func waitfile(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: waitfile FILE")
+// killedInstall is the name the test binary runs under as the child of
+// killinstall. The stall hook it needs is the library's (gztools.Options),
+// which the shipped gztools-install does not expose.
+const killedInstall = "gztools-install-killed"
+
+// killinstall POINT ROOT FROM: install FROM on the node at ROOT, as
+// gztools-install --root ROOT --from FROM -y does, in a child process that
+// is killed (SIGKILL) when the install reaches POINT ("tools-extract",
+// "tools-swap"): a crash at a known place, not after a guessed delay. It
+// prints the command line the killed run stands for.
+func killinstall(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: killinstall POINT ROOT FROM")
 	}
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+	point, root, from := args[0], args[1], args[2]
+	exe, err := os.Executable()
+	ts.Check(err)
+	var stderr bytes.Buffer
+	cmd := &exec.Cmd{Path: exe, Args: []string{killedInstall, point, root, from}, Dir: ts.MkAbs("."), Stderr: &stderr}
+	out, err := cmd.StdoutPipe()
+	ts.Check(err)
+	ts.Check(cmd.Start())
+	reached := make(chan bool, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		reached <- line == "stalled at "+point+"\n"
+	}()
+	select {
+	case ok := <-reached:
+		if !ok {
+			cmd.Wait()
+			ts.Fatalf("the install ended before it reached %s: %s", point, stderr.String())
+		}
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		cmd.Wait()
+		ts.Fatalf("the install did not reach %s within a minute: %s", point, stderr.String())
+	}
+	ts.Check(cmd.Process.Kill())
+	cmd.Wait() // "signal: killed"
+	fmt.Fprintf(ts.Stdout(), "killed at %s: %s\n", point, killedRequest(from).CommandLine(node.New(root)))
+}
+
+func killedRequest(from string) gztools.Request { return gztools.Request{From: from, Yes: true} }
+
+// runKilledInstall is the child of killinstall: it plans and applies the
+// install, and at POINT says so on stdout and waits to be killed.
+func runKilledInstall(args []string) int {
+	if len(args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: "+killedInstall+" POINT ROOT FROM")
+		return 2
+	}
+	point, root, from := args[0], args[1], args[2]
+	stall := func(p string) {
+		if p != point {
 			return
 		}
-		time.Sleep(20 * time.Millisecond)
+		fmt.Printf("stalled at %s\n", p)
+		for {
+			time.Sleep(time.Hour) // until killed
+		}
 	}
-	ts.Fatalf("%s did not appear within a minute", args[0])
+	ctx := context.Background()
+	plan, err := gztools.NewPlan(ctx, node.New(root), killedRequest(from), gztools.Options{Stall: stall})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer plan.Close()
+	if _, err := plan.Apply(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	fmt.Fprintln(os.Stderr, "the install finished")
+	return 0
 }

@@ -30,8 +30,8 @@ const (
 	CacheDir = "/var/cache/cn-tools"
 	LogDir   = "/var/log/cn-tools"
 	TmpDir   = "/var/tmp"
-	// StateDir holds journals of multi-step runs.
-	StateDir = "/var/lib/cn-tools"
+	// StateDir holds the journals of multi-step runs.
+	StateDir = "/var/cn-tools"
 )
 
 // Node is the node a tool runs on: its root, its facts, and the illumos

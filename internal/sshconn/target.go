@@ -3,6 +3,7 @@ package sshconn
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path"
 	"strconv"
@@ -13,12 +14,18 @@ import (
 // as root.
 const DefaultUser = "root"
 
+// DefaultPort is the SSH port when a target names none.
+const DefaultPort = 22
+
+// Syntax is the two forms ParseTarget reads, as errors name them.
+const Syntax = "[user@]host[:port][:/path] or ssh://[user@]host[:port]/path"
+
 // Target says where to connect and which directory on the remote node to use.
 type Target struct {
 	User string // login name; DefaultUser when not given
 	Host string // host name or address, without brackets
-	Port int    // TCP port; 22 when not given
-	Path string // absolute directory on the remote node; may be empty for ParseTarget
+	Port int    // TCP port; DefaultPort when not given
+	Path string // absolute directory on the remote node; "" when not given
 }
 
 // Addr returns host:port as net.Dial wants it.
@@ -27,81 +34,143 @@ func (t Target) Addr() string { return net.JoinHostPort(t.Host, strconv.Itoa(t.P
 // String returns the target as user@host:port, the form errors name it by.
 func (t Target) String() string { return t.User + "@" + t.Addr() }
 
-// URL returns the target in the ssh://user@host:port/path form ParseURL reads.
+// URL returns the target in the ssh://user@host:port/path form, which
+// ParseTarget reads back as the same Target.
 func (t Target) URL() string {
 	u := url.URL{Scheme: "ssh", User: url.User(t.User), Host: t.Addr(), Path: t.Path}
 	return u.String()
 }
 
-// ParseURL reads ssh://[user@]host[:port]/path, as usbkey-populate --from
-// takes it. The path is required and absolute: there is no home directory to
-// be relative to on a node whose only user is root.
-func ParseURL(s string) (Target, error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		return Target{}, fmt.Errorf("ssh url %q: %w", s, err)
-	}
-	if u.Scheme != "ssh" {
-		return Target{}, fmt.Errorf("ssh url %q: scheme is %q, want ssh (e.g. ssh://root@cn1/zones/usbkey-standby)", s, u.Scheme)
-	}
-	if u.Opaque != "" || u.RawQuery != "" || u.Fragment != "" {
-		return Target{}, fmt.Errorf("ssh url %q: want ssh://[user@]host[:port]/path", s)
-	}
-	t := Target{User: DefaultUser, Host: u.Hostname(), Port: 22, Path: u.Path}
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			return Target{}, fmt.Errorf("ssh url %q: passwords are not supported; use an identity file or ssh-agent", s)
+// ParseTarget reads a target in either of its two forms, and is the one
+// place that decides their syntax:
+//
+//	ssh://[user@]host[:port][/path]   a URL: user and path may be %-escaped,
+//	                                  and a literal ? or # must be
+//	[user@]host[:port][:/path]        scp-like: taken as written
+//
+// host is a name or an IPv4 address, or an IPv6 address in brackets
+// ([fe80::1] or [fe80::1%net0]). The user defaults to DefaultUser and the
+// port to DefaultPort; the path stays "" when not given, for the caller to
+// default. A path must be absolute: there is no home directory to be
+// relative to on a node whose only login is root, and in the scp-like form
+// the leading / is what tells a path from a port (host:2222 is a port,
+// host:/x a path). The path is everything after the first ":/", so it may
+// hold ':' and '@'; a user name may hold '@' but not ':' or '/'.
+//
+// Whether a string names a target or a local path at all is decided above
+// this, by keytree.ParseLocation.
+func ParseTarget(s string) (Target, error) {
+	if scheme, rest, ok := splitScheme(s); ok {
+		if !strings.EqualFold(scheme, "ssh") {
+			return Target{}, fmt.Errorf("ssh target %q: scheme %q is not supported; want %s", s, scheme, Syntax)
 		}
-		t.User = u.User.Username()
+		return parseURL(s, rest)
 	}
-	if p := u.Port(); p != "" {
-		if t.Port, err = parsePort(p); err != nil {
-			return Target{}, fmt.Errorf("ssh url %q: %w", s, err)
-		}
-	}
-	if err := t.check(); err != nil {
-		return Target{}, fmt.Errorf("ssh url %q: %w", s, err)
-	}
-	if t.Path == "" {
-		return Target{}, fmt.Errorf("ssh url %q: no path; add the remote directory (e.g. ssh://%s/zones/usbkey-standby)", s, t.Host)
-	}
-	return t, nil
+	return parseSCP(s)
 }
 
-// ParseTarget reads [user@]host[:port][:/path], the usbkey-sync --target
-// form. A path, when given, must be absolute, which is also what tells it
-// apart from a port.
-func ParseTarget(s string) (Target, error) {
-	t := Target{User: DefaultUser, Port: 22}
-	rest := s
-	// The path goes first: it is the only part that may hold '@'.
+// ParseURL reads only the ssh:// form, and wants a path: for callers
+// that take a URL and nothing else.
+func ParseURL(s string) (Target, error) {
+	if scheme, _, ok := splitScheme(s); !ok || !strings.EqualFold(scheme, "ssh") {
+		return Target{}, fmt.Errorf("ssh url %q: want ssh://[user@]host[:port]/path", s)
+	}
+	t, err := ParseTarget(s)
+	if err == nil && t.Path == "" {
+		return Target{}, fmt.Errorf("ssh url %q: no path; add the remote directory (e.g. ssh://%s/zones/usbkey-standby)", s, t.Host)
+	}
+	return t, err
+}
+
+// splitScheme splits "scheme://rest", with a scheme as RFC 3986 spells it.
+// "cn1:/a://b" has none: its "://" is inside a path.
+func splitScheme(s string) (scheme, rest string, ok bool) {
+	i := strings.Index(s, "://")
+	if i <= 0 {
+		return "", "", false
+	}
+	for j, r := range s[:i] {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if !letter && (j == 0 || !(r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return "", "", false
+		}
+	}
+	return s[:i], s[i+3:], true
+}
+
+// parseURL reads what follows ssh://: the authority up to the first '/',
+// then the path. A user or path that does not unescape, a password, a
+// query and a fragment are refused.
+func parseURL(s, rest string) (Target, error) {
+	auth, p := rest, ""
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		auth, p = rest[:i], rest[i:]
+	}
+	if strings.ContainsAny(p, "?#") || strings.ContainsAny(auth, "?#") {
+		return Target{}, fmt.Errorf("ssh target %q: a query or fragment has no meaning here (escape a ? or # in the path as %%3F or %%23); want %s", s, Syntax)
+	}
+	user, hostport, hasUser := cutLast(auth, "@")
+	if hasUser {
+		if strings.Contains(user, ":") {
+			return Target{}, fmt.Errorf("ssh target %q: passwords are not supported; use an identity file or ssh-agent", s)
+		}
+		u, err := url.PathUnescape(user)
+		if err != nil {
+			return Target{}, fmt.Errorf("ssh target %q: user name: %w", s, err)
+		}
+		user = u
+	}
+	path, err := url.PathUnescape(p)
+	if err != nil {
+		return Target{}, fmt.Errorf("ssh target %q: path: %w", s, err)
+	}
+	// An IPv6 zone is escaped in a URL (RFC 6874: [fe80::1%25net0]);
+	// nothing else in the authority is.
+	if end := strings.IndexByte(hostport, ']'); strings.HasPrefix(hostport, "[") && end > 0 {
+		h, err := url.PathUnescape(hostport[1:end])
+		if err != nil {
+			return Target{}, fmt.Errorf("ssh target %q: host: %w", s, err)
+		}
+		hostport = "[" + h + hostport[end:]
+	}
+	return finish(s, user, hasUser, hostport, path, "")
+}
+
+// parseSCP reads [user@]host[:port][:/path].
+func parseSCP(s string) (Target, error) {
+	rest, p := s, ""
+	// The path goes first: it is the only part that may hold ':' and '@'
+	// freely.
 	if i := strings.Index(rest, ":/"); i >= 0 {
-		rest, t.Path = rest[:i], rest[i+1:]
+		rest, p = rest[:i], rest[i+1:]
 	}
-	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
-		t.User, rest = rest[:i], rest[i+1:]
+	user, hostport, hasUser := cutLast(rest, "@")
+	return finish(s, user, hasUser, hostport, p, " (a path must be absolute: host:/path)")
+}
+
+// cutLast is strings.Cut at the last sep: a user name may hold '@'.
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
 	}
-	host, port := rest, ""
-	if strings.HasPrefix(rest, "[") {
-		end := strings.IndexByte(rest, ']')
-		if end < 0 {
-			return Target{}, fmt.Errorf("ssh target %q: missing ] after IPv6 address", s)
-		}
-		host, rest = rest[1:end], rest[end+1:]
-		if rest != "" {
-			if rest[0] != ':' {
-				return Target{}, fmt.Errorf("ssh target %q: want [user@]host[:port][:/path]", s)
-			}
-			port = rest[1:]
-		}
-	} else if i := strings.IndexByte(rest, ':'); i >= 0 {
-		host, port = rest[:i], rest[i+1:]
+	return "", s, false
+}
+
+// finish reads host[:port] and checks what both forms share; portHint
+// follows a bad port.
+func finish(s, user string, hasUser bool, hostport, p, portHint string) (Target, error) {
+	t := Target{User: DefaultUser, Port: DefaultPort, Path: p}
+	if hasUser {
+		t.User = user
+	}
+	host, port, hasPort, err := splitHostPort(hostport)
+	if err != nil {
+		return Target{}, fmt.Errorf("ssh target %q: %w", s, err)
 	}
 	t.Host = host
-	if port != "" {
-		var err error
+	if hasPort {
 		if t.Port, err = parsePort(port); err != nil {
-			return Target{}, fmt.Errorf("ssh target %q: %w (a path must be absolute: host:/path)", s, err)
+			return Target{}, fmt.Errorf("ssh target %q: %w%s", s, err, portHint)
 		}
 	}
 	if err := t.check(); err != nil {
@@ -110,27 +179,78 @@ func ParseTarget(s string) (Target, error) {
 	return t, nil
 }
 
+// splitHostPort splits host[:port] and [v6][:port].
+func splitHostPort(s string) (host, port string, hasPort bool, err error) {
+	if strings.HasPrefix(s, "[") {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return "", "", false, fmt.Errorf("missing ] after IPv6 address")
+		}
+		host, rest := s[1:end], s[end+1:]
+		a, perr := netip.ParseAddr(host)
+		if perr != nil || !a.Is6() {
+			return "", "", false, fmt.Errorf("%q in brackets is not an IPv6 address", host)
+		}
+		if rest == "" {
+			return host, "", false, nil
+		}
+		if rest[0] != ':' {
+			return "", "", false, fmt.Errorf("%q after the IPv6 address; want %s", rest, Syntax)
+		}
+		return host, rest[1:], true, nil
+	}
+	host, port, hasPort = strings.Cut(s, ":")
+	if _, perr := netip.ParseAddr(s); perr == nil && strings.Contains(port, ":") || strings.Contains(s, "::") {
+		return "", "", false, fmt.Errorf("an IPv6 address goes in brackets: [%s]", s)
+	}
+	return host, port, hasPort, nil
+}
+
 func parsePort(p string) (int, error) {
 	n, err := strconv.Atoi(p)
-	if err != nil || n < 1 || n > 65535 {
+	if err != nil || n < 1 || n > 65535 || p[0] == '+' || p[0] == '0' {
 		return 0, fmt.Errorf("port %q is not a number from 1 to 65535", p)
 	}
 	return n, nil
 }
 
-// check holds the rules both forms share.
+// check holds the rules both forms share. A host is a name or address
+// as DNS and net.Dial take it: nothing a shell or URL would read as
+// punctuation.
 func (t Target) check() error {
 	switch {
 	case t.User == "":
 		return fmt.Errorf("empty user name")
-	case strings.ContainsAny(t.User, " \t\n:/"):
+	case strings.ContainsAny(t.User, ":/") || strings.ContainsFunc(t.User, unprintable):
 		return fmt.Errorf("user name %q is not valid", t.User)
 	case t.Host == "":
-		return fmt.Errorf("no host")
-	case strings.ContainsAny(t.Host, " \t\n/@"):
-		return fmt.Errorf("host %q is not valid", t.Host)
+		return fmt.Errorf("no host; want %s", Syntax)
+	case !validHost(t.Host):
+		return fmt.Errorf("host %q is not valid; want a host name, an IPv4 address or an IPv6 address in brackets", t.Host)
 	case t.Path != "" && !path.IsAbs(t.Path):
 		return fmt.Errorf("path %q is not absolute", t.Path)
+	case strings.ContainsRune(t.Path, 0):
+		return fmt.Errorf("path %q holds a NUL byte", t.Path)
 	}
 	return nil
+}
+
+func unprintable(r rune) bool { return r <= ' ' || r == 0x7f }
+
+// validHost accepts a name of letters, digits, '.', '-' and '_' not
+// starting with '-' (which ssh(1) would read as an option), or an IPv6
+// address.
+func validHost(h string) bool {
+	if a, err := netip.ParseAddr(h); err == nil && a.Is6() {
+		return true
+	}
+	if h[0] == '-' {
+		return false
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

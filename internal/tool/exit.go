@@ -33,15 +33,10 @@ func Problem(err error) error {
 	return problemError{err}
 }
 
-// usageError marks an error in how the tool was called.
-type usageError struct{ err error }
-
-func (u usageError) Error() string { return u.err.Error() }
-func (u usageError) Unwrap() error { return u.err }
-
-// Usage marks a usage error; the message should say what to type instead.
+// Usage is a usage error (exit 2, as any error); the message should say
+// what to type instead.
 func Usage(format string, args ...any) error {
-	return usageError{fmt.Errorf(format, args...)}
+	return fmt.Errorf(format, args...)
 }
 
 // ExitCode maps an error returned by a command to the process exit status.

@@ -63,14 +63,12 @@ func Run(ctx context.Context, app *cli.App, args []string, s Streams) int {
 		env.Getenv = func(string) string { return "" }
 	}
 	env.stdinTTY = IsTerminal(s.Stdin)
-	usageErr := false
 	app.Reader, app.Writer, app.ErrWriter = s.Stdin, s.Stdout, s.Stderr
 	app.Version = Version
 	app.HideHelpCommand = true
 	app.ExitErrHandler = func(*cli.Context, error) {} // urfave must never os.Exit
 	app.OnUsageError = func(c *cli.Context, err error, _ bool) error {
-		usageErr = true
-		return usageError{fmt.Errorf("%w; see %s -h", err, app.Name)}
+		return fmt.Errorf("%w; see %s -h", err, app.Name)
 	}
 	if app.Metadata == nil {
 		app.Metadata = map[string]any{}
@@ -88,9 +86,6 @@ func Run(ctx context.Context, app *cli.App, args []string, s Streams) int {
 		return nil
 	}
 	err := app.RunContext(ctx, args)
-	if usageErr && err != nil && !errors.As(err, new(usageError)) {
-		err = usageError{err}
-	}
 	if err != nil && !errors.Is(err, ErrReported) {
 		printError(env, app.Name, err)
 	}

@@ -72,4 +72,3 @@ func TestConfirmWithoutTerminalRefuses(t *testing.T) {
 		t.Errorf("Confirm with -y: exit %d, want 0", code)
 	}
 }
-

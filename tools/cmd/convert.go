@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"cntools/convert"
+	"cntools/internal/node"
 	"cntools/internal/sshconn"
 	"cntools/internal/tool"
 )
@@ -60,7 +61,7 @@ EXIT STATUS
 					}
 					from := j.From
 					if from == "" {
-						from = convert.StandbyPath
+						from = node.StandbyDir
 					}
 					fmt.Fprintf(w, "conversion started %s, key %s, from %s\n", j.Started.Format("2006-01-02 15:04:05Z"), j.Key, from)
 					for _, name := range convert.StepOrder {
@@ -79,7 +80,7 @@ EXIT STATUS
 
 func convertOptions(c *cli.Context, env *tool.Env) *convert.Options {
 	return &convert.Options{
-		Root: env.Node.Root, Facts: env.Node.Facts, Key: c.String("key"), BootPool: c.String("bootpool"), From: c.String("from"), Force: c.Bool("force"),
+		Node: env.Node, Key: c.String("key"), BootPool: c.String("bootpool"), From: c.String("from"), Force: c.Bool("force"),
 		Log: env.Log, Now: env.Now, SSH: sshconn.Options{Getenv: env.Getenv},
 	}
 }
@@ -90,6 +91,7 @@ func convertAction(c *cli.Context) error {
 		return tool.Usage("unexpected argument %q; see convert-to-headnode -h", c.Args().First())
 	}
 	o := convertOptions(c, env)
+	defer o.Close()
 	res, journal, err := convert.Prepare(env.Ctx, o, c.Bool("restart"))
 	if res != nil {
 		for _, ch := range res.Preflight.Checks {
@@ -159,7 +161,7 @@ func convertAction(c *cli.Context) error {
 		fmt.Fprintln(env.Stderr, "not rebooting: run `reboot` when ready (or pass --reboot)")
 		return nil
 	}
-	if env.Node.Root != "/" && env.Node.Root != "" {
+	if !env.Node.Live() {
 		fmt.Fprintln(env.Stderr, "not rebooting: --root is not the live node")
 		return nil
 	}

@@ -1,20 +1,19 @@
 package cmd
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/urfave/cli/v2"
 
-	"cntools/internal/sshconn"
+	"cntools/internal/node"
 	"cntools/internal/tool"
 	"cntools/usbkey/drift"
+	"cntools/usbkey/keytree"
 )
-
-// keyMount is where sdc-usbkey mounts the key (and where a bootpool's
-// boot directory is lofs-mounted).
-const keyMount = "/mnt/usbkey"
 
 func driftApp() *cli.App {
 	return &cli.App{
@@ -29,9 +28,12 @@ new", secrets shown as **redacted**. Copies in step print nothing.
 
 The copies, in this order: the key (--key: a device or image, read without
 mounting it, or a mounted key directory; default: the key mounted at
-/mnt/usbkey, if one is), /usbkey (--usbkey; default /usbkey), and each
---standby [user@]host[:port][:/path] (default path /zones/usbkey-standby).
---key none or --usbkey none leaves that copy out.
+` + node.KeyMount + `, if one is), /usbkey (--usbkey; default ` + node.UsbkeyDir + `), and each
+--standby. A copy is named as every cn-tools tool names one: a local path, or
+[user@]host[:port][:/path] or ssh://[user@]host[:port]/path on another node
+(default path ` + node.StandbyDir + ` for --standby, ` + node.UsbkeyDir + ` for
+--usbkey). A bare word is a local path: write a host alone as root@HOST,
+HOST:/path or ssh://HOST. --key none or --usbkey none leaves that copy out.
 
 A standby copy is manifested on the CN by its own usbkey-drift when the
 toolkit is installed there (looked up in PATH and /opt/smartdc/bin), so only
@@ -58,8 +60,8 @@ EXIT STATUS
       others are still compared and reported)`,
 		Flags: append(tool.CommonFlags(),
 			&cli.StringFlag{Name: "key", Usage: "the key: `DEV|IMAGE|DIR`, or none (default: the key mounted at /mnt/usbkey)"},
-			&cli.StringFlag{Name: "usbkey", Usage: "the usbkey copy: `DIR`, or none (default /usbkey)"},
-			&cli.StringSliceFlag{Name: "standby", Usage: "a standby copy on a core CN: `[user@]host[:port][:/path]` (repeatable)"},
+			&cli.StringFlag{Name: "usbkey", Usage: "the usbkey copy: `DIR`, [user@]host[:port][:/path], or none (default /usbkey)"},
+			&cli.StringSliceFlag{Name: "standby", Usage: "a standby copy: `[user@]host[:port][:/path]`, ssh://[user@]host[:port]/path or a DIR (repeatable)"},
 			&cli.BoolFlag{Name: "all", Usage: "also report what differs by design (dot-files, private/, extra/)"},
 			&cli.BoolFlag{Name: "ignore-mtime", Usage: "do not compare file mtimes"},
 			&cli.BoolFlag{Name: "sftp", Usage: "read standby copies over SFTP even where usbkey-drift is installed on the CN"},
@@ -102,12 +104,25 @@ func anyBool(c *cli.Context, name string) bool {
 	return false
 }
 
-func driftLoadOptions(c *cli.Context, env *tool.Env) drift.LoadOptions {
-	o := drift.LoadOptions{Log: env.Log}
-	if !anyBool(c, "no-cache") {
-		o.CacheDir = env.Node.Path("/var/cache/cn-tools")
+// driftRequest is the request the flags make. --key and --usbkey given
+// empty leave the copy out, as none does; not given, they are the default.
+func driftRequest(c *cli.Context) drift.Request {
+	r := drift.Request{
+		Standby:     c.StringSlice("standby"),
+		All:         c.Bool("all"),
+		IgnoreMTime: c.Bool("ignore-mtime"),
+		SFTP:        c.Bool("sftp"),
+		NoCache:     c.Bool("no-cache"),
 	}
-	return o
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"key", &r.Key}, {"usbkey", &r.Usbkey}} {
+		if c.IsSet(f.name) {
+			*f.v = cmp.Or(c.String(f.name), drift.None)
+		}
+	}
+	return r
 }
 
 func driftAction(c *cli.Context) error {
@@ -115,61 +130,14 @@ func driftAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return tool.Usage("unexpected argument %q: name copies with --key, --usbkey and --standby, or use manifest or compare", c.Args().First())
 	}
-	srcs, err := driftSources(c, env)
-	if err != nil {
-		return err
+	r, err := driftRequest(c).Run(env.Ctx, env.Node, drift.Env{Log: env.Log, Getenv: env.Getenv})
+	if errors.Is(err, drift.ErrTooFew) {
+		return tool.Usage("%v", err)
 	}
-	if len(srcs) < 2 {
-		return tool.Usage("nothing to compare with: %d copy given; give at least two of --key, --usbkey and --standby", len(srcs))
+	if r == nil {
+		return err // the reference is unread: nothing was compared
 	}
-	sshOpts := sshconn.Options{Getenv: env.Getenv, UseAgent: env.Getenv("SSH_AUTH_SOCK") != ""}
-	copies, loadErr := drift.LoadAll(env.Ctx, srcs, drift.StandbyOptions{LoadOptions: driftLoadOptions(c, env), SSH: sshOpts, NoRemote: c.Bool("sftp")})
-	if copies[0] == nil {
-		return loadErr // the reference is unread: nothing was compared
-	}
-	var others []*drift.Copy
-	for _, cp := range copies[1:] {
-		if cp != nil {
-			others = append(others, cp)
-		}
-	}
-	opts := drift.Options{All: c.Bool("all"), IgnoreMTime: c.Bool("ignore-mtime")}
-	return driftReport(env, drift.Compare(copies[0], others, opts), loadErr)
-}
-
-// driftSources lists the copies to read: the key, /usbkey, the standbys.
-func driftSources(c *cli.Context, env *tool.Env) ([]drift.Source, error) {
-	var srcs []drift.Source
-	k := c.String("key")
-	if !c.IsSet("key") {
-		mounts, err := env.Node.Facts.Mounts(env.Ctx)
-		if err != nil {
-			return nil, fmt.Errorf("looking for the key at %s: %w; pass --key DEV|IMAGE|DIR, or --key none", keyMount, err)
-		}
-		for _, m := range mounts {
-			if m.MountPoint == keyMount {
-				k = keyMount
-			}
-		}
-	}
-	if k != "" && k != "none" {
-		srcs = append(srcs, drift.Source{Name: "key", Kind: drift.KeySource, Path: env.Node.Path(k)})
-	}
-	u := "/usbkey"
-	if c.IsSet("usbkey") {
-		u = c.String("usbkey")
-	}
-	if u != "" && u != "none" {
-		srcs = append(srcs, drift.Source{Name: "usbkey", Kind: drift.DirSource, Path: env.Node.Path(u)})
-	}
-	for _, s := range c.StringSlice("standby") {
-		t, err := sshconn.ParseTarget(s)
-		if err != nil {
-			return nil, tool.Usage("--standby: %w", err)
-		}
-		srcs = append(srcs, drift.Source{Kind: drift.StandbySource, Target: t})
-	}
-	return srcs, nil
+	return driftReport(env, r, err)
 }
 
 // driftReport prints the report and picks the exit status: 2 when a copy
@@ -197,7 +165,14 @@ func driftManifestAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return tool.Usage("want exactly one DIR, DEVICE or IMAGE, got %d arguments", c.NArg())
 	}
-	m, err := drift.BuildManifest(env.Ctx, env.Node.Path(c.Args().First()), driftLoadOptions(c, env))
+	loc, err := keytree.ParseLocation(c.Args().First())
+	if err != nil {
+		return tool.Usage("%v", err)
+	}
+	if loc.Kind != keytree.KindLocal {
+		return tool.Usage("%s: manifest reads a copy on this node; run usbkey-drift manifest on that node (usbkey-drift --standby does, over SSH)", loc)
+	}
+	m, err := drift.BuildManifest(env.Ctx, env.Node.Path(loc.Path), drift.Request{NoCache: anyBool(c, "no-cache")}.LoadOptions(env.Node, env.Log))
 	if err != nil {
 		return err
 	}

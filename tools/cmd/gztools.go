@@ -1,25 +1,14 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"cntools/gztools"
-	"cntools/gztools/shar"
-	"cntools/internal/tarx"
 	"cntools/internal/tool"
 )
-
-// stallEnv makes gztools-install stop at a named point ("POINT:FILE":
-// create FILE, then wait to be killed), so testscripts can kill an install
-// midway at a known place. Not for operators.
-const stallEnv = "CNTOOLS_TEST_STALL"
 
 func gztoolsInstallApp() *cli.App {
 	return &cli.App{
@@ -35,6 +24,8 @@ it out (/opt/smartdc/sdcadm, links in /opt/smartdc/bin and man/man1,
 
 --from is a gz-tools image (gz-tools-<stamp>.tgz) or a usbkey copy directory;
 default /usbkey. sdcadm comes from --sdcadm or the source's sdcadm-install.sh.
+--skip-usbkey leaves /usbkey and the mounted key alone, as a conversion does:
+it builds its usbkey copy elsewhere, and a CN's /usbkey is on its ramdisk.
 
 Each tree is extracted beside its destination and swapped in at the end; an
 interrupted run leaves the previous tools in place, and the next run finishes
@@ -50,6 +41,7 @@ EXIT STATUS
 			&cli.StringFlag{Name: "from", Usage: "install from `SOURCE`: a gz-tools-<stamp>.tgz or a usbkey copy directory (default /usbkey)"},
 			&cli.StringFlag{Name: "sdcadm", Usage: "install sdcadm from the shar `SHAR` (default: the source's sdcadm-install.sh)"},
 			&cli.BoolFlag{Name: "check", Usage: "compare the root with the source; change nothing"},
+			&cli.BoolFlag{Name: "skip-usbkey", Usage: "leave /usbkey and the mounted key alone"},
 		),
 		Action: gztoolsInstallAction,
 	}
@@ -60,27 +52,20 @@ func gztoolsInstallAction(c *cli.Context) error {
 	if c.NArg() != 0 {
 		return tool.Usage("unexpected arguments %q; see gztools-install -h", c.Args().Slice())
 	}
-	from := c.String("from")
-	if from == "" {
-		from = "/usbkey"
+	req := gztools.Request{
+		From:       c.String("from"),
+		Sdcadm:     c.String("sdcadm"),
+		Check:      c.Bool("check"),
+		SkipUsbkey: c.Bool("skip-usbkey"),
+		Yes:        env.Yes,
 	}
-	root := env.Node.Path("/")
-	src, err := gztools.OpenSource(env.Ctx, env.Node.Path(from), env.Node.Path("/var/tmp"))
-	if err != nil {
-		return refusal(err)
-	}
-	defer src.Close()
-	opts := gztools.Options{Root: root, Source: src, Facts: env.Node.Facts, Now: env.Now, Log: env.Log, Stall: stallFrom(env)}
-	if s := c.String("sdcadm"); s != "" {
-		opts.Sdcadm = env.Node.Path(s)
-	}
-	plan, err := gztools.NewPlan(env.Ctx, opts)
+	plan, err := gztools.NewPlan(env.Ctx, env.Node, req, gztools.Options{Now: env.Now, Log: env.Log})
 	if err != nil {
 		return refusal(err)
 	}
 	defer plan.Close()
 
-	if c.Bool("check") {
+	if req.Check {
 		diffs := plan.Diffs()
 		for _, d := range diffs {
 			err := env.Emit(struct {
@@ -106,6 +91,7 @@ func gztoolsInstallAction(c *cli.Context) error {
 	for _, n := range plan.Notes() {
 		env.Log.Warn(n)
 	}
+	from := req.SourcePath()
 	changes := plan.Changes()
 	if len(changes) == 0 {
 		return env.Emit(map[string]string{"type": "unchanged", "source": from}, func(w io.Writer) {
@@ -142,31 +128,11 @@ func gztoolsInstallAction(c *cli.Context) error {
 	return nil
 }
 
-// refusal marks a bad source as a finding (exit 1): it is refused, not a
-// failure of the tool.
+// refusal marks a refused source as a finding (exit 1): the source is at
+// fault, not the tool.
 func refusal(err error) error {
-	for _, e := range []error{tarx.ErrUnsafe, tarx.ErrUnsupported, tarx.ErrCorrupt, gztools.ErrNotGzTools, shar.ErrNoPayload} {
-		if errors.Is(err, e) {
-			return tool.Problem(fmt.Errorf("%w; nothing was installed", err))
-		}
+	if gztools.Refused(err) {
+		return tool.Problem(fmt.Errorf("%w; nothing was installed", err))
 	}
 	return err
-}
-
-// stallFrom reads stallEnv.
-func stallFrom(env *tool.Env) func(string) {
-	v := env.Getenv(stallEnv)
-	point, file, ok := strings.Cut(v, ":")
-	if !ok {
-		return nil
-	}
-	return func(p string) {
-		if p != point {
-			return
-		}
-		os.WriteFile(file, []byte(p+"\n"), 0o644)
-		for {
-			time.Sleep(time.Hour) // until killed
-		}
-	}
 }

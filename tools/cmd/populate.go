@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -13,9 +11,6 @@ import (
 
 	"cntools/internal/sshconn"
 	"cntools/internal/tool"
-	"cntools/usbkey/config"
-	"cntools/usbkey/device"
-	"cntools/usbkey/key"
 	"cntools/usbkey/populate"
 )
 
@@ -31,14 +26,19 @@ TARGET, copying only what differs and reading every written file back.
 TARGET is a key device or image formatted by usbkey-format (written
 directly, nothing is mounted), or a directory (a mounted key, /usbkey).
 SOURCE is a directory (a usbkey copy or standby copy; default /usbkey), a
-usbkey-base tarball (.tgz), or ssh://[user@]host[:port]/path, a standby copy
-on a core CN read over SFTP (host keys checked against ~/.ssh/known_hosts;
-ssh-agent or ~/.ssh/id_* keys).
+usbkey-base tarball (.tgz), or [user@]host[:port]:/path or
+ssh://[user@]host[:port]/path, a standby copy on a core CN read over SFTP
+(host keys checked against ~/.ssh/known_hosts; ssh-agent or ~/.ssh/id_*
+keys). --mkdir creates a directory TARGET that does not exist.
 
 --node-config writes this node's own hostname, admin NIC and IP, and
 external NIC and IP (from sysinfo) into the key's config in place of the
 old headnode's, keeping every other line byte for byte. It shows the
-change, secrets masked, and asks unless -y.
+change, secrets masked, and asks unless -y. --headnode makes the content
+boot this node as headnode: boot/loader.conf gets headnode="true",
+ipxe="false", this node's console and the platform it boots (the one the
+source's loader.conf names, else the newest kept); --bootpool POOL adds
+what booting from POOL's /POOL/boot needs.
 
 The .joyliveusb marker is removed first and written last, so a key whose
 copy was interrupted is never taken for a good one; run again to finish.
@@ -47,7 +47,7 @@ manifest of the key's content in .cntools-manifest.json on it.
 
 EXIT STATUS
    0  the key holds the content (or, with --dry-run, the plan was printed)
-   1  a written file read back differently
+   1  a written file read back differently, or the target is unsafe to write
    2  usage or runtime error, including content the key cannot hold`,
 		Flags: append(append(tool.CommonFlags(), tool.DestructiveFlags()...),
 			&cli.StringFlag{Name: "from", Usage: "copy from `SOURCE`: a directory or a .tgz (default /usbkey)"},
@@ -55,10 +55,26 @@ EXIT STATUS
 			&cli.StringSliceFlag{Name: "include", Usage: "also copy `PATH` from the source (repeatable)"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "do not read written files back"},
 			&cli.BoolFlag{Name: "node-config", Usage: "write this node's own values into the key's config"},
+			&cli.BoolFlag{Name: "headnode", Usage: "boot this node as headnode: loader.conf headnode, ipxe, os_console and the platform"},
+			&cli.StringFlag{Name: "bootpool", Usage: "with --headnode: the content boots from `POOL`'s /POOL/boot"},
+			&cli.BoolFlag{Name: "mkdir", Usage: "create a directory TARGET that does not exist"},
 			&cli.BoolFlag{Name: "force", Usage: "write a device that is mounted, in a zpool or the boot disk"},
 		),
 		Action: populateAction,
 	}
+}
+
+// populateRequest is the request the flags make.
+func populateRequest(c *cli.Context, target string) populate.Request {
+	r := populate.Request{
+		From: c.String("from"), Target: target, Include: c.StringSlice("include"),
+		NoVerify: c.Bool("no-verify"), NodeConfig: c.Bool("node-config"), Headnode: c.Bool("headnode"),
+		BootPool: c.String("bootpool"), Mkdir: c.Bool("mkdir"), Force: c.Bool("force"), Yes: c.Bool("yes"),
+	}
+	if p := c.String("platforms"); p != "" {
+		r.Platforms = strings.Split(p, ",")
+	}
+	return r
 }
 
 func populateAction(c *cli.Context) error {
@@ -67,44 +83,24 @@ func populateAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	src, err := openSource(c, env)
+	req := populateRequest(c, target)
+	opts := populate.Options{SSH: sshconn.Options{Getenv: env.Getenv}, Log: env.Log}
+	plan, err := populate.NewPlan(env.Ctx, env.Node, req, opts)
+	if errors.Is(err, populate.ErrUnsafeTarget) {
+		return tool.Problem(err)
+	}
 	if err != nil {
 		return err
 	}
-	defer src.Close()
-	var changes []config.Change
-	if c.Bool("node-config") {
-		if src, changes, err = withNodeConfig(env, src); err != nil {
-			return err
-		}
-	}
-	dst, closeDst, err := openPopulateTarget(env, target, !c.Bool("no-verify"), c.Bool("force"))
-	if err != nil {
-		return err
-	}
-	defer closeDst()
-
-	opts := populate.Options{
-		Include:   c.StringSlice("include"),
-		NoVerify:  c.Bool("no-verify"),
-		CachePath: env.Node.Path("/var/cache/cn-tools/" + cacheName(target) + ".json"),
-		Log:       env.Log,
-	}
-	if p := c.String("platforms"); p != "" {
-		opts.Platforms = strings.Split(p, ",")
-	}
-	plan, err := populate.MakePlan(env.Ctx, src, dst, opts)
-	if err != nil {
-		return fmt.Errorf("%s: %w", target, err)
-	}
+	defer plan.Close()
 	for _, s := range plan.Skipped {
 		env.Log.Warn("not copied: FAT cannot hold a symlink", "path", s)
 	}
 	for _, m := range plan.Missing {
-		env.Log.Warn("the source has no "+m, "source", src.Describe())
+		env.Log.Warn("the source has no "+m, "source", plan.Source())
 	}
 	if env.DryRun {
-		for _, ch := range changes {
+		for _, ch := range plan.Changes {
 			fmt.Fprintf(env.Stdout, "[dry-run] config %s\n", ch)
 		}
 		for _, a := range plan.Copy {
@@ -114,9 +110,9 @@ func populateAction(c *cli.Context) error {
 		return nil
 	}
 	if len(plan.Copy) > 0 || len(plan.Mkdirs) > 0 {
-		summary := []string{fmt.Sprintf("copy %d files (%s) from %s", len(plan.Copy), humanBytes(plan.Bytes), src.Describe()),
+		summary := []string{fmt.Sprintf("copy %d files (%s) from %s", len(plan.Copy), humanBytes(plan.Bytes), plan.Source()),
 			fmt.Sprintf("platforms: %s", strings.Join(plan.Platforms, " "))}
-		for _, ch := range changes {
+		for _, ch := range plan.Changes {
 			summary = append(summary, "config "+ch.String())
 		}
 		if ok, err := env.Confirm("write headnode key content to "+target, summary); !ok || err != nil {
@@ -128,9 +124,9 @@ func populateAction(c *cli.Context) error {
 		return err
 	}
 	defer closeLog()
-	opts.Progress = progress(env, time.Now())
-	env.Log.Info("populating", "target", target, "source", src.Describe(), "files", len(plan.Copy), "bytes", plan.Bytes)
-	res, err := populate.Run(env.Ctx, src, dst, plan, opts)
+	plan.SetProgress(progress(env, time.Now()))
+	env.Log.Info("populating", "target", target, "source", plan.Source(), "files", len(plan.Copy), "bytes", plan.Bytes)
+	res, err := plan.Apply(env.Ctx)
 	if err != nil {
 		if errors.Is(err, populate.ErrVerify) {
 			return tool.Problem(fmt.Errorf("%s: %w; the key may be failing: run usbkey-populate again, or use another key", target, err))
@@ -141,90 +137,6 @@ func populateAction(c *cli.Context) error {
 	return env.Emit(res, func(w io.Writer) {
 		fmt.Fprintf(w, "%s: %d files copied (%d bytes), %d unchanged, %d verified\n", target, res.Copied, res.Bytes, res.Same, res.Verified)
 	})
-}
-
-// withNodeConfig puts this node's values into the source's config.
-func withNodeConfig(env *tool.Env, src populate.Source) (populate.Source, []config.Change, error) {
-	hn, err := readSourceFile(src, "config")
-	if err != nil {
-		return nil, nil, fmt.Errorf("--node-config: %w", err)
-	}
-	si, err := env.Node.Facts.Sysinfo(env.Ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--node-config: %w", err)
-	}
-	f, changes, err := populate.ForNode(hn, si)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--node-config: %w", err)
-	}
-	return populate.Overlay{Source: src, Path: "config", Data: f.Bytes()}, changes, nil
-}
-
-func readSourceFile(src populate.Source, p string) ([]byte, error) {
-	r, err := src.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("%s in %s: %w", p, src.Describe(), err)
-	}
-	defer r.Close()
-	return io.ReadAll(io.LimitReader(r, 16<<20))
-}
-
-// openSource opens --from: a directory, a usbkey-base tarball, or a
-// standby copy on another node.
-func openSource(c *cli.Context, env *tool.Env) (populate.Source, error) {
-	from := c.String("from")
-	if from == "" {
-		from = "/usbkey"
-	}
-	return populate.OpenSource(env.Ctx, from, env.Node.Path(from), env.Node.Path("/var/tmp"), sshconn.Options{Getenv: env.Getenv})
-}
-
-// openPopulateTarget opens a key device or image through its root
-// filesystem, or a directory as it is.
-func openPopulateTarget(env *tool.Env, target string, verify, force bool) (populate.Target, func(), error) {
-	p := env.Node.Path(target)
-	fi, err := os.Stat(p)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", target, err)
-	}
-	if fi.IsDir() {
-		return populate.DirTarget{Root: p}, func() {}, nil
-	}
-	// Writing the FAT under a mounted pcfs (a headnode's key at
-	// /mnt/usbkey) would corrupt it: such a key is populated through its
-	// mount point.
-	refusals, err := device.Check(env.Ctx, env.Node.Facts, target, 0, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", target, err)
-	}
-	for _, r := range refusals {
-		switch r.Code {
-		case device.CodeMounted, device.CodeZpool, device.CodeBootDisk, device.CodeUnknownDisk:
-			if !force {
-				return nil, nil, tool.Problem(fmt.Errorf("%s: refusing to write: %s; populate a mounted key through its mount point (TARGET /mnt/usbkey), or pass --force", target, r.Reason))
-			}
-			env.Log.Warn("writing despite", "target", target, "reason", r.Reason)
-		}
-	}
-	t, err := device.Open(p, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	fs, err := key.OpenRootForWrite(t, t.Size)
-	if err != nil {
-		t.Close()
-		return nil, nil, fmt.Errorf("%s: %w", target, err)
-	}
-	fs.VerifyWrites = verify
-	return &populate.FATTarget{FS: fs, Dev: t, Name: target}, func() { t.Close() }, nil
-}
-
-func cacheName(target string) string {
-	abs, err := filepath.Abs(target)
-	if err != nil {
-		abs = target
-	}
-	return "populate" + strings.NewReplacer("/", "_", ":", "_").Replace(abs)
 }
 
 // progress reports copying on stderr: a line rewritten in place on a

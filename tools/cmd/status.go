@@ -3,13 +3,11 @@ package cmd
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"cntools/internal/tool"
-	"cntools/usbkey/device"
 	"cntools/usbkey/key"
 )
 
@@ -37,25 +35,10 @@ func statusAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	path := env.Node.Path(target)
-	fi, err := os.Stat(path)
+	st, err := key.ReadStatus(env.Node, key.StatusRequest{Target: target})
 	if err != nil {
-		return fmt.Errorf("%s: %w", target, err)
+		return err
 	}
-	var st *key.Status
-	if fi.IsDir() {
-		st, err = key.InspectDir(path)
-	} else {
-		var t *device.Target
-		if t, err = device.Open(path, true); err == nil {
-			defer t.Close()
-			st, err = key.Inspect(t, path, t.Size)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", target, err)
-	}
-	st.Path = target
 	if err := env.Emit(st, func(w io.Writer) { printStatus(w, st) }); err != nil {
 		return err
 	}

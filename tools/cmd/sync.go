@@ -1,27 +1,18 @@
 package cmd
 
 import (
-	"cmp"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"cntools/internal/node"
 	"cntools/internal/sshconn"
 	"cntools/internal/tool"
-	"cntools/usbkey/config"
 	keysync "cntools/usbkey/keysync"
 )
-
-// standbyTargets is the targets file read when there is no --target: one
-// [user@]host[:port][:/path] a line. It is under /opt, not /etc, because a
-// SmartOS global zone's /etc is rebuilt from the platform image at every
-// boot, while /opt is the zones/opt dataset.
-const standbyTargets = "/opt/smartdc/etc/cn-tools/standby-targets"
 
 func syncApp() *cli.App {
 	return &cli.App{
@@ -37,8 +28,12 @@ half-written under its real name; run again to finish.
 
 Targets are --target (repeatable), else --discover (SAPI and CNAPI, found
 through the usbkey config, name the servers hosting binder, manatee and moray),
-else the lines of ` + standbyTargets + `. The default path on a target is
-` + keysync.DefaultPath + `. /usbkey and /mnt/usbkey are refused: a CN's
+else the lines of ` + keysync.DefaultTargetsFile + ` (under /opt: a global
+zone's /etc is rebuilt at every boot). A target is [user@]host[:port][:/path]
+or ssh://[user@]host[:port]/path, as every cn-tools tool names a copy; a bare
+word is a local path there, so a host alone is written root@HOST, HOST:/path
+or ssh://HOST. The default path on a target is ` + node.StandbyDir + `.
+/usbkey and /mnt/usbkey are refused: a CN's
 /lib/sdc/config.sh reads /usbkey/config before its own node.config, so the CN
 would take the headnode's configuration.
 
@@ -65,9 +60,9 @@ EXIT STATUS
    2  usage or runtime error (the source cannot be read)`,
 		Flags: append(append(tool.CommonFlags(),
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "show what would be sent, send nothing"}),
-			&cli.StringFlag{Name: "from", Value: "/usbkey", Usage: "copy from the directory `DIR`"},
-			&cli.StringSliceFlag{Name: "target", Aliases: []string{"t"}, Usage: "sync to `[user@]host[:port][:/path]` (repeatable; default path " + keysync.DefaultPath + ")"},
-			&cli.StringFlag{Name: "targets-file", Value: standbyTargets, Usage: "read targets from `FILE`, one a line, when there is no --target"},
+			&cli.StringFlag{Name: "from", Value: node.UsbkeyDir, Usage: "copy from the directory `DIR`"},
+			&cli.StringSliceFlag{Name: "target", Aliases: []string{"t"}, Usage: "sync to `[user@]host[:port][:/path]` or ssh://[user@]host[:port]/path (repeatable; default path " + node.StandbyDir + ")"},
+			&cli.StringFlag{Name: "targets-file", Value: keysync.DefaultTargetsFile, Usage: "read targets from `FILE`, one a line, when there is no --target"},
 			&cli.BoolFlag{Name: "discover", Usage: "find the core CNs through SAPI and CNAPI"},
 			&cli.StringFlag{Name: "sapi-url", Usage: "SAPI at `URL` (default: from the usbkey config)"},
 			&cli.StringFlag{Name: "cnapi-url", Usage: "CNAPI at `URL` (default: from the usbkey config)"},
@@ -84,51 +79,87 @@ EXIT STATUS
 			if c.NArg() != 0 {
 				return tool.Usage("unexpected argument %q; see usbkey-sync -h", c.Args().First())
 			}
-			return syncRun(c, nil)
+			return syncRun(c, syncRequest(c))
 		},
 		Commands: []*cli.Command{{
 			Name:  "hook",
 			Usage: "sync what an sdcadm step changed",
 			Subcommands: []*cli.Command{{
-				Name:      "platform-install",
+				Name:      keysync.HookPlatformInstall,
 				Usage:     "sync os/VERSION, boot/ and the tarballs, after sdcadm platform install",
 				ArgsUsage: "VERSION",
 				Action: func(c *cli.Context) error {
 					if c.NArg() != 1 {
 						return tool.Usage("want the platform VERSION, e.g. usbkey-sync hook platform-install 20260301T000000Z")
 					}
-					env := tool.FromContext(c)
-					ps, err := keysync.PlatformInstallPaths(env.Node.Path(c.String("from")), c.Args().First())
-					if err != nil {
-						return err
-					}
-					return syncRun(c, ps)
+					r := syncRequest(c)
+					r.Hook, r.HookVersion = keysync.HookPlatformInstall, c.Args().First()
+					return syncRun(c, r)
 				},
 			}, {
-				Name:  "gz-tools",
+				Name:  keysync.HookGZTools,
 				Usage: "sync the tarballs, scripts/, default/ and extra/joysetup/, after a gz-tools update",
 				Action: func(c *cli.Context) error {
 					if c.NArg() != 0 {
 						return tool.Usage("hook gz-tools takes no arguments")
 					}
-					env := tool.FromContext(c)
-					ps, err := keysync.GZToolsPaths(env.Node.Path(c.String("from")))
-					if err != nil {
-						return err
-					}
-					return syncRun(c, ps)
+					r := syncRequest(c)
+					r.Hook = keysync.HookGZTools
+					return syncRun(c, r)
 				},
 			}},
 		}},
 	}
 }
 
-// syncRun syncs paths (nil: everything) to the targets and prints one
-// summary line per target.
-func syncRun(c *cli.Context, paths []string) error {
+// syncRequest is the request the flags make. A flag not given stays the
+// zero value, the library's default, so the request prints back as given.
+func syncRequest(c *cli.Context) keysync.Request {
+	set := func(name string) bool {
+		for _, x := range c.Lineage() {
+			if x.IsSet(name) {
+				return true
+			}
+		}
+		return false
+	}
+	r := keysync.Request{
+		DryRun:     c.Bool("dry-run"),
+		Targets:    c.StringSlice("target"),
+		Discover:   c.Bool("discover"),
+		SapiURL:    c.String("sapi-url"),
+		CnapiURL:   c.String("cnapi-url"),
+		Delete:     c.Bool("delete"),
+		Force:      c.Bool("force"),
+		Verify:     c.String("verify"),
+		Identity:   c.StringSlice("identity"),
+		KnownHosts: c.StringSlice("known-hosts"),
+	}
+	if set("from") {
+		r.From = c.String("from")
+	}
+	if set("targets-file") {
+		r.TargetsFile = c.String("targets-file")
+	}
+	if set("jobs") {
+		r.Jobs = c.Int("jobs")
+	}
+	if set("files") {
+		r.Files = c.Int("files")
+	}
+	if set("connect-timeout") {
+		r.ConnectTimeout = c.Duration("connect-timeout")
+	}
+	return r
+}
+
+// syncRun syncs as r says and prints one summary line per target.
+func syncRun(c *cli.Context, r keysync.Request) error {
 	env := tool.FromContext(c)
-	from := env.Node.Path(c.String("from"))
-	targets, err := syncTargets(c, env, from)
+	if err := r.Check(); err != nil {
+		return tool.Usage("%v", err)
+	}
+	job, err := r.Prepare(env.Ctx, env.Node, keysync.Env{Log: env.Log, Getenv: env.Getenv})
 	if err != nil {
 		return err
 	}
@@ -139,34 +170,9 @@ func syncRun(c *cli.Context, paths []string) error {
 		}
 		defer closeLog()
 	}
-	abs, _ := filepath.Abs(from)
-	o := keysync.Options{
-		Source:    from,
-		Paths:     paths,
-		CachePath: env.Node.Path("/var/cache/cn-tools/usbkey-sync" + strings.NewReplacer("/", "_", ":", "_").Replace(abs) + ".json"),
-		Jobs:      c.Int("jobs"),
-		Files:     c.Int("files"),
-		Delete:    c.Bool("delete"),
-		Force:     c.Bool("force"),
-		DryRun:    env.DryRun,
-		Verify:    c.String("verify"),
-		Log:       env.Log,
-		SSH: sshconn.Options{
-			IdentityFiles:  c.StringSlice("identity"),
-			KnownHosts:     c.StringSlice("known-hosts"),
-			UseAgent:       env.Getenv("SSH_AUTH_SOCK") != "",
-			ConnectTimeout: c.Duration("connect-timeout"),
-			Getenv:         env.Getenv,
-		},
-	}
-	switch o.Verify {
-	case "", keysync.VerifyOpenSSL, keysync.VerifySHA256Sum, keysync.VerifyDigest, keysync.VerifyReadBack:
-	default:
-		return tool.Usage("--verify %q: want openssl, sha256sum, digest or read-back", o.Verify)
-	}
 	start := time.Now()
-	env.Log.Info("syncing", "source", from, "targets", len(targets), "paths", strings.Join(paths, " "))
-	results, err := keysync.Run(env.Ctx, targets, o)
+	env.Log.Info("syncing", "source", job.Options.Source, "targets", len(job.Targets), "paths", strings.Join(job.Options.Paths, " "))
+	results, err := job.Run(env.Ctx)
 	if err != nil {
 		return err
 	}
@@ -211,67 +217,4 @@ func printSyncResult(w io.Writer, dryRun bool, r *keysync.Result) {
 	for _, p := range r.Failed {
 		fmt.Fprintf(w, "    failed: %s\n", p)
 	}
-}
-
-// syncTargets is --target, else --discover, else the targets file.
-func syncTargets(c *cli.Context, env *tool.Env, from string) ([]sshconn.Target, error) {
-	var out []sshconn.Target
-	for _, s := range c.StringSlice("target") {
-		t, err := keysync.ParseTarget(s)
-		if err != nil {
-			return nil, tool.Usage("--target: %v", err)
-		}
-		out = append(out, t)
-	}
-	if len(out) > 0 {
-		return out, nil
-	}
-	if c.Bool("discover") {
-		return discoverTargets(c, env, from)
-	}
-	out, err := keysync.ReadTargetsFile(env.Node.Path(c.String("targets-file")))
-	if err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, tool.Usage("no targets: pass --target [user@]host[:port][:/path], --discover, or list them in %s", c.String("targets-file"))
-	}
-	return out, nil
-}
-
-func discoverTargets(c *cli.Context, env *tool.Env, from string) ([]sshconn.Target, error) {
-	d := keysync.Discovery{SAPI: c.String("sapi-url"), CNAPI: c.String("cnapi-url")}
-	if d.SAPI == "" || d.CNAPI == "" {
-		b, err := os.ReadFile(filepath.Join(from, "config"))
-		if err != nil {
-			return nil, fmt.Errorf("--discover: the usbkey config: %w", err)
-		}
-		cfg, err := config.Parse(b)
-		if err != nil {
-			return nil, fmt.Errorf("--discover: %w", err)
-		}
-		sapi, cnapi, err := keysync.ServiceURLs(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("--discover: %w", err)
-		}
-		d.SAPI, d.CNAPI = cmp.Or(d.SAPI, sapi), cmp.Or(d.CNAPI, cnapi)
-	}
-	if si, err := env.Node.Facts.Sysinfo(env.Ctx); err == nil && si.UUID() != "" {
-		d.Exclude = []string{si.UUID()}
-	} else {
-		env.Log.Warn("this node's UUID is unknown: it is not left out of the discovered targets", "err", err)
-	}
-	servers, err := keysync.Discover(env.Ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	if len(servers) == 0 {
-		return nil, fmt.Errorf("--discover: SAPI lists no other server with %s instances", strings.Join(keysync.CoreServices, ", "))
-	}
-	var out []sshconn.Target
-	for _, s := range servers {
-		env.Log.Info("discovered", "server", s.UUID, "hostname", s.Hostname, "admin_ip", s.AdminIP, "services", strings.Join(s.Services, ","))
-		out = append(out, sshconn.Target{User: sshconn.DefaultUser, Host: s.AdminIP, Port: 22, Path: keysync.DefaultPath})
-	}
-	return out, nil
 }

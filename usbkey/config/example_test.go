@@ -59,11 +59,11 @@ func ExampleFile_Get() {
 
 func ExampleFile_DeleteFunc() {
 	f, _ := config.Parse([]byte("admin_nic=00:0c:29:aa:bb:01\nadmin_ip=10.99.99.7\nadmin_netmask=255.255.255.0\nexternal_ip=192.168.128.5\nhostname=headnode0\n"))
-	n, _ := f.DeleteFunc(config.IsPerNode)
-	fmt.Println(n, "per-node keys removed")
+	n, _ := f.DeleteFunc(func(k string) bool { return k != "admin_netmask" })
+	fmt.Println(n, "keys removed")
 	os.Stdout.Write(f.Bytes())
 	// Output:
-	// 4 per-node keys removed
+	// 4 keys removed
 	// admin_netmask=255.255.255.0
 }
 

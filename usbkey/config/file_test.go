@@ -321,22 +321,6 @@ func TestSetRefuses(t *testing.T) {
 	}
 }
 
-func TestDeletePerNode(t *testing.T) {
-	f := mustParse(t, string(readSample(t)))
-	n, err := f.DeleteFunc(IsPerNode)
-	if err != nil || n != 12 {
-		t.Errorf("DeleteFunc(IsPerNode) = %d, %v; want 12, nil", n, err)
-	}
-	for _, k := range f.Keys() {
-		if IsPerNode(k) {
-			t.Errorf("key %s left after DeleteFunc(IsPerNode)", k)
-		}
-	}
-	if !strings.Contains(string(f.Bytes()), "# external_vlan_id=999\n") {
-		t.Errorf("DeleteFunc removed the commented external_vlan_id line")
-	}
-}
-
 func TestClone(t *testing.T) {
 	f := mustParse(t, "a=1\n")
 	g := f.Clone()
@@ -345,18 +329,5 @@ func TestClone(t *testing.T) {
 	}
 	if got := string(f.Bytes()); got != "a=1\n" {
 		t.Errorf("original after Clone().Set = %q, want a=1\\n", got)
-	}
-}
-
-func TestPerNode(t *testing.T) {
-	for _, k := range PerNodeKeys {
-		if !IsPerNode(k) {
-			t.Errorf("IsPerNode(%s) = false, want true", k)
-		}
-	}
-	for _, k := range []string{"admin_netmask", "admin_network", "ufds_admin_ips", "adminui_external_vlan", "cloudapi_external_vlan", "datacenter_name", "dns_domain"} {
-		if IsPerNode(k) {
-			t.Errorf("IsPerNode(%s) = true, want false", k)
-		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"cntools/usbkey/bootfiles/bootfilestest"
 	"cntools/usbkey/device"
 	"cntools/usbkey/key"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/parttable"
 )
 
@@ -49,9 +50,9 @@ func TestKeyWritersOnSectorOnlyDisk(t *testing.T) {
 	if _, err := key.Format(tg, size, key.FormatOptions{Boot: boot, Now: now}); err != nil {
 		t.Fatalf("key.Format on a sector-only disk = %v", err)
 	}
-	fs, err := key.OpenRootForWrite(tg, tg.Size)
+	fs, err := keytree.OpenKey(tg, tg.Size, true)
 	if err != nil {
-		t.Fatalf("key.OpenRootForWrite on a sector-only disk = %v", err)
+		t.Fatalf("keytree.OpenKey(write) on a sector-only disk = %v", err)
 	}
 	if err := fs.MkdirAll("odd/sizes", now); err != nil {
 		t.Fatalf("MkdirAll(odd/sizes) = %v", err)
@@ -75,9 +76,9 @@ func TestKeyWritersOnSectorOnlyDisk(t *testing.T) {
 		t.Fatalf("no I/O reached the sector-only file")
 	}
 
-	again, err := key.OpenRoot(tg, tg.Size)
+	again, err := keytree.OpenKey(tg, tg.Size, false)
 	if err != nil {
-		t.Fatalf("key.OpenRoot after writing = %v", err)
+		t.Fatalf("keytree.OpenKey after writing = %v", err)
 	}
 	for name, want := range files {
 		r, n, err := again.Open(name)

@@ -21,13 +21,13 @@ const (
 	CodeNotRemovable = "not-removable" // diskinfo says the disk is fixed
 	CodeTooSmall     = "too-small"     // smaller than the key needs
 	CodeUnknownDisk  = "unknown-disk"  // the facts do not describe the device
-	CodeHasKey       = "has-key"       // already a key; detected and reported by the caller
+	CodeHasKey       = "has-key"       // already a key; detected by package key (key.ExistingKey)
 )
 
 // Refusal is one reason not to overwrite a target.
 type Refusal struct {
-	Code   string // one of the Code constants
-	Reason string // a lower-case sentence naming the disk and the fact
+	Code   string `json:"code"`   // one of the Code constants
+	Reason string `json:"reason"` // a lower-case sentence naming the disk and the fact
 }
 
 func (r Refusal) String() string { return r.Code + ": " + r.Reason }
@@ -197,4 +197,13 @@ func (n nodeFacts) bootReason(name string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// JoinReasons joins the refusals' sentences with "; ", for one error line.
+func JoinReasons(rs []Refusal) string {
+	s := make([]string, 0, len(rs))
+	for _, r := range rs {
+		s = append(s, r.Reason)
+	}
+	return strings.Join(s, "; ")
 }

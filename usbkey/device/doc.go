@@ -12,6 +12,6 @@
 // and a fact that cannot be read is an error, never a pass. A device that the
 // facts do not describe, such as a disk diskinfo does not list or a path that
 // does not name a disk the illumos way, is refused. It does not look inside
-// the target: whether it already holds a key is for the caller to detect and
-// report with CodeHasKey.
+// the target: whether it already holds a key is package key's to detect
+// (key.ExistingKey) and report with CodeHasKey.
 package device

@@ -51,3 +51,18 @@ func ParseSize(s string) (int64, error) {
 	}
 	return n * mult, nil
 }
+
+// HumanSize prints n bytes in binary units with one decimal ("7.5 GiB"), as
+// summaries and reports show sizes to operators.
+func HumanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -53,3 +53,22 @@ func TestParseSizeErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestHumanSize(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 B"},
+		{1023, "1023 B"},
+		{1024, "1.0 KiB"},
+		{346046976, "330.0 MiB"},
+		{4_000_000_000, "3.7 GiB"},
+		{8_000_000_000, "7.5 GiB"},
+		{1 << 40, "1.0 TiB"},
+	} {
+		if got := HumanSize(c.n); got != c.want {
+			t.Errorf("HumanSize(%d) = %q, want %q", c.n, got, c.want)
+		}
+	}
+}

@@ -12,7 +12,7 @@ import (
 
 	"cntools/usbkey/device"
 	"cntools/usbkey/fat32"
-	"cntools/usbkey/key"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
 
@@ -66,7 +66,7 @@ func LoadDir(ctx context.Context, name, dir string, isKey bool, o LoadOptions) (
 	}
 	c := &Copy{Name: name, Where: dir, Key: isKey, FAT: isKey, Manifest: m}
 	c.Configs, err = readConfigs(m, func(p string) (io.ReadCloser, error) {
-		return manifest.DirTree(dir).Open(p)
+		return keytree.Dir(dir).Open(p)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", name, dir, err)
@@ -89,11 +89,11 @@ func LoadKey(ctx context.Context, name, p string, o LoadOptions) (*Copy, error) 
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	defer d.Close()
-	fs, err := key.OpenRoot(d, d.Size)
+	fs, err := keytree.OpenKey(d, d.Size, false)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", name, p, err)
 	}
-	m, err := manifest.Build(ctx, manifest.FATTree(fs), manifest.Options{Workers: o.Workers})
+	m, err := manifest.Build(ctx, keytree.FAT(fs, nil, p), manifest.Options{Workers: o.Workers})
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", name, p, err)
 	}
@@ -147,7 +147,7 @@ func buildDir(ctx context.Context, dir string, o LoadOptions) (*manifest.Manifes
 		}
 		cache = c
 	}
-	m, err := manifest.Build(ctx, manifest.DirTree(dir), manifest.Options{Workers: o.Workers, Cache: cache})
+	m, err := manifest.Build(ctx, keytree.Dir(dir), manifest.Options{Workers: o.Workers, Cache: cache})
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@
 // It also owns reading a standby copy over SSH: the manifest is built on the
 // CN by `usbkey-drift manifest DIR` when the toolkit is installed there (so
 // nothing but the manifest crosses the network, and the CN's hash cache
-// applies), and otherwise over SFTP through SFTPTree, which reads every file.
+// applies), and otherwise over SFTP through keytree.SFTP, which reads every file.
 //
 // The copies are not alike by design, and drift does not report what the
 // copy rules make different (Options.All reports it anyway):

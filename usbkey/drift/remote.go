@@ -5,18 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
-
-	"github.com/pkg/sftp"
 
 	"cntools/internal/node"
 	"cntools/internal/sshconn"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
-
-// DefaultStandbyPath is where a core CN keeps its standby copy: never
-// /usbkey or /mnt/usbkey, where config.sh would take it for the CN's own.
-const DefaultStandbyPath = "/zones/usbkey-standby"
 
 // remotePath is prepended to a CN's PATH for finding usbkey-drift: the
 // toolkit lands in /opt/smartdc/bin, which a non-interactive ssh session's
@@ -30,7 +26,7 @@ const maxRemoteManifest = 1 << 30
 // RemoteManifest manifests dir on the node c is connected to by running
 // `usbkey-drift manifest DIR` there. ok is false, with no error, when
 // usbkey-drift is not installed on that node; the caller then reads the
-// copy over SFTP (SFTPTree).
+// copy over SFTP (keytree.SFTP).
 func RemoteManifest(ctx context.Context, c *sshconn.Client, dir string) (m *manifest.Manifest, ok bool, err error) {
 	var where bytes.Buffer
 	// "|| :" so that a missing tool is an answer, not a failed command.
@@ -73,11 +69,11 @@ type StandbyOptions struct {
 	NoRemote bool
 }
 
-// LoadStandby reads the standby copy t names ([user@]host[:port][:/path];
-// DefaultStandbyPath when it has no path) on a core CN over SSH.
+// LoadStandby reads the copy t names on another node over SSH: a standby
+// copy on a core CN, node.StandbyDir when t has no path.
 func LoadStandby(ctx context.Context, t sshconn.Target, o StandbyOptions) (*Copy, error) {
 	if t.Path == "" {
-		t.Path = DefaultStandbyPath
+		t.Path = node.StandbyDir
 	}
 	name := t.String() + ":" + t.Path
 	c, err := sshconn.Dial(ctx, t, o.SSH)
@@ -99,31 +95,39 @@ func LoadStandby(ctx context.Context, t sshconn.Target, o StandbyOptions) (*Copy
 			return nil, fmt.Errorf("standby %s: %w", name, err)
 		}
 	}
-	var s *sftp.Client
-	openSFTP := func() error {
-		if s != nil {
+	// keytree's SFTP tree is how every tool reads a copy over SSH; the
+	// connection is closed above, the session here.
+	var tree *keytree.SFTPTree
+	openTree := func() error {
+		if tree != nil {
 			return nil
 		}
-		var err error
-		s, err = c.SFTP()
-		return err
+		s, err := c.SFTP()
+		if err != nil {
+			return err
+		}
+		tree = keytree.SFTP(s, t.Path, name, nil)
+		return nil
 	}
 	defer func() {
-		if s != nil {
-			s.Close()
+		if tree != nil {
+			tree.Close()
 		}
 	}()
 	if ok {
 		o.log().Debug("manifest built on the node by usbkey-drift", "standby", name)
 	} else {
 		o.log().Debug("usbkey-drift is not on the node: reading the copy over SFTP", "standby", name)
-		if err := openSFTP(); err != nil {
+		if err := openTree(); err != nil {
 			return nil, fmt.Errorf("standby %s: %w", name, err)
 		}
-		if fi, err := s.Stat(t.Path); err != nil || !fi.IsDir() {
+		if in, err := tree.Lstat(""); err != nil || !in.IsDir() {
+			if err == nil {
+				err = fmt.Errorf("%s", fileType(in.Mode))
+			}
 			return nil, fmt.Errorf("standby %s: %s is not a directory there (%v): sync it with usbkey-sync, or give the copy's path as host:/path", name, t.Path, err)
 		}
-		if m, err = manifest.Build(ctx, SFTPTree(s, t.Path), manifest.Options{Workers: o.Workers}); err != nil {
+		if m, err = manifest.Build(ctx, tree, manifest.Options{Workers: o.Workers}); err != nil {
 			return nil, fmt.Errorf("standby %s: %w", name, err)
 		}
 	}
@@ -131,14 +135,24 @@ func LoadStandby(ctx context.Context, t sshconn.Target, o StandbyOptions) (*Copy
 	if !hasConfigs(m) {
 		return cp, nil
 	}
-	if err := openSFTP(); err != nil {
+	if err := openTree(); err != nil {
 		return nil, fmt.Errorf("standby %s: %w", name, err)
 	}
-	tree := SFTPTree(s, t.Path)
 	if cp.Configs, err = readConfigs(m, tree.Open); err != nil {
 		return nil, fmt.Errorf("standby %s: %w", name, err)
 	}
 	return cp, nil
+}
+
+// fileType says what stands where a directory was wanted.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m.IsRegular():
+		return "a file"
+	}
+	return "a special file"
 }
 
 func hasConfigs(m *manifest.Manifest) bool {

@@ -2,6 +2,7 @@ package drift
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"cntools/internal/node"
 	"cntools/internal/sshconn"
 	"cntools/internal/sshconn/sshtest"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
 
@@ -70,7 +72,7 @@ func TestSFTPTreeMatchesDirTree(t *testing.T) {
 	s := startSSHD(t)
 	root := t.TempDir()
 	writeTree(t, root)
-	want, err := manifest.Build(context.Background(), manifest.DirTree(root), manifest.Options{})
+	want, err := manifest.Build(context.Background(), keytree.Dir(root), manifest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func TestSFTPTreeMatchesDirTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sc.Close()
-	got, err := manifest.Build(context.Background(), SFTPTree(sc, root), manifest.Options{})
+	got, err := manifest.Build(context.Background(), keytree.SFTP(sc, root, root, nil), manifest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,8 +100,8 @@ func TestSFTPTreeMatchesDirTree(t *testing.T) {
 	if err := os.Symlink("boot/loader.conf", filepath.Join(root, "config")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := SFTPTree(sc, root).Open("config"); err == nil || !strings.Contains(err.Error(), "no longer a regular file") {
-		t.Errorf("Open(symlink) = %v, want no longer a regular file", err)
+	if _, err := keytree.SFTP(sc, root, root, nil).Open("config"); !errors.Is(err, keytree.ErrNotRegular) {
+		t.Errorf("Open(symlink) = %v, want keytree.ErrNotRegular", err)
 	}
 }
 

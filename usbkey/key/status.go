@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"cntools/internal/node"
+	"cntools/usbkey/device"
 	"cntools/usbkey/fat32"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/parttable"
 )
 
@@ -54,13 +55,6 @@ type Status struct {
 	FreeBytes       int64       `json:"free_bytes"`
 	TotalBytes      int64       `json:"total_bytes"`
 	Problems        []string    `json:"problems,omitempty"`
-}
-
-// tree is the read side of a key's content, on a FAT volume or a directory.
-type tree interface {
-	exists(p string) (regular bool, ok bool)
-	list(p string) ([]string, error)
-	read(p string, max int64) ([]byte, error)
 }
 
 // Inspect reads a key device or image of size bytes.
@@ -132,7 +126,7 @@ func Inspect(d io.ReaderAt, path string, size int64) (*Status, error) {
 	st.RootFS, st.RootLabel = "fat32", fs.Label()
 	st.FreeBytes = int64(fs.FreeClusters()) * fs.ClusterSize()
 	st.TotalBytes = int64(fs.Geometry().Clusters) * fs.ClusterSize()
-	describe(st, fatTree{fs})
+	describe(st, keytree.FAT(fs, nil, path))
 	return st, nil
 }
 
@@ -149,7 +143,9 @@ func InspectDir(dir string) (*Status, error) {
 	if free, total, err := node.FreeSpace(dir); err == nil {
 		st.FreeBytes, st.TotalBytes, st.Size = free, total, total
 	}
-	describe(st, dirTree(dir))
+	t := keytree.Dir(dir)
+	defer t.Close()
+	describe(st, t)
 	if st.Marker {
 		st.Version = 2 // as sdc-usbkey says of a mounted key it cannot sniff
 	}
@@ -157,22 +153,22 @@ func InspectDir(dir string) (*Status, error) {
 }
 
 // describe fills in what the key's content says about it.
-func describe(st *Status, t tree) {
-	if reg, ok := t.exists(MarkerFile); ok {
-		st.Marker = reg
-		if !reg {
+func describe(st *Status, t keytree.Tree) {
+	if fi, err := t.Lstat(MarkerFile); err == nil {
+		st.Marker = fi.Mode.IsRegular()
+		if !st.Marker {
 			st.Problems = append(st.Problems, MarkerFile+" is not a regular file")
 		}
 	}
-	if names, err := t.list("os"); err == nil {
-		for _, n := range names {
-			if _, ok := t.exists("os/" + n + "/platform"); ok {
-				st.Platforms = append(st.Platforms, n)
+	if infos, err := t.ReadDir("os"); err == nil {
+		for _, in := range infos {
+			if _, err := t.Lstat("os/" + in.Name + "/platform"); err == nil {
+				st.Platforms = append(st.Platforms, in.Name)
 			}
 		}
 		sort.Strings(st.Platforms)
 	}
-	if conf, err := t.read("boot/loader.conf", 1<<20); err == nil {
+	if conf, err := readSmall(t, "boot/loader.conf", 1<<20); err == nil {
 		st.DefaultPlatform = LoaderVar(conf, "platform-version")
 	}
 	if st.DefaultPlatform != "" && len(st.Platforms) > 0 {
@@ -184,6 +180,23 @@ func describe(st *Status, t tree) {
 			st.Problems = append(st.Problems, fmt.Sprintf("default platform %s is not under os/", st.DefaultPlatform))
 		}
 	}
+}
+
+// readSmall reads a file of at most max bytes.
+func readSmall(t keytree.Tree, p string, max int64) ([]byte, error) {
+	fi, err := t.Lstat(p)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size > max {
+		return nil, fmt.Errorf("%s: %d bytes, over %d", p, fi.Size, max)
+	}
+	r, err := t.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(io.LimitReader(r, max))
 }
 
 // LoaderVar returns a variable of loader.conf: the last `name="value"` line.
@@ -207,66 +220,40 @@ func (readOnly) WriteAt([]byte, int64) (int, error) {
 	return 0, errors.New("BUG: write while inspecting a key")
 }
 
-type fatTree struct{ fs *fat32.FS }
-
-func (t fatTree) exists(p string) (bool, bool) {
-	fi, err := t.fs.Stat(p)
-	if err != nil {
-		return false, false
-	}
-	return !fi.Dir, true
+// StatusRequest is usbkey-status's options as typed values.
+type StatusRequest struct {
+	Target string // a key device or image, or a directory (a node path)
 }
 
-func (t fatTree) list(p string) ([]string, error) {
-	fis, err := t.fs.ReadDir(p)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, fi := range fis {
-		out = append(out, fi.Name)
-	}
-	return out, nil
+// Args is the request as usbkey-status's operand.
+func (r StatusRequest) Args() []string { return []string{r.Target} }
+
+// CommandLine is the command that carries out the request on n.
+func (r StatusRequest) CommandLine(n *node.Node) string {
+	return n.ToolLine("usbkey-status", r.Args()...)
 }
 
-func (t fatTree) read(p string, max int64) ([]byte, error) {
-	r, size, err := t.fs.Open(p)
+// ReadStatus inspects what the request names: a directory as a mounted
+// key or usbkey copy, anything else as a device or image, read only.
+func ReadStatus(n *node.Node, r StatusRequest) (*Status, error) {
+	p := n.Path(r.Target)
+	fi, err := os.Stat(p)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", r.Target, err)
 	}
-	if size > max {
-		return nil, fmt.Errorf("%s: %d bytes, over %d", p, size, max)
+	var st *Status
+	if fi.IsDir() {
+		st, err = InspectDir(p)
+	} else {
+		var t *device.Target
+		if t, err = device.Open(p, true); err == nil {
+			defer t.Close()
+			st, err = Inspect(t, p, t.Size)
+		}
 	}
-	return io.ReadAll(r)
-}
-
-type dirTree string
-
-func (t dirTree) exists(p string) (bool, bool) {
-	fi, err := os.Lstat(filepath.Join(string(t), p))
 	if err != nil {
-		return false, false
+		return nil, fmt.Errorf("%s: %w", r.Target, err)
 	}
-	return fi.Mode().IsRegular(), true
-}
-
-func (t dirTree) list(p string) ([]string, error) {
-	es, err := os.ReadDir(filepath.Join(string(t), p))
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range es {
-		out = append(out, e.Name())
-	}
-	return out, nil
-}
-
-func (t dirTree) read(p string, max int64) ([]byte, error) {
-	f, err := os.Open(filepath.Join(string(t), p))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, max))
+	st.Path = r.Target
+	return st, nil
 }

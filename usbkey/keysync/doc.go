@@ -4,8 +4,15 @@
 // sends only what differs over SFTP, verifies every file on the target
 // before it takes its real name, and writes the target's manifest last.
 //
+// A Request holds the tool's options as typed values and prints the
+// command line that carries it out; Prepare resolves it on a node (the
+// targets from Targets, Discover or the targets file, the hook's paths,
+// the hash cache under node.CacheDir) and the Job it returns runs.
+//
 // A target is a directory on a core CN reached over SSH (internal/sshconn:
-// host keys checked, no trust on first use). Several targets are synced at
+// host keys checked, no trust on first use), named as keytree.ParseLocation
+// reads every location: [user@]host[:port][:/path] or
+// ssh://[user@]host[:port]/path, by default node.StandbyDir. Several targets are synced at
 // once and several files per target, each bounded. Each file is written
 // under a temporary name beside its real one that contains the real name
 // (.NAME.cntools-tmp-RANDOM), chmod-ed while still empty, filled with

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 
 	"cntools/internal/sshconn"
-
 )
 
 // Defaults for the zero values of Options.

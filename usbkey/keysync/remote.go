@@ -17,13 +17,19 @@ import (
 
 	"cntools/internal/node"
 	"cntools/internal/sshconn"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
 
-// remote is one target's connection and directory.
+// remote is one target's connection and directory. It reads the target
+// through keytree's SFTP tree, as every tool reads a copy over SSH, and
+// writes through the SFTP session itself: a sync batches its writes, hashes
+// them on the target and renames them into place as groups, which a tree's
+// one-file WriteFile cannot.
 type remote struct {
 	client *sshconn.Client
 	sftp   *sftp.Client
+	tree   *keytree.SFTPTree
 	root   string
 	name   string
 }
@@ -38,26 +44,31 @@ func dialRemote(ctx context.Context, t sshconn.Target, o sshconn.Options) (*remo
 		c.Close()
 		return nil, err
 	}
-	return &remote{client: c, sftp: s, root: t.Path, name: TargetName(t)}, nil
+	name := TargetName(t)
+	return &remote{client: c, sftp: s, tree: keytree.SFTP(s, t.Path, name, c), root: t.Path, name: name}, nil
 }
 
-func (r *remote) Close() error {
-	r.sftp.Close()
-	return r.client.Close()
-}
+// Close closes the SFTP session, then the connection.
+func (r *remote) Close() error { return r.tree.Close() }
 
 func (r *remote) abs(p string) string { return path.Join(r.root, p) }
 
 // wrap names the path and, when the connection was closed from this side,
 // why; a lost connection says so rather than pkg/sftp's bare EOF.
 func (r *remote) wrap(op, p string, err error) error {
+	return fmt.Errorf("%s %s: %w", op, p, r.explain(err))
+}
+
+// explain replaces err by why the connection was closed from this side,
+// when it was, and says a bare EOF is a lost connection.
+func (r *remote) explain(err error) error {
 	if cause := r.client.Err(); cause != nil {
-		return fmt.Errorf("%s %s: %w", op, p, cause)
+		return cause
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("%s %s: connection lost: %w", op, p, err)
+		return fmt.Errorf("connection lost: %w", err)
 	}
-	return fmt.Errorf("%s %s: %w", op, p, err)
+	return err
 }
 
 // lost reports whether err means the connection is gone, so nothing more
@@ -79,7 +90,7 @@ func (r *remote) prepare() error {
 	case err != nil:
 		return r.wrap("stat", r.root, err)
 	case !fi.IsDir():
-		return fmt.Errorf("target %s is not a directory: move it away on that host, or give a directory of its own as host:/absolute/path (default %s)", r.name, DefaultPath)
+		return fmt.Errorf("target %s is not a directory: move it away on that host, or give a directory of its own as host:/absolute/path (default %s)", r.name, node.StandbyDir)
 	}
 	return nil
 }
@@ -87,17 +98,17 @@ func (r *remote) prepare() error {
 // lastManifest reads the manifest the last sync left; nil when there is
 // none (the first sync).
 func (r *remote) lastManifest() (*manifest.Manifest, error) {
-	f, err := r.sftp.Open(r.abs(ManifestFile))
+	f, err := r.tree.Open(ManifestFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, r.wrap("open", ManifestFile, err)
+		return nil, r.explain(err)
 	}
 	defer f.Close()
 	var b bytes.Buffer
-	if _, err := f.WriteTo(&b); err != nil {
-		return nil, r.wrap("read", ManifestFile, err)
+	if _, err := io.Copy(&b, f); err != nil {
+		return nil, r.wrap("read", r.abs(ManifestFile), err)
 	}
 	m, err := manifest.Decode(&b)
 	if err != nil {
@@ -119,31 +130,28 @@ func (r *remote) list(ctx context.Context, sc scope) (map[string]*manifest.Entry
 		}
 		dir := dirs[len(dirs)-1]
 		dirs = dirs[:len(dirs)-1]
-		fis, err := r.sftp.ReadDir(r.abs(dir))
+		infos, err := r.tree.ReadDir(dir)
 		if err != nil {
-			return nil, nil, r.wrap("list", r.abs(dir), err)
+			return nil, nil, r.explain(err)
 		}
-		for _, fi := range fis {
-			p := path.Join(dir, fi.Name())
-			if isTemp(fi.Name()) && fi.Mode().IsRegular() {
+		for _, in := range infos {
+			p := path.Join(dir, in.Name)
+			if isTemp(in.Name) && in.Mode.IsRegular() {
 				temps = append(temps, p)
 				continue
 			}
 			if ours(p) || !sc.walk(p) {
 				continue
 			}
-			e := &manifest.Entry{Path: p, Mode: fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky), MTime: fi.ModTime().UTC().Truncate(time.Second)}
-			switch m := fi.Mode(); {
-			case m.IsDir():
+			e := &manifest.Entry{Path: p, Mode: in.Mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky), MTime: in.MTime.UTC().Truncate(time.Second)}
+			switch {
+			case in.IsDir():
 				e.Type = manifest.TypeDir
 				dirs = append(dirs, p)
-			case m.IsRegular():
-				e.Type, e.Size = manifest.TypeFile, fi.Size()
-			case m&fs.ModeSymlink != 0:
-				e.Type = manifest.TypeSymlink
-				if e.Target, err = r.sftp.ReadLink(r.abs(p)); err != nil {
-					return nil, nil, r.wrap("readlink", r.abs(p), err)
-				}
+			case in.Mode.IsRegular():
+				e.Type, e.Size = manifest.TypeFile, in.Size
+			case in.IsSymlink():
+				e.Type, e.Target = manifest.TypeSymlink, in.Target
 			default:
 				e.Type = "special"
 			}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"cntools/internal/sshconn"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
 
@@ -38,7 +39,7 @@ func SourceManifest(ctx context.Context, o Options) (*manifest.Manifest, error) 
 			cache = &manifest.Cache{}
 		}
 	}
-	m, err := manifest.Build(ctx, manifest.DirTree(o.Source), manifest.Options{
+	m, err := manifest.Build(ctx, keytree.Dir(o.Source), manifest.Options{
 		Cache:   cache,
 		Exclude: func(p string) bool { return ours(p) || !sc.walk(p) },
 	})

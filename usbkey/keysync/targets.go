@@ -9,29 +9,44 @@ import (
 	"path"
 	"strings"
 
+	"cntools/internal/node"
 	"cntools/internal/sshconn"
+	"cntools/usbkey/keytree"
 )
 
-// DefaultPath is where a standby copy lives on a core CN (DESIGN.md): a
-// directory of its own, moved into place by the conversion.
-const DefaultPath = "/zones/usbkey-standby"
+// DefaultTargetsFile is read when there is no --target and no --discover:
+// one location a line. It is under /opt, not /etc, because a SmartOS
+// global zone's /etc is rebuilt from the platform image at every boot,
+// while /opt is the zones/opt dataset.
+const DefaultTargetsFile = "/opt/smartdc/etc/cn-tools/standby-targets"
 
 // ErrKeyPath is why a target path of /usbkey or /mnt/usbkey is refused.
 var ErrKeyPath = errors.New("a CN's /usbkey and /mnt/usbkey are refused: /lib/sdc/config.sh reads /usbkey/config (then /mnt/usbkey/config) before the CN's own node.config, so the CN would take the headnode's configuration")
 
-// ParseTarget reads --target [user@]host[:port][:/path], filling in
-// DefaultPath and refusing the key paths.
+// ParseTarget reads a target as keytree.ParseLocation reads every
+// location. It must name another node; its path defaults to
+// node.StandbyDir, and the key paths are refused.
 func ParseTarget(s string) (sshconn.Target, error) {
-	t, err := sshconn.ParseTarget(s)
+	loc, err := keytree.ParseLocation(s)
 	if err != nil {
-		return t, err
+		return sshconn.Target{}, err
 	}
+	if loc.Kind != keytree.KindSSH {
+		hint := ""
+		if !strings.ContainsAny(s, "/~") {
+			// A bare word is a local path to every tool; as a host
+			// it needs a user, a port or a path.
+			hint = fmt.Sprintf(" (for the host %s: root@%[1]s, %[1]s:%s or ssh://%[1]s)", s, node.StandbyDir)
+		}
+		return sshconn.Target{}, fmt.Errorf("target %q is a path on this node, and a sync target is a directory on a core CN: want %s%s", s, sshconn.Syntax, hint)
+	}
+	t := loc.SSH
 	if t.Path == "" {
-		t.Path = DefaultPath
+		t.Path = node.StandbyDir
 	}
 	t.Path = path.Clean(t.Path)
 	if err := CheckPath(t.Path); err != nil {
-		return t, fmt.Errorf("target %s: %w", s, err)
+		return sshconn.Target{}, fmt.Errorf("target %s: %w", s, err)
 	}
 	return t, nil
 }
@@ -41,16 +56,16 @@ func ParseTarget(s string) (sshconn.Target, error) {
 // key copy, or is the root.
 func CheckPath(p string) error {
 	if !path.IsAbs(p) {
-		return fmt.Errorf("path %q is relative, which the CN resolves against the login's home directory: give host:/absolute/path, such as host:%s", p, DefaultPath)
+		return fmt.Errorf("path %q is relative, which the CN resolves against the login's home directory: give host:/absolute/path, such as host:%s", p, node.StandbyDir)
 	}
 	p = path.Clean(p)
-	for _, k := range []string{"/usbkey", "/mnt/usbkey"} {
+	for _, k := range []string{node.UsbkeyDir, node.KeyMount} {
 		if p == k || strings.HasPrefix(p, k+"/") {
-			return fmt.Errorf("path %s: %w; use a directory of its own such as %s", p, ErrKeyPath, DefaultPath)
+			return fmt.Errorf("path %s: %w; use a directory of its own such as %s", p, ErrKeyPath, node.StandbyDir)
 		}
 	}
 	if p == "/" {
-		return fmt.Errorf("path /: a standby copy needs a directory of its own such as %s", DefaultPath)
+		return fmt.Errorf("path /: a standby copy needs a directory of its own such as %s", node.StandbyDir)
 	}
 	return nil
 }

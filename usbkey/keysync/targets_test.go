@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -12,15 +13,20 @@ func TestParseTarget(t *testing.T) {
 		in, want string
 		keyPath  bool
 	}{
-		{"cn1", "root@cn1:22:/zones/usbkey-standby", false},
+		{"root@cn1", "root@cn1:22:/zones/usbkey-standby", false},
+		{"ssh://cn1", "root@cn1:22:/zones/usbkey-standby", false},
+		{"ssh://admin@[::1]:2222/var/tmp/x", "admin@[::1]:2222:/var/tmp/x", false},
 		{"admin@10.0.0.21:2222", "admin@10.0.0.21:2222:/zones/usbkey-standby", false},
 		{"cn1:/var/tmp/standby/", "root@cn1:22:/var/tmp/standby", false},
 		{"cn1:/usbkey", "", true},
 		{"cn1:/mnt/usbkey", "", true},
 		{"cn1:/usbkey/os", "", true},
 		{"cn1:/mnt/usbkey/../usbkey", "", true},
+		{"ssh://cn1/usbkey", "", true},
 		{"cn1:/", "", false},
 		{"cn1:relative", "", false},
+		{"cn1", "", false},
+		{"./standby", "", false},
 	} {
 		got, err := ParseTarget(tc.in)
 		name := ""
@@ -38,14 +44,21 @@ func TestReadTargetsFile(t *testing.T) {
 	if got, err := ReadTargetsFile(f); len(got) != 0 || err != nil {
 		t.Errorf("ReadTargetsFile(missing) = %v, %v, want nothing", got, err)
 	}
-	os.WriteFile(f, []byte("# core CNs\ncn1\n\n  admin@cn2:2222:/zones/standby  \n"), 0o644)
+	os.WriteFile(f, []byte("# core CNs\nroot@cn1\n\n  admin@cn2:2222:/zones/standby  \n"), 0o644)
 	got, err := ReadTargetsFile(f)
 	if err != nil || len(got) != 2 || TargetName(got[1]) != "admin@cn2:2222:/zones/standby" {
 		t.Errorf("ReadTargetsFile = %v, %v, want cn1 and admin@cn2:2222:/zones/standby", got, err)
 	}
-	os.WriteFile(f, []byte("cn1\ncn2:/usbkey\n"), 0o644)
+	os.WriteFile(f, []byte("root@cn1\ncn2:/usbkey\n"), 0o644)
 	if _, err := ReadTargetsFile(f); !errors.Is(err, ErrKeyPath) {
 		t.Errorf("ReadTargetsFile(/usbkey line) = %v, want ErrKeyPath", err)
+	}
+	// A bare word is a local path to every tool: refused, with the
+	// forms that name the host.
+	os.WriteFile(f, []byte("# core CNs\n\ncn1\n"), 0o644)
+	_, err = ReadTargetsFile(f)
+	if want := `standby-targets:3: target "cn1" is a path on this node, and a sync target is a directory on a core CN: want [user@]host[:port][:/path] or ssh://[user@]host[:port]/path (for the host cn1: root@cn1, cn1:/zones/usbkey-standby or ssh://cn1)`; err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("ReadTargetsFile(bare host) = %v, want an error ending %q", err, want)
 	}
 }
 

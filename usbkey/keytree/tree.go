@@ -2,6 +2,7 @@ package keytree
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"time"
@@ -106,3 +107,8 @@ func Walk(ctx context.Context, t Tree) ([]Entry, error) {
 	}
 	return out, nil
 }
+
+// ErrNotRegular is what Open refuses with when p is not a regular file: a
+// symlink (it would be read through), a directory, or a special file (a
+// FIFO would block the reader forever).
+var ErrNotRegular = errors.New("not a regular file")

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"cntools/usbkey/keytree"
 	"context"
 	"fmt"
 	"os"
@@ -44,19 +45,19 @@ func BenchmarkBuild(b *testing.B) {
 	b.Run("cold", func(b *testing.B) {
 		b.SetBytes(size)
 		for b.Loop() {
-			if _, err := Build(context.Background(), DirTree(root), Options{Cache: &Cache{}}); err != nil {
+			if _, err := Build(context.Background(), keytree.Dir(root), Options{Cache: &Cache{}}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("warm", func(b *testing.B) {
 		var c Cache
-		if _, err := Build(context.Background(), DirTree(root), Options{Cache: &c}); err != nil {
+		if _, err := Build(context.Background(), keytree.Dir(root), Options{Cache: &c}); err != nil {
 			b.Fatal(err)
 		}
 		b.SetBytes(size)
 		for b.Loop() {
-			if _, err := Build(context.Background(), DirTree(root), Options{Cache: &c}); err != nil {
+			if _, err := Build(context.Background(), keytree.Dir(root), Options{Cache: &c}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"cntools/usbkey/keytree"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -41,9 +42,9 @@ const hashBuffer = 1 << 20
 
 // Build manifests the tree t. Its output depends only on the tree, not on
 // the order in which workers finish.
-func Build(ctx context.Context, t Tree, o Options) (*Manifest, error) {
+func Build(ctx context.Context, t keytree.Tree, o Options) (*Manifest, error) {
 	var es []Entry
-	var infos []Info // infos[i] describes es[i]; kept for the cache key
+	var infos []keytree.Info // infos[i] describes es[i]; kept for the cache key
 	seen := map[string]string{}
 	dirs := []string{""}
 	for len(dirs) > 0 {
@@ -85,7 +86,7 @@ func Build(ctx context.Context, t Tree, o Options) (*Manifest, error) {
 
 // entryOf turns what a tree listed into an entry, refusing what a key tree
 // cannot hold.
-func entryOf(dir string, in *Info) (Entry, error) {
+func entryOf(dir string, in *keytree.Info) (Entry, error) {
 	if in.Name == "" || in.Name == "." || in.Name == ".." || strings.ContainsAny(in.Name, "/\x00") {
 		return Entry{}, fmt.Errorf("BUG: manifest: tree listed %q in %q", in.Name, dir)
 	}
@@ -130,7 +131,7 @@ func typeName(m fs.FileMode) string {
 // hashAll fills in the SHA256 of every file, from the cache or by reading
 // it on one of o.Workers workers. Each result goes to its own index, so the
 // order the workers finish in cannot show.
-func hashAll(ctx context.Context, t Tree, o Options, es []Entry, infos []Info) error {
+func hashAll(ctx context.Context, t keytree.Tree, o Options, es []Entry, infos []keytree.Info) error {
 	var todo []int
 	for i := range es {
 		if es[i].Type != TypeFile {
@@ -203,7 +204,7 @@ send:
 // hashFile streams one file through SHA-256 and checks that it still has
 // the size it was listed with: a manifest must not pair one version's size
 // with another's hash.
-func hashFile(ctx context.Context, t Tree, e *Entry, buf []byte) (string, error) {
+func hashFile(ctx context.Context, t keytree.Tree, e *Entry, buf []byte) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"cntools/usbkey/keytree"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -19,12 +20,12 @@ func TestBuildSameTreeSameBytes(t *testing.T) {
 	a, b := filepath.Join(t.TempDir(), "usbkey"), filepath.Join(t.TempDir(), "elsewhere", "standby")
 	writeTree(t, a, keyTree)
 	writeTree(t, b, keyTree)
-	first := encode(t, build(t, DirTree(a), Options{}))
-	again := encode(t, build(t, DirTree(a), Options{Workers: 1}))
+	first := encode(t, build(t, keytree.Dir(a), Options{}))
+	again := encode(t, build(t, keytree.Dir(a), Options{Workers: 1}))
 	if !bytes.Equal(first, again) {
 		t.Errorf("Build twice gave different bytes:\n%s\n%s", first, again)
 	}
-	copied := encode(t, build(t, DirTree(b), Options{Workers: 7}))
+	copied := encode(t, build(t, keytree.Dir(b), Options{Workers: 7}))
 	if !bytes.Equal(first, copied) {
 		t.Errorf("Build of a copy at another path gave different bytes:\n%s\n%s", first, copied)
 	}
@@ -36,7 +37,7 @@ func TestBuildSameTreeSameBytes(t *testing.T) {
 func TestBuildEntries(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, keyTree)
-	m := build(t, DirTree(root), Options{})
+	m := build(t, keytree.Dir(root), Options{})
 	sum := sha256.Sum256([]byte("headnode=\"true\"\nipxe=\"false\"\n"))
 	for _, want := range []Entry{
 		{Path: "boot", Type: TypeDir, Mode: 0o755, MTime: old},
@@ -64,7 +65,7 @@ func TestBuildRecordsSymlinksNotFollowed(t *testing.T) {
 		{"up", "-> ../../..", 0},
 		{"dangling", "-> nowhere", 0},
 	})
-	ct := &countingTree{Tree: DirTree(root)}
+	ct := &countingTree{Tree: keytree.Dir(root)}
 	m := build(t, ct, Options{})
 	if got := ct.opens.Load(); got != 1 {
 		t.Errorf("Build() opened %d files, want 1 (only the regular file)", got)
@@ -91,9 +92,9 @@ func TestDirTreeOpenRefusesSymlink(t *testing.T) {
 	writeTree(t, outside, []node{{"secret", "do not read", 0o644}})
 	writeTree(t, root, []node{{"link", "-> " + filepath.Join(outside, "secret"), 0}, {"rel", "-> ../" + filepath.Base(outside) + "/secret", 0}, {"file", "x", 0o644}, {"inner", "-> file", 0}})
 	for _, p := range []string{"link", "rel", "inner"} {
-		if r, err := DirTree(root).Open(p); err == nil {
+		if r, err := keytree.Dir(root).Open(p); err == nil {
 			r.Close()
-			t.Errorf("DirTree(%s).Open(%q) = nil error, want a refusal", root, p)
+			t.Errorf("keytree.Dir(%s).Open(%q) = nil error, want a refusal", root, p)
 		}
 	}
 }
@@ -102,7 +103,7 @@ func TestBuildCacheAvoidsRehashing(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, keyTree)
 	var c Cache
-	ct := &countingTree{Tree: DirTree(root)}
+	ct := &countingTree{Tree: keytree.Dir(root)}
 	cold := encode(t, build(t, ct, Options{Cache: &c}))
 	if got := ct.opens.Load(); got != 5 {
 		t.Fatalf("cold Build() opened %d files, want 5", got)
@@ -144,7 +145,7 @@ func TestBuildCacheRehashesNewInode(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, []node{{"config", "hostname=aaaaa\n", 0o644}})
 	var c Cache
-	ct := &countingTree{Tree: DirTree(root)}
+	ct := &countingTree{Tree: keytree.Dir(root)}
 	build(t, ct, Options{Cache: &c})
 
 	// Same size, same mtime, different content, put in place by rename as
@@ -174,7 +175,7 @@ func TestBuildCacheSkipsRecentMTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var c Cache
-	ct := &countingTree{Tree: DirTree(root)}
+	ct := &countingTree{Tree: keytree.Dir(root)}
 	build(t, ct, Options{Cache: &c})
 	build(t, ct, Options{Cache: &c})
 	if got := ct.opens.Load(); got != 2 {
@@ -185,7 +186,7 @@ func TestBuildCacheSkipsRecentMTimes(t *testing.T) {
 func TestBuildExclude(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, keyTree)
-	m := build(t, DirTree(root), Options{Exclude: func(p string) bool { return p == "os" || p == "config" }})
+	m := build(t, keytree.Dir(root), Options{Exclude: func(p string) bool { return p == "os" || p == "config" }})
 	for _, e := range m.Entries {
 		if e.Path == "config" || strings.HasPrefix(e.Path, "os") {
 			t.Errorf("Build(Exclude os, config) kept %s", e.Path)
@@ -226,7 +227,7 @@ func TestBuildRefuses(t *testing.T) {
 			root := filepath.Join(t.TempDir(), "key")
 			os.Mkdir(root, 0o755)
 			tc.setup(t, root)
-			_, err := Build(context.Background(), DirTree(root), Options{})
+			_, err := Build(context.Background(), keytree.Dir(root), Options{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Build(%s) = %v, want an error containing %q", tc.name, err, tc.want)
 			}
@@ -235,9 +236,9 @@ func TestBuildRefuses(t *testing.T) {
 }
 
 // lyingTree lists every file one byte longer than it is.
-type lyingTree struct{ Tree }
+type lyingTree struct{ keytree.Tree }
 
-func (l lyingTree) ReadDir(dir string) ([]Info, error) {
+func (l lyingTree) ReadDir(dir string) ([]keytree.Info, error) {
 	in, err := l.Tree.ReadDir(dir)
 	for i := range in {
 		if in[i].Mode.IsRegular() {
@@ -250,7 +251,7 @@ func (l lyingTree) ReadDir(dir string) ([]Info, error) {
 func TestBuildFileChangedWhileRead(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, keyTree)
-	_, err := Build(context.Background(), lyingTree{DirTree(root)}, Options{Workers: 2})
+	_, err := Build(context.Background(), lyingTree{keytree.Dir(root)}, Options{Workers: 2})
 	if err == nil || !strings.Contains(err.Error(), "changed while it was read") {
 		t.Errorf("Build(file shorter than listed) = %v, want changed while it was read", err)
 	}
@@ -258,7 +259,7 @@ func TestBuildFileChangedWhileRead(t *testing.T) {
 
 // slowTree blocks reads until its context is done.
 type slowTree struct {
-	Tree
+	keytree.Tree
 	ctx context.Context
 }
 
@@ -272,7 +273,7 @@ func TestBuildCancel(t *testing.T) {
 	writeTree(t, root, keyTree)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := Build(ctx, slowTree{DirTree(root), ctx}, Options{})
+	_, err := Build(ctx, slowTree{keytree.Dir(root), ctx}, Options{})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Build(cancelled) = %v, want context.DeadlineExceeded", err)
 	}

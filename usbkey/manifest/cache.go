@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"cntools/internal/atomicfile"
+	"cntools/usbkey/keytree"
 )
 
 // cacheVersion is the format of the cache file, separate from Version: a
@@ -121,7 +122,7 @@ func (c *Cache) Save(path string) error {
 	return nil
 }
 
-func keyOf(p string, in *Info) cacheKey {
+func keyOf(p string, in *keytree.Info) cacheKey {
 	return cacheKey{Path: p, Size: in.Size, MTime: in.MTime.UnixNano(), Inode: in.Inode, CTime: in.CTime}
 }
 

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"cntools/usbkey/keytree"
 	"context"
 	"os"
 	"path/filepath"
@@ -18,7 +19,7 @@ func TestCacheSeesRewriteWithOldMtime(t *testing.T) {
 	os.WriteFile(p, []byte("ipxe=\"true\"\n"), 0o644)
 	os.Chtimes(p, old, old)
 	cache := &Cache{}
-	m1, err := Build(context.Background(), DirTree(dir), Options{Cache: cache})
+	m1, err := Build(context.Background(), keytree.Dir(dir), Options{Cache: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,7 @@ func TestCacheSeesRewriteWithOldMtime(t *testing.T) {
 	f.WriteAt([]byte("ipxe=\"fals\"\n"), 0)
 	f.Close()
 	os.Chtimes(p, old, old)
-	m2, err := Build(context.Background(), DirTree(dir), Options{Cache: cache})
+	m2, err := Build(context.Background(), keytree.Dir(dir), Options{Cache: cache})
 	if err != nil {
 		t.Fatal(err)
 	}

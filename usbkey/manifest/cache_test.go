@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"cntools/usbkey/keytree"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +13,7 @@ func TestCacheSaveLoad(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, keyTree)
 	var c Cache
-	build(t, DirTree(root), Options{Cache: &c})
+	build(t, keytree.Dir(root), Options{Cache: &c})
 	p := filepath.Join(t.TempDir(), "hashes.json")
 	if err := c.Save(p); err != nil {
 		t.Fatalf("Save() = %v", err)
@@ -22,7 +23,7 @@ func TestCacheSaveLoad(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadCache() = %v", err)
 	}
-	build(t, DirTree(root), Options{Cache: loaded})
+	build(t, keytree.Dir(root), Options{Cache: loaded})
 	if err := loaded.Save(p); err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func TestCacheSaveLoad(t *testing.T) {
 	// A file that is gone drops out of the next save.
 	os.Remove(filepath.Join(root, "config"))
 	pruned, _ := LoadCache(p)
-	build(t, DirTree(root), Options{Cache: pruned})
+	build(t, keytree.Dir(root), Options{Cache: pruned})
 	pruned.Save(p)
 	third, _ := os.ReadFile(p)
 	if bytes.Contains(third, []byte(`"config"`)) || bytes.Count(third, []byte("sha256")) != 4 {

@@ -5,7 +5,7 @@
 // of two manifests. usbkey-populate, usbkey-sync, usbkey-drift and
 // gztools-install --check share it.
 //
-// A tree is read through the small Tree interface, so a directory
+// A tree is read through the small keytree.Tree interface, so a directory
 // (DirTree), a FAT32 key or image (FATTree) and, later, an SFTP tree give
 // manifests that compare with each other.
 //

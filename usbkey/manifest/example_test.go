@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
 
@@ -21,12 +22,12 @@ func Example() {
 	os.WriteFile(filepath.Join(usbkey, ".joyliveusb"), nil, 0o644)
 
 	ctx := context.Background()
-	a, err := manifest.Build(ctx, manifest.DirTree(usbkey), manifest.Options{})
+	a, err := manifest.Build(ctx, keytree.Dir(usbkey), manifest.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	b, err := manifest.Build(ctx, manifest.DirTree(standby), manifest.Options{})
+	b, err := manifest.Build(ctx, keytree.Dir(standby), manifest.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -62,7 +63,7 @@ func ExampleLoadCache() {
 		fmt.Println(err)
 		return
 	}
-	m, err := manifest.Build(context.Background(), manifest.DirTree(dir), manifest.Options{Cache: c})
+	m, err := manifest.Build(context.Background(), keytree.Dir(dir), manifest.Options{Cache: c})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cntools/usbkey/fat32"
+	"cntools/usbkey/keytree"
 )
 
 // TestFATTreeComparesWithDirTree writes the key tree both to a directory and
@@ -52,9 +53,9 @@ func TestFATTreeComparesWithDirTree(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ct := &countingTree{Tree: FATTree(ffs)}
+	ct := &countingTree{Tree: keytree.FAT(ffs, nil, "root.img")}
 	fm := build(t, ct, Options{})
-	dm := build(t, DirTree(root), Options{Exclude: func(p string) bool { return p == "os/latest" }})
+	dm := build(t, keytree.Dir(root), Options{Exclude: func(p string) bool { return p == "os/latest" }})
 	if ds := Compare(dm, fm, CompareOptions{IgnoreMode: true, MTimeWindow: 2 * time.Second}); len(ds) != 0 {
 		t.Errorf("Compare(dir, fat) = %s, want no differences", formatDiffs(ds))
 	}

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"cntools/usbkey/keytree"
 	"context"
 	"io"
 	"io/fs"
@@ -80,7 +81,7 @@ func writeTree(t testing.TB, root string, nodes []node) {
 	}
 }
 
-func build(t testing.TB, tr Tree, o Options) *Manifest {
+func build(t testing.TB, tr keytree.Tree, o Options) *Manifest {
 	t.Helper()
 	m, err := Build(context.Background(), tr, o)
 	if err != nil {
@@ -100,7 +101,7 @@ func encode(t testing.TB, m *Manifest) []byte {
 
 // countingTree counts the files a Build reads.
 type countingTree struct {
-	Tree
+	keytree.Tree
 	opens atomic.Int64
 }
 

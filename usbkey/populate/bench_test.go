@@ -14,6 +14,7 @@ import (
 	"cntools/usbkey/bootfiles"
 	"cntools/usbkey/bootfiles/bootfilestest"
 	"cntools/usbkey/key"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/parttable"
 )
 
@@ -81,18 +82,18 @@ func BenchmarkPopulateVsMtools(b *testing.B) {
 			b.Fatal(err)
 		}
 		run := func() int {
-			fs, err := key.OpenRoot(f, benchImage)
+			fs, err := keytree.OpenKey(f, benchImage, true)
 			if err != nil {
 				b.Fatal(err)
 			}
 			fs.VerifyWrites = true
-			dst := &FATTarget{FS: fs, Dev: f, Name: img}
+			dst := keytree.FAT(fs, f, img)
 			o := Options{CachePath: filepath.Join(dir, "cache.json")}
-			p, err := MakePlan(ctx, DirSource{Root: src}, dst, o)
+			p, err := MakePlan(ctx, keytree.Dir(src), dst, Request{}, o)
 			if err != nil {
 				b.Fatal(err)
 			}
-			res, err := Run(ctx, DirSource{Root: src}, dst, p, o)
+			res, err := p.Apply(ctx)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,12 +1,8 @@
 package populate
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"strings"
-	"time"
 
 	"cntools/internal/node"
 	"cntools/usbkey/config"
@@ -85,36 +81,4 @@ func taggedNIC(si node.Sysinfo, tag string) (nic, vnic, ip string, ok bool) {
 		}
 	}
 	return "", "", "", false
-}
-
-// Overlay is a source with one top-level file's content replaced, or
-// added, such as the node's own config in place of the headnode's.
-type Overlay struct {
-	Source
-	Path string
-	Data []byte
-}
-
-func (o Overlay) Walk(ctx context.Context) ([]Entry, error) {
-	es, err := o.Source.Walk(ctx)
-	if err != nil {
-		return nil, err
-	}
-	found := false
-	for i := range es {
-		if strings.EqualFold(es[i].Path, o.Path) {
-			es[i].Size, es[i].Data, es[i].Symlink, found = int64(len(o.Data)), o.Data, false, true
-		}
-	}
-	if !found {
-		es = append(es, Entry{Path: o.Path, Size: int64(len(o.Data)), Data: o.Data, MTime: time.Now()})
-	}
-	return es, nil
-}
-
-func (o Overlay) Open(p string) (io.ReadCloser, error) {
-	if strings.EqualFold(p, o.Path) {
-		return io.NopCloser(bytes.NewReader(o.Data)), nil
-	}
-	return o.Source.Open(p)
 }

@@ -17,17 +17,24 @@ import (
 	"log/slog"
 
 	"cntools/internal/atomicfile"
+	"cntools/internal/sshconn"
+	"cntools/usbkey/config"
 	"cntools/usbkey/fat32"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
 
-// Options shape a run.
+// Options shape a run beyond what the request says: how, not what.
 type Options struct {
-	Platforms []string // nil: every platform in the source
-	Include   []string // more paths to copy
-	NoVerify  bool     // skip reading every written file back
-	CachePath string   // the manifest hash cache for the target, "" for none
-	Log       *slog.Logger
+	// CachePath is the manifest hash cache for the target; NewPlan
+	// defaults it under the node's cache directory, MakePlan uses none.
+	CachePath string
+	// Opener opens the source and target; a shared one lets several
+	// plans read one source (a tarball is then extracted once).
+	Opener *keytree.Opener
+	// SSH says how to reach a source on another node.
+	SSH sshconn.Options
+	Log *slog.Logger
 	// Progress, when set, hears of every file copied.
 	Progress func(path string, done, total int64)
 }
@@ -43,11 +50,28 @@ type Action struct {
 // Plan is what a run would do.
 type Plan struct {
 	*Selection
-	Mkdirs []string
-	Copy   []Action
-	Stale  []string // temporary files an interrupted run left on the target
-	Same   int      // files already on the target
-	Bytes  int64    // bytes to copy
+	Mkdirs  []string
+	Copy    []Action
+	Stale   []string        // temporary files an interrupted run left on the target
+	Same    int             // files already on the target
+	Bytes   int64           // bytes to copy
+	Changes []config.Change // what --node-config changes in the config
+
+	src      keytree.Tree
+	dst      keytree.Writer
+	opts     Options
+	noVerify bool
+	closers  []io.Closer
+}
+
+// InStep reports whether the target already holds everything the plan
+// would copy, marker included.
+func (p *Plan) InStep() bool {
+	if len(p.Copy) > 0 || len(p.Mkdirs) > 0 || len(p.Stale) > 0 {
+		return false
+	}
+	_, err := p.dst.Lstat(MarkerFile)
+	return err == nil
 }
 
 // ErrVerify means a written file read back differently: the key may be
@@ -60,32 +84,32 @@ const mtimeWindow = 2 * time.Second
 
 // MakePlan compares the source's headnode content with the target and
 // checks that it fits, writing nothing.
-func MakePlan(ctx context.Context, src Source, dst Target, o Options) (*Plan, error) {
-	entries, err := src.Walk(ctx)
+func MakePlan(ctx context.Context, src keytree.Tree, dst keytree.Writer, r Request, o Options) (*Plan, error) {
+	entries, err := walk(ctx, src)
 	if err != nil {
-		return nil, fmt.Errorf("read source %s: %w", src.Describe(), err)
+		return nil, fmt.Errorf("read source %s: %w", src, err)
 	}
 	var conf []byte
 	for _, e := range entries {
 		if strings.EqualFold(e.Path, "boot/loader.conf") {
 			if conf, err = readAll(src.Open(e.Path)); err != nil {
-				return nil, fmt.Errorf("read source %s: %w", src.Describe(), err)
+				return nil, fmt.Errorf("read source %s: %w", src, err)
 			}
 		}
 	}
-	sel, err := Select(entries, conf, o.Platforms, o.Include)
+	sel, err := Select(entries, conf, r.Platforms, r.Include)
 	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", src.Describe(), err)
+		return nil, fmt.Errorf("source %s: %w", src, err)
 	}
 	if err := CheckFAT(sel.Entries); err != nil {
 		return nil, err
 	}
-	have, err := dst.Walk(ctx)
+	have, err := walk(ctx, dst)
 	if err != nil {
-		return nil, fmt.Errorf("read target %s: %w", dst.Describe(), err)
+		return nil, fmt.Errorf("read target %s: %w", dst, err)
 	}
 	vouched := vouchedFor(dst)
-	p := &Plan{Selection: sel}
+	p := &Plan{Selection: sel, src: src, dst: dst, opts: o, noVerify: r.NoVerify}
 	onTarget := map[string]Entry{}
 	for _, e := range have {
 		onTarget[strings.ToLower(e.Path)] = e
@@ -121,7 +145,7 @@ func MakePlan(ctx context.Context, src Source, dst Target, o Options) (*Plan, er
 	}
 	if need > free+freed {
 		return nil, fmt.Errorf("target %s: the copy needs %d bytes in %d-byte clusters, %d are free (%d more once replaced files are freed); use a larger key or narrow --platforms",
-			dst.Describe(), need, unit, free, freed)
+			dst, need, unit, free, freed)
 	}
 	return p, nil
 }
@@ -132,7 +156,7 @@ func MakePlan(ctx context.Context, src Source, dst Target, o Options) (*Plan, er
 // entry without its data after a power cut, so only the files the last
 // complete run's manifest lists with that size and mtime are trusted, and
 // the rest are compared by content.
-func vouchedFor(dst Target) func(p string, size int64, mtime time.Time) bool {
+func vouchedFor(dst keytree.Tree) func(p string, size int64, mtime time.Time) bool {
 	if r, err := dst.Open(MarkerFile); err == nil {
 		r.Close()
 		return func(string, int64, time.Time) bool { return true }
@@ -154,7 +178,7 @@ func vouchedFor(dst Target) func(p string, size int64, mtime time.Time) bool {
 }
 
 // sameHash compares a source file with the target's by content.
-func sameHash(src Source, dst Target, p string) bool {
+func sameHash(src, dst keytree.Tree, p string) bool {
 	a, err := hashOf(dst, p)
 	if err != nil {
 		return false
@@ -172,7 +196,7 @@ func sameHash(src Source, dst Target, p string) bool {
 }
 
 // sameContent compares a generated file with the target's copy.
-func sameContent(dst Target, e Entry) bool {
+func sameContent(dst keytree.Tree, e Entry) bool {
 	b, err := readAll(dst.Open(e.Path))
 	return err == nil && bytes.Equal(b, e.Data)
 }
@@ -195,7 +219,7 @@ type Result struct {
 // Run carries out a plan: marker off, directories, files (each hashed as it
 // streams and, unless NoVerify, read back and hashed again), the manifest,
 // and the marker last.
-func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Result, error) {
+func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o Options) (*Result, error) {
 	if len(p.Copy) == 0 && len(p.Mkdirs) == 0 && len(p.Stale) == 0 {
 		// Nothing to copy: a marked key whose manifest still says what is
 		// on it is left untouched, so an unchanged run writes nothing.
@@ -256,7 +280,7 @@ func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Resu
 		// end, before the marker, covers a power cut.
 		if sinceSync >= 64<<20 {
 			if err := dst.Commit(); err != nil {
-				return nil, fmt.Errorf("sync %s: %w", dst.Describe(), err)
+				return nil, fmt.Errorf("sync %s: %w", dst, err)
 			}
 			sinceSync = 0
 		}
@@ -265,15 +289,15 @@ func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Resu
 		}
 	}
 	if err := dst.Flush(); err != nil {
-		return nil, fmt.Errorf("sync %s: %w", dst.Describe(), err)
+		return nil, fmt.Errorf("sync %s: %w", dst, err)
 	}
-	if !o.NoVerify {
+	if !p.noVerify {
 		for _, a := range p.Copy {
 			if dst.VerifiesWrites() {
 				// Each chunk was read back and compared as it was
 				// written; what is left to check is that the committed
 				// file is the one written.
-				if err := dst.CheckSize(a.Path, a.Size); err != nil {
+				if err := checkSize(dst, a.Path, a.Size); err != nil {
 					return nil, fmt.Errorf("verify %s: %w", a.Path, err)
 				}
 				res.Verified++
@@ -289,9 +313,10 @@ func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Resu
 			res.Verified++
 		}
 	}
+	noVerify := p.noVerify
 	verified := func(p string, size int64) (string, bool) {
 		sum, ok := sums[p]
-		return sum, ok && !o.NoVerify
+		return sum, ok && !noVerify
 	}
 	m, err := writeManifest(ctx, dst, o, verified)
 	if err != nil {
@@ -308,7 +333,7 @@ func Run(ctx context.Context, src Source, dst Target, p *Plan, o Options) (*Resu
 	return res, nil
 }
 
-func copyFile(src Source, dst Target, a Action) (string, error) {
+func copyFile(src keytree.Tree, dst keytree.Writer, a Action) (string, error) {
 	r, err := src.Open(a.Path)
 	if err != nil {
 		return "", fmt.Errorf("read %s from the source: %w", a.Path, err)
@@ -323,7 +348,7 @@ func copyFile(src Source, dst Target, a Action) (string, error) {
 	return sum, nil
 }
 
-func hashOf(dst Target, p string) (string, error) {
+func hashOf(dst keytree.Tree, p string) (string, error) {
 	r, err := dst.Open(p)
 	if err != nil {
 		return "", err
@@ -338,18 +363,18 @@ func hashOf(dst Target, p string) (string, error) {
 
 // buildManifest describes what is on the target, hashing only files the
 // cache does not know.
-func buildManifest(ctx context.Context, dst Target, o Options, known func(string, int64) (string, bool)) (*manifest.Manifest, []byte, error) {
+func buildManifest(ctx context.Context, dst keytree.Tree, o Options, known func(string, int64) (string, bool)) (*manifest.Manifest, []byte, error) {
 	var cache *manifest.Cache
 	if o.CachePath != "" {
 		if c, err := manifest.LoadCache(o.CachePath); err == nil {
 			cache = c
 		}
 	}
-	m, err := manifest.Build(ctx, dst.Tree(), manifest.Options{Cache: cache, Known: known, Exclude: func(p string) bool {
+	m, err := manifest.Build(ctx, dst, manifest.Options{Cache: cache, Known: known, Exclude: func(p string) bool {
 		return strings.EqualFold(p, MarkerFile) || strings.EqualFold(p, ManifestFile)
 	}})
 	if err != nil {
-		return nil, nil, fmt.Errorf("manifest of %s: %w", dst.Describe(), err)
+		return nil, nil, fmt.Errorf("manifest of %s: %w", dst, err)
 	}
 	var b bytes.Buffer
 	if err := m.Encode(&b); err != nil {
@@ -369,7 +394,7 @@ func buildManifest(ctx context.Context, dst Target, o Options, known func(string
 
 // upToDate reports whether the target is marked and its manifest file
 // matches its content.
-func upToDate(ctx context.Context, dst Target, o Options) (*manifest.Manifest, bool) {
+func upToDate(ctx context.Context, dst keytree.Tree, o Options) (*manifest.Manifest, bool) {
 	if _, err := readAll(dst.Open(MarkerFile)); err != nil {
 		return nil, false
 	}
@@ -390,7 +415,7 @@ func upToDate(ctx context.Context, dst Target, o Options) (*manifest.Manifest, b
 }
 
 // writeManifest records what is on the target, beside the content.
-func writeManifest(ctx context.Context, dst Target, o Options, known func(string, int64) (string, bool)) (*manifest.Manifest, error) {
+func writeManifest(ctx context.Context, dst keytree.Writer, o Options, known func(string, int64) (string, bool)) (*manifest.Manifest, error) {
 	m, b, err := buildManifest(ctx, dst, o, known)
 	if err != nil {
 		return nil, err
@@ -399,4 +424,16 @@ func writeManifest(ctx context.Context, dst Target, o Options, known func(string
 		return nil, fmt.Errorf("write manifest: %w", err)
 	}
 	return m, nil
+}
+
+// checkSize confirms the committed file p has size bytes.
+func checkSize(t keytree.Tree, p string, size int64) error {
+	fi, err := t.Lstat(p)
+	if err != nil {
+		return err
+	}
+	if fi.Size != size {
+		return fmt.Errorf("%d bytes on %s, %d written", fi.Size, t, size)
+	}
+	return nil
 }

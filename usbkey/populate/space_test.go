@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"cntools/usbkey/fat32"
+	"cntools/usbkey/keytree"
 )
 
 // Replacing a file bigger than the free space works: the old file's
@@ -37,14 +38,14 @@ func TestReplaceLargerThanFree(t *testing.T) {
 	}
 	big := bytes.Repeat([]byte{1}, 40<<20)
 	write("os/20260301T000000Z/platform/boot_archive", big)
-	dst := &FATTarget{FS: fs, Dev: img, Name: "root.img"}
+	dst := keytree.FAT(fs, img, "root.img")
 	run := func() {
 		t.Helper()
-		p, err := MakePlan(context.Background(), DirSource{Root: src}, dst, Options{})
+		p, err := MakePlan(context.Background(), keytree.Dir(src), dst, Request{}, Options{})
 		if err != nil {
 			t.Fatalf("MakePlan: %v", err)
 		}
-		if _, err := Run(context.Background(), DirSource{Root: src}, dst, p, Options{}); err != nil {
+		if _, err := p.Apply(context.Background()); err != nil {
 			t.Fatalf("Run: %v", err)
 		}
 	}

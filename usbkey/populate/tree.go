@@ -2,15 +2,13 @@ package populate
 
 import (
 	"context"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sort"
 	"time"
+
+	"cntools/usbkey/keytree"
 )
 
-// Entry is one file or directory of a source or target tree.
+// Entry is one file or directory of a source or target tree, as the plan
+// compares them.
 type Entry struct {
 	Path    string // slash-separated, relative
 	Dir     bool
@@ -20,47 +18,25 @@ type Entry struct {
 	Data    []byte // generated content, compared byte for byte with the target's
 }
 
-// Source is where key content comes from.
-type Source interface {
-	// Walk lists the tree, parents before children.
-	Walk(ctx context.Context) ([]Entry, error)
-	Open(p string) (io.ReadCloser, error)
-	// Describe names the source for logs and errors.
-	Describe() string
-	Close() error
+// generator is a tree with generated files: keytree's overlays.
+type generator interface {
+	Generated(p string) ([]byte, bool)
 }
 
-// walkDir lists a directory tree, sorted, parents first.
-func walkDir(ctx context.Context, root string) ([]Entry, error) {
-	var out []Entry
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+// walk lists a tree, parents before children, with the content of the
+// files an overlay generates.
+func walk(ctx context.Context, t keytree.Tree) ([]Entry, error) {
+	es, err := keytree.Walk(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	g, _ := t.(generator)
+	out := make([]Entry, len(es))
+	for i, e := range es {
+		out[i] = Entry{Path: e.Path, Dir: e.IsDir(), Symlink: e.IsSymlink(), Size: e.Size, MTime: e.MTime}
+		if g != nil && !out[i].Dir {
+			out[i].Data, _ = g.Generated(e.Path)
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if p == root {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, p)
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		out = append(out, Entry{Path: filepath.ToSlash(rel), Dir: d.IsDir(), Symlink: d.Type()&fs.ModeSymlink != 0, Size: fi.Size(), MTime: fi.ModTime()})
-		return nil
-	})
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, err
+	}
+	return out, nil
 }
-
-// DirSource is a usbkey copy or standby copy on this node.
-type DirSource struct{ Root string }
-
-func (s DirSource) Walk(ctx context.Context) ([]Entry, error) { return walkDir(ctx, s.Root) }
-func (s DirSource) Open(p string) (io.ReadCloser, error) {
-	return os.Open(filepath.Join(s.Root, filepath.FromSlash(p)))
-}
-func (s DirSource) Describe() string { return s.Root }
-func (s DirSource) Close() error     { return nil }

@@ -1,0 +1,290 @@
+package keytree_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"cntools/internal/atomicfile"
+	"cntools/usbkey/keytree"
+)
+
+var writeCases = []struct {
+	name string
+	fn   func(t *testing.T, k kind, in instance, w keytree.Writer)
+}{
+	{"WriteNew", testWriteNew},
+	{"Overwrite", testOverwrite},
+	{"ShortSourceKeepsOld", testShortSource},
+	{"LongSourceRefused", testLongSource},
+	{"MissingParent", testMissingParent},
+	{"MkdirAll", testMkdirAll},
+	{"Remove", testRemove},
+	{"Space", testSpace},
+	{"Persisted", testPersisted},
+	{"WriteRefusesEscape", testWriteRefusesEscape},
+}
+
+// later is an mtime other than the fixture's, even for FAT.
+var later = time.Date(2025, 6, 7, 8, 9, 10, 0, time.UTC)
+
+func write(t *testing.T, w keytree.Writer, p string, data []byte) {
+	t.Helper()
+	if err := w.WriteFile(p, bytes.NewReader(data), int64(len(data)), later); err != nil {
+		t.Fatalf("WriteFile(%q, %d bytes) = %v", p, len(data), err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatalf("Commit() = %v", err)
+	}
+}
+
+// noTemps fails when a temporary file is visible in the tree's root or,
+// past the tree, in the directory behind it.
+func noTemps(t *testing.T, in instance, want string) {
+	t.Helper()
+	infos, err := in.tree.ReadDir("")
+	if err != nil || names(infos) != want {
+		t.Errorf("ReadDir(\"\") = %q, %v, want %q", names(infos), err, want)
+	}
+	if in.raw == "" {
+		return
+	}
+	es, err := os.ReadDir(in.raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if atomicfile.IsTemp(e.Name()) {
+			t.Errorf("temporary file %s left in %s", e.Name(), in.raw)
+		}
+	}
+}
+
+func rootNames(k kind) string {
+	if k.fifos {
+		return "boot config empty fifo os"
+	}
+	return "boot config empty os"
+}
+
+func testWriteNew(t *testing.T, k kind, in instance, w keytree.Writer) {
+	data := content(2, 300<<10)
+	write(t, w, "boot/new.txt", data)
+	if got := readFile(t, w, "boot/new.txt"); !bytes.Equal(got, data) {
+		t.Errorf("content of boot/new.txt: %d bytes, want %d identical bytes", len(got), len(data))
+	}
+	fi, err := w.Lstat("boot/new.txt")
+	if err != nil || !fi.Mode.IsRegular() || fi.Mode.Perm() != 0o644 || fi.Size != int64(len(data)) || !near(fi.MTime, later) {
+		t.Errorf("Lstat(boot/new.txt) = %v %d %v, %v, want -rw-r--r-- %d %v", fi.Mode, fi.Size, fi.MTime, err, len(data), later)
+	}
+	infos, err := w.ReadDir("boot")
+	if err != nil || names(infos) != "loader.conf new.txt" {
+		t.Errorf("ReadDir(boot) = %q, %v, want loader.conf new.txt", names(infos), err)
+	}
+	if c, ok := w.(interface{ CheckSize(string, int64) error }); !ok {
+		t.Errorf("%T has no CheckSize", w)
+	} else if err := c.CheckSize("boot/new.txt", int64(len(data))); err != nil {
+		t.Errorf("CheckSize(boot/new.txt, %d) = %v", len(data), err)
+	} else if err := c.CheckSize("boot/new.txt", 1); err == nil {
+		t.Errorf("CheckSize(boot/new.txt, 1) = nil, want an error")
+	}
+}
+
+func testOverwrite(t *testing.T, k kind, in instance, w keytree.Writer) {
+	for _, s := range []string{"hostname=longer-than-before\n", "h=1\n", ""} {
+		write(t, w, "config", []byte(s))
+		if got := readFile(t, w, "config"); string(got) != s {
+			t.Errorf("config after writing %q = %q", s, got)
+		}
+	}
+	noTemps(t, in, rootNames(k))
+}
+
+func testShortSource(t *testing.T, k kind, in instance, w keytree.Writer) {
+	err := w.WriteFile("config", strings.NewReader("short"), 100, later)
+	if err == nil || !strings.Contains(err.Error(), "config") {
+		t.Errorf("WriteFile(config, 5 of 100 bytes) = %v, want an error naming config", err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, w, "config"); !bytes.Equal(got, fixtureFiles["config"]) {
+		t.Errorf("config after a short write = %q, want the old %q", got, fixtureFiles["config"])
+	}
+	if _, err := w.Lstat("boot/new"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	if err := w.WriteFile("boot/new", strings.NewReader("short"), 100, later); err == nil {
+		t.Errorf("WriteFile(boot/new, 5 of 100 bytes) = nil, want an error")
+	}
+	if _, err := w.Lstat("boot/new"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Lstat(boot/new) after a short write = %v, want fs.ErrNotExist", err)
+	}
+	noTemps(t, in, rootNames(k))
+}
+
+func testLongSource(t *testing.T, k kind, in instance, w keytree.Writer) {
+	err := w.WriteFile("config", strings.NewReader("0123456789"), 4, later)
+	if err == nil || !strings.Contains(err.Error(), "longer") {
+		t.Errorf("WriteFile(config, 10 bytes for 4) = %v, want an error saying the source is longer", err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, w, "config"); !bytes.Equal(got, fixtureFiles["config"]) {
+		t.Errorf("config after a long write = %q, want the old %q", got, fixtureFiles["config"])
+	}
+	noTemps(t, in, rootNames(k))
+}
+
+// testTempName catches a write half way: the file is under a temporary
+// name that holds its own and that atomicfile.IsTemp knows, and the real
+// name still shows the old content.
+//
+// It runs on the kinds with a directory behind them: FAT writes into free
+// clusters, never under a second name, and holds its lock while it does.
+func testTempName(t *testing.T, k kind, in instance, w keytree.Writer) {
+	data := content(3, 1<<20)
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- w.WriteFile("config", pr, int64(len(data)), later) }()
+	if _, err := pw.Write(data[:len(data)/2]); err != nil {
+		t.Fatal(err)
+	}
+	es, err := os.ReadDir(in.raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var temps []string
+	for _, e := range es {
+		if atomicfile.IsTemp(e.Name()) && strings.Contains(e.Name(), "config") {
+			temps = append(temps, e.Name())
+		}
+	}
+	if len(temps) != 1 {
+		t.Errorf("temporary files while writing config = %q, want one", temps)
+	}
+	if got, _ := os.ReadFile(filepath.Join(in.raw, "config")); !bytes.Equal(got, fixtureFiles["config"]) {
+		t.Errorf("config while it is rewritten = %q, want the old content", got)
+	}
+	pw.Write(data[len(data)/2:])
+	pw.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("WriteFile(config) = %v", err)
+	}
+	if got := readFile(t, w, "config"); !bytes.Equal(got, data) {
+		t.Errorf("config after the write: %d bytes, want %d identical bytes", len(got), len(data))
+	}
+	noTemps(t, in, rootNames(k))
+}
+
+func testMissingParent(t *testing.T, k kind, in instance, w keytree.Writer) {
+	if err := w.WriteFile("nope/file", strings.NewReader("x"), 1, later); err == nil {
+		t.Errorf("WriteFile(nope/file) = nil, want an error: its directory does not exist")
+	}
+	if _, err := w.Lstat("nope"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Lstat(nope) after a refused write = %v, want fs.ErrNotExist", err)
+	}
+}
+
+func testMkdirAll(t *testing.T, k kind, in instance, w keytree.Writer) {
+	for range 2 { // a second MkdirAll of what exists is no error
+		if err := w.MkdirAll("a/b/c", later); err != nil {
+			t.Fatalf("MkdirAll(a/b/c) = %v", err)
+		}
+	}
+	for _, p := range []string{"a", "a/b", "a/b/c"} {
+		if fi, err := w.Lstat(p); err != nil || !fi.IsDir() {
+			t.Errorf("Lstat(%s) after MkdirAll = %v, %v, want a directory", p, fi.Mode, err)
+		}
+	}
+	write(t, w, "a/b/c/f", []byte("in a new directory"))
+	if got := readFile(t, w, "a/b/c/f"); string(got) != "in a new directory" {
+		t.Errorf("a/b/c/f = %q", got)
+	}
+	if err := w.MkdirAll("config/x", later); err == nil {
+		t.Errorf("MkdirAll(config/x) below a file = nil, want an error")
+	}
+}
+
+func testRemove(t *testing.T, k kind, in instance, w keytree.Writer) {
+	for _, p := range []string{"nope", "boot/nope", "nope/deeper"} {
+		if err := w.Remove(p); err != nil {
+			t.Errorf("Remove(%q) of what does not exist = %v, want nil", p, err)
+		}
+	}
+	if err := w.Remove("boot"); err == nil {
+		t.Errorf("Remove(boot), not empty = nil, want an error")
+	}
+	if err := w.Remove("boot/loader.conf"); err != nil {
+		t.Fatalf("Remove(boot/loader.conf) = %v", err)
+	}
+	if err := w.Remove("boot"); err != nil {
+		t.Fatalf("Remove(boot), now empty = %v", err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"boot/loader.conf", "boot"} {
+		if _, err := w.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Lstat(%s) after Remove = %v, want fs.ErrNotExist", p, err)
+		}
+	}
+	if err := w.Remove(""); err == nil {
+		t.Errorf("Remove(\"\") = nil, want the root refused")
+	}
+}
+
+func testSpace(t *testing.T, k kind, in instance, w keytree.Writer) {
+	free, unit := w.Space()
+	if free <= 0 || unit <= 0 || unit > 1<<20 {
+		t.Fatalf("Space() = %d, %d, want free space and a unit of at most 1 MiB", free, unit)
+	}
+	if !k.exactSpace {
+		return
+	}
+	write(t, w, "big", content(4, 1<<20))
+	after, _ := w.Space()
+	if want := free - (1<<20+unit-1)/unit*unit; after != want {
+		t.Errorf("Space() after a 1 MiB write = %d, want %d", after, want)
+	}
+}
+
+func testPersisted(t *testing.T, k kind, in instance, w keytree.Writer) {
+	write(t, w, "config", []byte("after flush\n"))
+	if err := w.Flush(); err != nil {
+		t.Fatalf("Flush() = %v", err)
+	}
+	again := in.reopen(t)
+	if got := readFile(t, again, "config"); string(got) != "after flush\n" {
+		t.Errorf("config reopened after Flush = %q, want %q", got, "after flush\n")
+	}
+	if fi, err := again.Lstat("config"); err != nil || !near(fi.MTime, later) {
+		t.Errorf("Lstat(config) reopened = %v, %v, want mtime %v", fi.MTime, err, later)
+	}
+}
+
+func testWriteRefusesEscape(t *testing.T, k kind, in instance, w keytree.Writer) {
+	for _, p := range []string{"../escaped", "/escaped", "boot/../../escaped"} {
+		if err := w.WriteFile(p, strings.NewReader("x"), 1, later); !errors.Is(err, fs.ErrInvalid) {
+			t.Errorf("WriteFile(%q) = %v, want fs.ErrInvalid", p, err)
+		}
+		if err := w.MkdirAll(p, later); !errors.Is(err, fs.ErrInvalid) {
+			t.Errorf("MkdirAll(%q) = %v, want fs.ErrInvalid", p, err)
+		}
+		if err := w.Remove(p); !errors.Is(err, fs.ErrInvalid) {
+			t.Errorf("Remove(%q) = %v, want fs.ErrInvalid", p, err)
+		}
+	}
+	if in.raw != "" {
+		if _, err := os.Lstat(filepath.Join(in.raw, "..", "escaped")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("escaped beside the tree: Lstat = %v, want fs.ErrNotExist", err)
+		}
+	}
+}

@@ -1,0 +1,236 @@
+package populate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"cntools/internal/node"
+	"cntools/usbkey/config"
+	"cntools/usbkey/device"
+	"cntools/usbkey/key"
+	"cntools/usbkey/keytree"
+)
+
+// ErrUnsafeTarget marks a refusal to write a device that is mounted, in a
+// zpool or the boot disk: the check did its job (exit 1).
+var ErrUnsafeTarget = errors.New("unsafe target")
+
+type refusal struct{ msg string }
+
+func (r refusal) Error() string        { return r.msg }
+func (r refusal) Is(target error) bool { return target == ErrUnsafeTarget }
+
+// NewPlan opens what the request names and plans the copy, writing
+// nothing. The plan holds the source and target open until Close.
+func NewPlan(ctx context.Context, n *node.Node, r Request, o Options) (p *Plan, err error) {
+	if r.Target == "" {
+		return nil, fmt.Errorf("no target: name a key device or image, or a directory")
+	}
+	if r.BootPool != "" && !r.Headnode {
+		return nil, fmt.Errorf("--bootpool %s without --headnode: the pool only changes a headnode's loader.conf; add --headnode", r.BootPool)
+	}
+	op := o.Opener
+	if op == nil {
+		op = &keytree.Opener{Node: n, SSH: o.SSH}
+	}
+	loc, err := keytree.ParseLocation(r.from())
+	if err != nil {
+		return nil, fmt.Errorf("--from: %w", err)
+	}
+	var closers []io.Closer
+	defer func() {
+		if err != nil {
+			for _, c := range closers {
+				c.Close()
+			}
+		}
+	}()
+	src, err := op.Open(ctx, loc)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w; pass --from with a usbkey copy, standby copy or usbkey-base tarball", loc, err)
+	}
+	closers = append(closers, src)
+	var changes []config.Change
+	if r.NodeConfig {
+		if src, changes, err = withNodeConfig(ctx, n, src); err != nil {
+			return nil, err
+		}
+	}
+	if r.Headnode {
+		if src, err = withHeadnodeLoader(ctx, n, src, r); err != nil {
+			return nil, err
+		}
+	}
+	dst, err := openTarget(ctx, n, op, r)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, dst)
+	if o.CachePath == "" {
+		o.CachePath = filepath.Join(n.Path(node.CacheDir), cacheName(r.Target)+".json")
+	}
+	p, err = MakePlan(ctx, src, dst, r, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.Target, err)
+	}
+	p.Changes, p.src, p.dst, p.opts, p.closers = changes, src, dst, o, closers
+	return p, nil
+}
+
+// Apply carries out the plan.
+func (p *Plan) Apply(ctx context.Context) (*Result, error) {
+	return Run(ctx, p.src, p.dst, p, p.opts)
+}
+
+// Close releases the source and target.
+func (p *Plan) Close() error {
+	var first error
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		if err := p.closers[i].Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	p.closers = nil
+	return first
+}
+
+// Source and Target name what the plan copies from and to.
+func (p *Plan) Source() string { return p.src.String() }
+func (p *Plan) Target() string { return p.dst.String() }
+
+// openTarget opens a directory as it is, or a key device or image through
+// its root filesystem, refusing a device that is in use.
+func openTarget(ctx context.Context, n *node.Node, op *keytree.Opener, r Request) (keytree.Writer, error) {
+	p := n.Path(r.Target)
+	fi, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) && r.Mkdir {
+		if err = os.MkdirAll(p, 0o755); err == nil {
+			fi, err = os.Stat(p)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.Target, err)
+	}
+	loc := keytree.Location{Raw: r.Target, Kind: keytree.KindLocal, Path: r.Target}
+	if !fi.IsDir() {
+		// Writing the FAT under a mounted pcfs (a headnode's key at
+		// /mnt/usbkey) would corrupt it: such a key is populated through
+		// its mount point.
+		refusals, err := device.Check(ctx, n.Facts, r.Target, 0, 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.Target, err)
+		}
+		for _, rf := range refusals {
+			switch rf.Code {
+			case device.CodeMounted, device.CodeZpool, device.CodeBootDisk, device.CodeUnknownDisk:
+				if !r.Force {
+					return nil, refusal{fmt.Sprintf("%s: refusing to write: %s; populate a mounted key through its mount point (TARGET %s), or pass --force", r.Target, rf.Reason, node.KeyMount)}
+				}
+			}
+		}
+	}
+	w, err := op.OpenWriter(ctx, loc, !r.NoVerify)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.Target, err)
+	}
+	return w, nil
+}
+
+// withNodeConfig puts this node's values into the source's config.
+func withNodeConfig(ctx context.Context, n *node.Node, src keytree.Tree) (keytree.Tree, []config.Change, error) {
+	hn, err := readFile(src, "config")
+	if err != nil {
+		return nil, nil, fmt.Errorf("--node-config: %w", err)
+	}
+	si, err := n.Facts.Sysinfo(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--node-config: %w", err)
+	}
+	f, changes, err := ForNode(hn, si)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--node-config: %w", err)
+	}
+	return keytree.Overlay(src, "config", f.Bytes(), time.Now()), changes, nil
+}
+
+// withHeadnodeLoader gives the source a boot/loader.conf that boots this
+// node as headnode from the platform the key will boot.
+func withHeadnodeLoader(ctx context.Context, n *node.Node, src keytree.Tree, r Request) (keytree.Tree, error) {
+	conf, err := readFile(src, "boot/loader.conf")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("--headnode: %w", err)
+	}
+	pi, err := BootPlatform(src, conf, r.Platforms)
+	if err != nil {
+		return nil, fmt.Errorf("--headnode: %w", err)
+	}
+	bp, err := n.Facts.BootParams(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("--headnode: %w", err)
+	}
+	return keytree.Overlay(src, "boot/loader.conf", headnodeLoaderConf(conf, pi, bp["console"], r.BootPool), time.Now()), nil
+}
+
+// BootPlatform is the platform a key made from src boots: the one its
+// loader.conf names, else the newest under os/ (of those kept).
+func BootPlatform(src keytree.Tree, loaderConf []byte, keep []string) (string, error) {
+	if d := key.LoaderVar(loaderConf, "platform-version"); d != "" {
+		return d, nil
+	}
+	infos, err := src.ReadDir("os")
+	if err != nil {
+		return "", fmt.Errorf("%s: os/: %w", src, err)
+	}
+	var have []string
+	for _, in := range infos {
+		if !in.IsDir() {
+			continue
+		}
+		if keep == nil || containsFold(keep, in.Name) {
+			have = append(have, in.Name)
+		}
+	}
+	if len(have) == 0 {
+		return "", fmt.Errorf("%s has no platform under os/", src)
+	}
+	sort.Strings(have)
+	return have[len(have)-1], nil
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// readFile reads a small file of a tree (a config, a loader.conf).
+func readFile(t keytree.Tree, p string) ([]byte, error) {
+	r, err := t.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s in %s: %w", p, t, err)
+	}
+	defer r.Close()
+	return io.ReadAll(io.LimitReader(r, 16<<20))
+}
+
+func cacheName(target string) string {
+	abs, err := filepath.Abs(target)
+	if err != nil {
+		abs = target
+	}
+	return "populate" + strings.NewReplacer("/", "_", ":", "_").Replace(abs)
+}
+
+// SetProgress has Apply report every file copied.
+func (p *Plan) SetProgress(f func(path string, done, total int64)) { p.opts.Progress = f }
