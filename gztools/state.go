@@ -9,11 +9,12 @@ import (
 	"path/filepath"
 
 	"cntools/internal/atomicfile"
+	"cntools/internal/node"
 )
 
 // stateFile records what the last install kept of the old tool tree, so
 // that Check reports as extra only what appeared after it.
-const stateFile = "/var/cn-tools/gztools-install.json"
+const stateFile = node.StateDir + "/gztools-install.json"
 
 type state struct {
 	Kept []string `json:"kept"`

@@ -55,7 +55,9 @@ func (t Target) URL() string {
 // relative to on a node whose only login is root, and in the scp-like form
 // the leading / is what tells a path from a port (host:2222 is a port,
 // host:/x a path). The path is everything after the first ":/", so it may
-// hold ':' and '@'; a user name may hold '@' but not ':' or '/'.
+// hold ':' and '@'; a user name may hold '@' but not ':' or '/'. ssh:/path
+// and sftp:/path are refused: a URL missing a slash, not the host "ssh"
+// (which is written root@ssh:/path).
 //
 // Whether a string names a target or a local path at all is decided above
 // this, by keytree.ParseLocation.
@@ -143,6 +145,11 @@ func parseSCP(s string) (Target, error) {
 	// freely.
 	if i := strings.Index(rest, ":/"); i >= 0 {
 		rest, p = rest[:i], rest[i+1:]
+	}
+	if p != "" && (strings.EqualFold(rest, "ssh") || strings.EqualFold(rest, "sftp")) {
+		// ssh:/x is a URL missing a slash far more often than the
+		// host "ssh".
+		return Target{}, fmt.Errorf("ssh target %q: a URL starts ssh://; a host named %s is written root@%[2]s:%s", s, rest, p)
 	}
 	user, hostport, hasUser := cutLast(rest, "@")
 	return finish(s, user, hasUser, hostport, p, " (a path must be absolute: host:/path)")

@@ -68,6 +68,9 @@ func TestParseTarget(t *testing.T) {
 		{in: "cn 1:/x", err: `host "cn 1" is not valid`},
 		{in: "-oProxyCommand=x:/y", err: "is not valid"},
 		{in: "cn1:/x\x00y", err: "NUL byte"},
+		{in: "ssh:/cn1/x", err: `ssh target "ssh:/cn1/x": a URL starts ssh://; a host named ssh is written root@ssh:/cn1/x`},
+		{in: "SFTP:/x", err: "a URL starts ssh://"},
+		{in: "root@ssh:/x", want: Target{"root", "ssh", 22, "/x"}},
 	} {
 		got, err := ParseTarget(tc.in)
 		switch {

@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"cntools/internal/tool"
-	"cntools/usbkey/device"
 	"cntools/usbkey/key"
 )
 
@@ -100,6 +99,3 @@ func formatAction(c *cli.Context) error {
 		fmt.Fprint(w, res.PartitionMap)
 	})
 }
-
-// humanBytes is how every tool prints a size.
-func humanBytes(n int64) string { return device.HumanSize(n) }

@@ -11,6 +11,7 @@ import (
 
 	"cntools/internal/sshconn"
 	"cntools/internal/tool"
+	"cntools/usbkey/device"
 	"cntools/usbkey/populate"
 )
 
@@ -110,7 +111,7 @@ func populateAction(c *cli.Context) error {
 		return nil
 	}
 	if len(plan.Copy) > 0 || len(plan.Mkdirs) > 0 {
-		summary := []string{fmt.Sprintf("copy %d files (%s) from %s", len(plan.Copy), humanBytes(plan.Bytes), plan.Source()),
+		summary := []string{fmt.Sprintf("copy %d files (%s) from %s", len(plan.Copy), device.HumanSize(plan.Bytes), plan.Source()),
 			fmt.Sprintf("platforms: %s", strings.Join(plan.Platforms, " "))}
 		for _, ch := range plan.Changes {
 			summary = append(summary, "config "+ch.String())
@@ -151,7 +152,7 @@ func progress(env *tool.Env, start time.Time) func(string, int64, int64) {
 		last = time.Now()
 		pct := 100 * float64(done) / float64(max(total, 1))
 		if tty {
-			fmt.Fprintf(env.Stderr, "\r%5.1f%% %s of %s  %-50.50s", pct, humanBytes(done), humanBytes(total), p)
+			fmt.Fprintf(env.Stderr, "\r%5.1f%% %s of %s  %-50.50s", pct, device.HumanSize(done), device.HumanSize(total), p)
 			if done >= total {
 				fmt.Fprintln(env.Stderr)
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"cntools/internal/tool"
+	"cntools/usbkey/device"
 	"cntools/usbkey/key"
 )
 
@@ -56,7 +57,7 @@ func printStatus(w io.Writer, st *key.Status) {
 		row("version", fmt.Sprint(st.Version))
 	}
 	if st.Size > 0 {
-		row("size", fmt.Sprintf("%d (%s)", st.Size, humanBytes(st.Size)))
+		row("size", fmt.Sprintf("%d (%s)", st.Size, device.HumanSize(st.Size)))
 	}
 	if st.PartitionTable != "" {
 		row("partition table", st.PartitionTable)
@@ -76,7 +77,7 @@ func printStatus(w io.Writer, st *key.Status) {
 		row("marker", yesNo(st.Marker))
 		row("platforms", strings.Join(st.Platforms, " "))
 		row("default platform", st.DefaultPlatform)
-		row("free", fmt.Sprintf("%d of %d (%s free)", st.FreeBytes, st.TotalBytes, humanBytes(st.FreeBytes)))
+		row("free", fmt.Sprintf("%d of %d (%s free)", st.FreeBytes, st.TotalBytes, device.HumanSize(st.FreeBytes)))
 	}
 	for _, p := range st.Problems {
 		row("problem", p)

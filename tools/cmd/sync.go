@@ -11,6 +11,7 @@ import (
 	"cntools/internal/node"
 	"cntools/internal/sshconn"
 	"cntools/internal/tool"
+	"cntools/usbkey/device"
 	keysync "cntools/usbkey/keysync"
 )
 
@@ -32,10 +33,9 @@ else the lines of ` + keysync.DefaultTargetsFile + ` (under /opt: a global
 zone's /etc is rebuilt at every boot). A target is [user@]host[:port][:/path]
 or ssh://[user@]host[:port]/path, as every cn-tools tool names a copy; a bare
 word is a local path there, so a host alone is written root@HOST, HOST:/path
-or ssh://HOST. The default path on a target is ` + node.StandbyDir + `.
-/usbkey and /mnt/usbkey are refused: a CN's
-/lib/sdc/config.sh reads /usbkey/config before its own node.config, so the CN
-would take the headnode's configuration.
+or ssh://HOST. The default path on a target is ` + node.StandbyDir + `. /usbkey
+and /mnt/usbkey are refused: a CN's /lib/sdc/config.sh reads /usbkey/config
+before its own node.config, so the CN would take the headnode's configuration.
 
 A file changed on the target since the last sync is a conflict: it is not
 overwritten and the run exits 1, unless --force, which keeps the target's
@@ -207,7 +207,7 @@ func printSyncResult(w io.Writer, dryRun bool, r *keysync.Result) {
 		state = "NOT in step"
 	}
 	fmt.Fprintf(w, "%s: %s: %s %d (%s), skipped %d, conflicting %d, deleted %d, failed %d\n",
-		r.Target, state, sent, r.Sent, humanBytes(r.Bytes), r.Skipped, len(r.Conflicting), r.Deleted, len(r.Failed))
+		r.Target, state, sent, r.Sent, device.HumanSize(r.Bytes), r.Skipped, len(r.Conflicting), r.Deleted, len(r.Failed))
 	for _, p := range r.Conflicting {
 		fmt.Fprintf(w, "    conflict: %s (changed on the target since the last sync; --force keeps it and sends the source's)\n", p)
 	}

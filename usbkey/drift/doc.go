@@ -6,6 +6,11 @@
 // config files (config, config.inc/generic, extra/joysetup/node.config)
 // which keys differ, secrets masked. The first copy is the reference.
 //
+// A Request names the copies as the operator does, each a location
+// (keytree.ParseLocation: a device, image or directory here, or a directory
+// on another node over SSH), prints the command line that carries it out,
+// and Run reads and compares them.
+//
 // It also owns reading a standby copy over SSH: the manifest is built on the
 // CN by `usbkey-drift manifest DIR` when the toolkit is installed there (so
 // nothing but the manifest crosses the network, and the CN's hash cache

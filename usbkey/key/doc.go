@@ -8,7 +8,13 @@
 // filesystems). Key writes every structure itself and mounts nothing, so it
 // works on image files and raw devices alike, on any host.
 //
-// It refuses to write a v1 (grub) key, and to write anything before every
-// input has been checked: a format that fails validation leaves the target
-// untouched.
+// usbkey-format is a FormatRequest: PlanFormat checks it against the node
+// (boot files, target, layout, and every refusal: mounted, in a zpool, the
+// boot disk, not removable, too small, already a Triton key, built in
+// FormatRefusals and ExistingKey alone) and writes nothing; Apply formats.
+// usbkey-status is a StatusRequest, read by ReadStatus through keytree.
+//
+// It refuses to write anything before every input has been checked: a
+// format that is refused or fails validation leaves the target untouched,
+// and an image it would have created is not left behind.
 package key

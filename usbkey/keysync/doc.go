@@ -27,7 +27,9 @@
 // version as NAME.conflict-<UTC timestamp>. This is the split brain of the
 // usbkey config that RFD 67 worries about.
 //
-// It refuses: a target path of /usbkey or /mnt/usbkey (on a CN,
+// It refuses: a target named as a local path (a bare word such as cn1 is
+// one, as for every tool: write root@cn1, cn1:/path or ssh://cn1), a source
+// on another node, a target path of /usbkey or /mnt/usbkey (on a CN,
 // /lib/sdc/config.sh prefers /usbkey/config over the CN's own node.config,
 // so the CN would take the headnode's configuration; see ErrKeyPath);
 // deleting `config` from a target, even with Delete; Delete of anything

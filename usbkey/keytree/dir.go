@@ -113,7 +113,7 @@ func (d *DirTree) ReadDir(dir string) ([]Info, error) {
 	if fi, err := r.Lstat(rootName(dir)); err != nil {
 		return nil, opError(d.where(dir), "lstat", err)
 	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("%s: %s, not a directory", d.where(dir), typeName(fi.Mode()))
+		return nil, fmt.Errorf("%s: %s, not a directory", d.where(dir), TypeName(fi.Mode()))
 	}
 	f, err := r.Open(rootName(dir))
 	if err != nil {

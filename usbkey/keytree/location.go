@@ -61,8 +61,9 @@ var errEmpty = errors.New("empty location; want " + Syntax)
 //     image or tarball name (usbkey, key.img).
 //  4. Anything else is SSH, as sshconn.ParseTarget reads it: "scheme://"
 //     must be ssh://; otherwise host:/path, host:port, user@host,
-//     user@host:port:/path and [v6]:port:/path. What does not parse is
-//     refused; nothing falls back to a local path.
+//     user@host:port:/path and [v6]:port:/path; ssh:/path, a URL missing
+//     a slash, is refused rather than read as the host "ssh". What does
+//     not parse is refused; nothing falls back to a local path.
 //
 // So a relative local path holding ':' or '@' is written with ./ first.
 // The SSH user defaults to root and the port to 22; a path not given

@@ -64,6 +64,7 @@ func TestParseLocation(t *testing.T) {
 		{in: "cn1:relative", err: `ssh target "cn1:relative": port "relative" is not a number from 1 to 65535 (a path must be absolute: host:/path) (a local path holding ':' or '@' starts with ./ or /)`},
 		{in: "images/key:1.img", err: `port "1.img"`},
 		{in: "backup@2026", want: ssh("backup@2026", "backup", "2026", 22, "")},
+		{in: "ssh:/zones/usbkey-standby", err: `a URL starts ssh://; a host named ssh is written root@ssh:/zones/usbkey-standby`},
 		{in: "sftp://cn1/x", err: `ssh target "sftp://cn1/x": scheme "sftp" is not supported; want [user@]host[:port][:/path] or ssh://[user@]host[:port]/path`},
 		{in: "file:///usbkey", err: `scheme "file" is not supported`},
 		{in: "ssh://cn1/x?y", err: "a query or fragment"},

@@ -155,7 +155,7 @@ func (o *Opener) openLocal(ctx context.Context, loc Location, write, verify bool
 	case m.IsRegular() || m&fs.ModeDevice != 0:
 		return openKeyTree(p, loc, write, verify)
 	}
-	return nil, fmt.Errorf("%s: is %s: give a directory, key device or image, or tarball", loc, typeName(m))
+	return nil, fmt.Errorf("%s: is %s: give a directory, key device or image, or tarball", loc, TypeName(m))
 }
 
 // gzipMagic starts every gzip stream (RFC 1952).

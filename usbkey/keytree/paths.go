@@ -52,12 +52,12 @@ func opError(where, op string, err error) error {
 // notRegular refuses to open an entry that is not a regular file, saying
 // what it is.
 func notRegular(where string, m fs.FileMode) error {
-	return fmt.Errorf("%s: %s: %w", where, typeName(m), ErrNotRegular)
+	return fmt.Errorf("%s: %s: %w", where, TypeName(m), ErrNotRegular)
 }
 
-// typeName says what kind of entry mode m describes, in the words ls and
+// TypeName says what kind of entry mode m describes, in the words ls and
 // find use.
-func typeName(m fs.FileMode) string {
+func TypeName(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"

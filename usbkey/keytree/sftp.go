@@ -105,7 +105,7 @@ func (t *SFTPTree) ReadDir(dir string) ([]Info, error) {
 	if fi, err := t.c.Lstat(t.abs(dir)); err != nil {
 		return nil, opError(t.where(dir), "lstat", err)
 	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("%s: %s, not a directory", t.where(dir), typeName(fi.Mode()))
+		return nil, fmt.Errorf("%s: %s, not a directory", t.where(dir), TypeName(fi.Mode()))
 	}
 	fis, err := t.c.ReadDir(t.abs(dir))
 	if err != nil {

@@ -109,23 +109,9 @@ func entryOf(dir string, in *keytree.Info) (Entry, error) {
 			return Entry{}, fmt.Errorf("manifest: %s: symlink target %q is empty or not UTF-8: replace the link", p, in.Target)
 		}
 	default:
-		return Entry{}, fmt.Errorf("manifest: %s: a %s: only files, directories and symlinks belong in a key tree: remove it or exclude it", p, typeName(in.Mode))
+		return Entry{}, fmt.Errorf("manifest: %s: %s: only files, directories and symlinks belong in a key tree: remove it or exclude it", p, keytree.TypeName(in.Mode))
 	}
 	return e, nil
-}
-
-func typeName(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "block device"
-	}
-	return "special file (" + m.Type().String() + ")"
 }
 
 // hashAll fills in the SHA256 of every file, from the cache or by reading

@@ -9,8 +9,16 @@
 // .joyliveusb marker is removed first and written last, so a key whose
 // content is incomplete is never taken for a good one.
 //
-// It refuses: files of 4 GiB or more, names pcfs cannot hold, two names
-// that differ only in case, a copy that would not fit (counted in clusters),
-// a source without the content a headnode boots from, and a platform
-// selection that leaves out the platform the key boots.
+// usbkey-populate is a Request: NewPlan opens its source and target through
+// keytree (any location keytree.ParseLocation reads), lays this node's
+// identity over the config (--node-config) and a loader.conf that boots it
+// as headnode (--headnode), and plans; Apply copies. The conversion runs
+// the same requests, so the commands it prints are what it does.
+//
+// It refuses: a device that is mounted, in a zpool or the boot disk
+// (unless forced: ErrUnsafeTarget), files of 4 GiB or more, names pcfs
+// cannot hold, two names that differ only in case, a copy that would not
+// fit (counted in clusters), a source without the content a headnode boots
+// from, and a platform selection that leaves out the platform the key
+// boots.
 package populate
