@@ -11,11 +11,11 @@ import (
 	"cntools/internal/sshconn"
 )
 
-// A populate from a core CN: parse the --from URL, connect with the
+// A populate from a core CN: parse the --from location, connect with the
 // operator's ~/.ssh, read one file of the standby copy.
 func Example() {
 	ctx := context.Background()
-	t, err := sshconn.ParseURL("ssh://root@cn1/zones/usbkey-standby")
+	t, err := sshconn.ParseTarget("ssh://root@cn1/zones/usbkey-standby")
 	if err != nil {
 		panic(err)
 	}

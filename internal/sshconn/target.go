@@ -71,19 +71,6 @@ func ParseTarget(s string) (Target, error) {
 	return parseSCP(s)
 }
 
-// ParseURL reads only the ssh:// form, and wants a path: for callers
-// that take a URL and nothing else.
-func ParseURL(s string) (Target, error) {
-	if scheme, _, ok := splitScheme(s); !ok || !strings.EqualFold(scheme, "ssh") {
-		return Target{}, fmt.Errorf("ssh url %q: want ssh://[user@]host[:port]/path", s)
-	}
-	t, err := ParseTarget(s)
-	if err == nil && t.Path == "" {
-		return Target{}, fmt.Errorf("ssh url %q: no path; add the remote directory (e.g. ssh://%s/zones/usbkey-standby)", s, t.Host)
-	}
-	return t, err
-}
-
 // splitScheme splits "scheme://rest", with a scheme as RFC 3986 spells it.
 // "cn1:/a://b" has none: its "://" is inside a path.
 func splitScheme(s string) (scheme, rest string, ok bool) {

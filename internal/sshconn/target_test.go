@@ -82,28 +82,6 @@ func TestParseTarget(t *testing.T) {
 	}
 }
 
-func TestParseURL(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want Target
-		err  string
-	}{
-		{in: "ssh://cn1/zones/usbkey-standby", want: Target{"root", "cn1", 22, "/zones/usbkey-standby"}},
-		{in: "ssh://cn1", err: "no path"},
-		{in: "ssh://cn1:2222", err: "no path"},
-		{in: "cn1:/x", err: `ssh url "cn1:/x": want ssh://[user@]host[:port]/path`},
-		{in: "sftp://cn1/x", err: `want ssh://`},
-	} {
-		got, err := ParseURL(tc.in)
-		switch {
-		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
-			t.Errorf("ParseURL(%q) = %+v, %v, want error containing %q", tc.in, got, err, tc.err)
-		case tc.err == "" && (err != nil || got != tc.want):
-			t.Errorf("ParseURL(%q) = %+v, %v, want %+v", tc.in, got, err, tc.want)
-		}
-	}
-}
-
 // Both printed forms read back as the same target.
 func TestTargetForms(t *testing.T) {
 	for _, tg := range []Target{

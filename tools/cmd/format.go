@@ -44,21 +44,26 @@ EXIT STATUS
 	}
 }
 
-func formatAction(c *cli.Context) error {
-	env := tool.FromContext(c)
-	target, err := tool.OneArg(c, "DEVICE or IMAGE")
-	if err != nil {
-		return err
-	}
-	req := key.FormatRequest{
+// formatRequest is the request the flags make.
+func formatRequest(c *cli.Context, target string) key.FormatRequest {
+	return key.FormatRequest{
 		Target:      target,
 		BootTarball: c.String("boot-tarball"),
 		BootDir:     c.String("boot-dir"),
 		Size:        c.String("size"),
 		ESPImage:    c.String("esp-image"),
 		Force:       c.Bool("force"),
-		Yes:         env.Yes,
+		Yes:         c.Bool("yes"),
 	}
+}
+
+func formatAction(c *cli.Context) error {
+	env := tool.FromContext(c)
+	target, err := tool.OneArg(c, "DEVICE or IMAGE")
+	if err != nil {
+		return err
+	}
+	req := formatRequest(c, target)
 	plan, err := key.PlanFormat(env.Ctx, env.Node, req)
 	if refused := new(key.RefusedError); errors.As(err, &refused) {
 		return tool.Problem(err)

@@ -47,18 +47,23 @@ EXIT STATUS
 	}
 }
 
+// gztoolsRequest is the request the flags make.
+func gztoolsRequest(c *cli.Context) gztools.Request {
+	return gztools.Request{
+		From:       c.String("from"),
+		Sdcadm:     c.String("sdcadm"),
+		Check:      c.Bool("check"),
+		SkipUsbkey: c.Bool("skip-usbkey"),
+		Yes:        c.Bool("yes"),
+	}
+}
+
 func gztoolsInstallAction(c *cli.Context) error {
 	env := tool.FromContext(c)
 	if c.NArg() != 0 {
 		return tool.Usage("unexpected arguments %q; see gztools-install -h", c.Args().Slice())
 	}
-	req := gztools.Request{
-		From:       c.String("from"),
-		Sdcadm:     c.String("sdcadm"),
-		Check:      c.Bool("check"),
-		SkipUsbkey: c.Bool("skip-usbkey"),
-		Yes:        env.Yes,
-	}
+	req := gztoolsRequest(c)
 	plan, err := gztools.NewPlan(env.Ctx, env.Node, req, gztools.Options{Now: env.Now, Log: env.Log})
 	if err != nil {
 		return refusal(err)

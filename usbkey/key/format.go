@@ -128,9 +128,7 @@ func Format(d Disk, size int64, o FormatOptions) (*Formatted, error) {
 	return res, nil
 }
 
-func part(d Disk, e parttable.Extent) partition {
-	return partition{d: d, off: int64(e.Start) * parttable.SectorSize, size: int64(e.Size) * parttable.SectorSize}
-}
+func part(d Disk, e parttable.Extent) parttable.Window { return parttable.WindowOf(d, e) }
 
 // writeESP writes the loader partition: a SYSTEM filesystem holding only
 // efi/boot/bootx64.efi, as build_boot_image's create_esp makes it.

@@ -59,7 +59,7 @@ func TestFormatThenInspect(t *testing.T) {
 
 func TestESPHoldsOnlyTheLoader(t *testing.T) {
 	f := formatted(t, 4_000_000_000)
-	esp, err := fat32.Open(partition{d: f, off: parttable.StartSector * 512, size: parttable.ESPSectors * 512})
+	esp, err := fat32.Open(parttable.WindowAt(f, parttable.StartSector*512, parttable.ESPSectors*512))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,7 @@ func Inspect(d io.ReaderAt, path string, size int64) (*Status, error) {
 		st.Problems = append(st.Problems, "no root partition")
 		return st, nil
 	}
-	fs, err := fat32.Open(partition{off: rootOff, size: rootSize, d: readOnly{d}})
+	fs, err := fat32.Open(parttable.WindowAt(readOnly{d}, rootOff, rootSize))
 	if err != nil {
 		st.Problems = append(st.Problems, "root partition: "+err.Error())
 		return st, nil
