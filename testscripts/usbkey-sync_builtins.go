@@ -1,11 +1,11 @@
 package testscripts
 
 import (
+	"cntools/internal/atomicfile"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -45,7 +45,7 @@ func waittmp(ts *testscript.TestScript, neg bool, args []string) {
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		found := false
 		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.Contains(d.Name(), ".cntools-tmp-") {
+			if err == nil && !d.IsDir() && atomicfile.IsTemp(d.Name()) {
 				if fi, err := d.Info(); err == nil && fi.Size() > 0 {
 					found = true
 					return filepath.SkipAll

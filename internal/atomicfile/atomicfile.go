@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -51,7 +52,7 @@ func Create(path string, perm fs.FileMode) (*File, error) {
 	// O_EXCL with a random suffix: two writers of the same file never share
 	// a temporary file, and a leftover from a crash is never reused.
 	for range 10 {
-		tmp := filepath.Join(dir, "."+base+".tmp-"+randomSuffix())
+		tmp := filepath.Join(dir, TempName(base))
 		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -81,10 +82,16 @@ var tempName = regexp.MustCompile(`^\..+\.tmp-[0-9a-f]{12}$`)
 // files: one a killed writer left behind, never a file of its own.
 func IsTemp(name string) bool { return tempName.MatchString(name) }
 
-func randomSuffix() string {
+// TempName is the name a write of the slash-separated path p goes under
+// until it is renamed into place: beside it, hidden, holding its name, and
+// unguessable so two writers never share one. IsTemp knows it, so what a
+// killed writer left is never taken for content; every writer of a tree,
+// local or over SFTP, uses it.
+func TempName(p string) string {
 	var b [6]byte
 	rand.Read(b[:]) // crypto/rand.Read never returns an error
-	return hex.EncodeToString(b[:])
+	dir, base := path.Split(p)
+	return dir + "." + base + ".tmp-" + hex.EncodeToString(b[:])
 }
 
 // Write writes to the temporary file.

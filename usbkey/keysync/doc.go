@@ -15,7 +15,7 @@
 // ssh://[user@]host[:port]/path, by default node.StandbyDir. Several targets are synced at
 // once and several files per target, each bounded. Each file is written
 // under a temporary name beside its real one that contains the real name
-// (.NAME.cntools-tmp-RANDOM), chmod-ed while still empty, filled with
+// (.NAME.tmp-RANDOM, atomicfile.TempName), chmod-ed while still empty, filled with
 // concurrent SFTP writes, hashed on the target (openssl dgst, sha256sum or
 // illumos digest, or read back over SFTP when the target has none) and only
 // then renamed into place with posix-rename@openssh.com. A cut connection

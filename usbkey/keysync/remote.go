@@ -3,8 +3,6 @@ package keysync
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"cntools/internal/atomicfile"
 	"cntools/internal/node"
 	"cntools/internal/sshconn"
 	"cntools/usbkey/keytree"
@@ -161,15 +160,6 @@ func (r *remote) list(ctx context.Context, sc scope) (map[string]*manifest.Entry
 	return now, temps, nil
 }
 
-// tempName is the name a file is written under: beside it, containing its
-// name, unguessable so two writers never share one.
-func tempName(p string) string {
-	var b [6]byte
-	rand.Read(b[:])
-	dir, base := path.Split(p)
-	return dir + "." + base + tmpInfix + hex.EncodeToString(b[:])
-}
-
 // sized lets pkg/sftp see how much a reader holds, which is what makes it
 // write concurrently instead of one packet at a time.
 type sized struct {
@@ -201,7 +191,7 @@ func (r *remote) write(src string, e *manifest.Entry) (tmp string, sent int64, e
 		return "", 0, fmt.Errorf("source %s: %w", e.Path, err)
 	}
 	defer in.Close()
-	tmp = tempName(e.Path)
+	tmp = atomicfile.TempName(e.Path)
 	f, err := r.sftp.OpenFile(r.abs(tmp), os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return "", 0, r.wrap("create", r.abs(tmp), err)
@@ -282,7 +272,7 @@ func (r *remote) isDir(p string) bool {
 // symlink makes the link under a temporary name and renames it over
 // whatever is there.
 func (r *remote) symlink(e *manifest.Entry) error {
-	tmp := tempName(e.Path)
+	tmp := atomicfile.TempName(e.Path)
 	if err := r.sftp.Symlink(e.Target, r.abs(tmp)); err != nil {
 		return r.wrap("symlink", r.abs(tmp), err)
 	}
@@ -327,7 +317,7 @@ func (r *remote) putManifest(m *manifest.Manifest) (int64, error) {
 		return 0, err
 	}
 	n := int64(b.Len())
-	tmp := tempName(ManifestFile)
+	tmp := atomicfile.TempName(ManifestFile)
 	f, err := r.sftp.OpenFile(r.abs(tmp), os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return 0, r.wrap("create", r.abs(tmp), err)

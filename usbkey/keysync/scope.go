@@ -1,13 +1,15 @@
 package keysync
 
 import (
+	"cntools/internal/atomicfile"
 	"path"
 	"regexp"
 	"strings"
 )
 
-// tmpInfix marks a file a sync is writing: .NAME.cntools-tmp-RANDOM.
-const tmpInfix = ".cntools-tmp-"
+// oldTmpInfix marked the files a sync was writing before every writer
+// took atomicfile's names; such leftovers on a target are still known.
+const oldTmpInfix = ".cntools-tmp-"
 
 // conflictSuffix starts the name a conflict copy gets: NAME.conflict-<stamp>.
 const conflictSuffix = ".conflict-"
@@ -16,7 +18,7 @@ var conflictRE = regexp.MustCompile(`\.conflict-\d{8}T\d{6}Z$`)
 
 // isTemp reports whether the base name is a sync's temporary file.
 func isTemp(base string) bool {
-	return strings.HasPrefix(base, ".") && strings.Contains(base, tmpInfix)
+	return atomicfile.IsTemp(base) || strings.HasPrefix(base, ".") && strings.Contains(base, oldTmpInfix)
 }
 
 // isConflictCopy reports whether the base name is a kept conflict copy.

@@ -156,7 +156,7 @@ func TestSyncCycle(t *testing.T) {
 			t.Errorf("%s deleted: %v", p, err)
 		}
 	}
-	leftovers, _ := filepath.Glob(filepath.Join(dst, "*", "*"+tmpInfix+"*"))
+	leftovers, _ := filepath.Glob(filepath.Join(dst, "*", ".*.tmp-*"))
 	if len(leftovers) > 0 {
 		t.Errorf("temporary files left: %v", leftovers)
 	}

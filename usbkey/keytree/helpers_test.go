@@ -12,13 +12,14 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"cntools/usbkey/fat32"
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/parttable"
+
+	"golang.org/x/sys/unix"
 )
 
 // epoch is the fixture's mtime: even seconds, as FAT keeps them.
@@ -70,7 +71,7 @@ func writeFixtureDir(t *testing.T, dir string, fifo bool) {
 		t.Fatal(err)
 	}
 	if fifo {
-		if err := syscall.Mkfifo(filepath.Join(dir, fifoPath), 0o644); err != nil {
+		if err := unix.Mkfifo(filepath.Join(dir, fifoPath), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

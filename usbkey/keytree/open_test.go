@@ -7,11 +7,12 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"cntools/internal/node"
 	"cntools/usbkey/keytree"
+
+	"golang.org/x/sys/unix"
 )
 
 // simulated returns a node root holding one of each kind of location.
@@ -24,7 +25,7 @@ func simulated(t *testing.T) *node.Node {
 	writeTarball(t, filepath.Join(root, "usbkey-base"), "")
 	newKeyImage(t, filepath.Join(root, "key.img"))
 	newV1KeyImage(t, filepath.Join(root, "grub.img"))
-	if err := syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644); err != nil {
+	if err := unix.Mkfifo(filepath.Join(root, "fifo"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return &node.Node{Root: root}

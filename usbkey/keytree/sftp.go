@@ -2,8 +2,6 @@ package keytree
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"cntools/internal/atomicfile"
 	"cntools/internal/sshconn"
 )
 
@@ -169,16 +168,6 @@ func (t *SFTPTree) MkdirAll(p string, mtime time.Time) error {
 	return nil
 }
 
-// tempName is the temporary name a file is written under: beside it,
-// hidden, holding its name, in the form atomicfile.IsTemp recognises, so a
-// temporary file a killed run left behind is known for one.
-func tempName(final string) string {
-	var b [6]byte
-	rand.Read(b[:]) // crypto/rand.Read never returns an error
-	dir, base := path.Split(final)
-	return path.Join(dir, "."+base+".tmp-"+hex.EncodeToString(b[:]))
-}
-
 // WriteFile writes a temporary file beside p and renames it into place
 // with posix-rename@openssh.com, which replaces p in one step. The mode is
 // set while the file is still empty, so its content is never readable
@@ -191,7 +180,7 @@ func (t *SFTPTree) WriteFile(p string, r io.Reader, size int64, mtime time.Time)
 	if p == "" {
 		return fmt.Errorf("%s: write: the root is a directory", t)
 	}
-	tmp := tempName(t.abs(p))
+	tmp := atomicfile.TempName(t.abs(p))
 	f, err := t.c.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return opError(t.where(p), "create temporary file", err)
