@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 
 	"cntools/gztools/gztoolstest"
+	"cntools/internal/node"
 	"cntools/usbkey/bootfiles/bootfilestest"
 )
 
@@ -22,7 +23,7 @@ const (
 	KeyDisk  = "c1t0d0"
 	KeyPath  = "/dev/rdsk/c1t0d0p0"
 	KeySize  = 4 << 30 // a 4 GiB USB key
-	Standby  = "/zones/usbkey-standby"
+	Standby  = node.StandbyDir
 	Hostname = "cn7"
 	AdminIP  = "10.99.99.37"
 	// Secret is planted in the config; it must never be printed.
