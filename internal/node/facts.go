@@ -2,7 +2,9 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 )
 
@@ -21,6 +23,9 @@ type Facts interface {
 	BootParams(ctx context.Context) (map[string]string, error)
 	// Zones returns the non-global zones of /etc/zones/index.
 	Zones(ctx context.Context) ([]Zone, error)
+	// BootNetworking returns the networking.json the node booted with
+	// (sdc-booter's boot module, at /system/boot), nil when it has none.
+	BootNetworking(ctx context.Context) ([]byte, error)
 }
 
 // Files under a root that stand in for the live node, relative to the root.
@@ -31,6 +36,9 @@ const (
 	MnttabFile     = "etc/mnttab"                   // the mount table itself
 	DiskinfoFile   = "var/run/nodefacts/diskinfo"   // output of diskinfo -Hp
 	ZpoolListFile  = "var/run/nodefacts/zpool-list" // output of zpool list -H -v -P
+	// BootNetworkingFile is where net-boot-config finds the file booter
+	// gave the node (smartos-live src/node_modules/net-boot-config.js:24).
+	BootNetworkingFile = "system/boot/networking.json"
 )
 
 // fact names one fact and both places it can come from.
@@ -47,6 +55,7 @@ var (
 	factPools      = fact{"zpools", ZpoolListFile, []string{"/usr/sbin/zpool", "list", "-H", "-v", "-P"}}
 	factBootParams = fact{"boot parameters", BootParamsFile, []string{"/usr/bin/bootparams"}}
 	factZones      = fact{"zones", ZonesIndexFile, nil}
+	factNetworking = fact{"boot networking.json", BootNetworkingFile, nil}
 )
 
 // source returns the raw bytes of a fact.
@@ -126,4 +135,12 @@ func (r reader) BootParams(ctx context.Context) (map[string]string, error) {
 		return nil, fmt.Errorf("%s: %w", factBootParams.name, err)
 	}
 	return p, nil
+}
+
+func (r reader) BootNetworking(ctx context.Context) ([]byte, error) {
+	b, err := r.read(ctx, factNetworking)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // booted without one: the usual case
+	}
+	return b, err
 }

@@ -124,3 +124,49 @@ func (s Sysinfo) AdminIP() string {
 	}
 	return ""
 }
+
+// Carries reports whether the interface has nic tag tag.
+func (n NIC) Carries(tag string) bool {
+	for _, t := range n.NICNames {
+		if t == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// Aggregations returns "Link Aggregations", sorted by name: each one's
+// interfaces are its NIC entries' Host (sysinfo "Interfaces").
+func (s Sysinfo) Aggregations() []NIC { return s.nics("Link Aggregations") }
+
+// LinkCarries reports whether the physical NIC or aggregation named link
+// has nic tag tag.
+func (s Sysinfo) LinkCarries(link, tag string) bool {
+	for _, list := range [][]NIC{s.NICs(), s.Aggregations()} {
+		for _, n := range list {
+			if n.Name == link && n.Carries(tag) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TagIP returns the IPv4 address on nic tag tag: a physical NIC or an
+// aggregation that carries the tag and has the address, else a VNIC over
+// one that does; "" when there is none.
+func (s Sysinfo) TagIP(tag string) string {
+	for _, list := range [][]NIC{s.NICs(), s.Aggregations()} {
+		for _, n := range list {
+			if n.Carries(tag) && n.IPv4 != "" {
+				return n.IPv4
+			}
+		}
+	}
+	for _, v := range s.VNICs() {
+		if v.IPv4 != "" && (v.Carries(tag) || s.LinkCarries(v.Host, tag)) {
+			return v.IPv4
+		}
+	}
+	return ""
+}

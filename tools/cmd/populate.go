@@ -94,8 +94,17 @@ func populateAction(c *cli.Context) error {
 		return err
 	}
 	defer plan.Close()
-	for _, s := range plan.Skipped {
-		env.Log.Warn("not copied: FAT cannot hold a symlink", "path", s)
+	// What the key does not get is part of the result: an operator sees
+	// it before anything is written.
+	for _, sk := range plan.Skipped {
+		prefix := ""
+		if env.DryRun {
+			prefix = "[dry-run] "
+		}
+		env.Emit(struct {
+			Type string `json:"type"`
+			populate.Skip
+		}{"skip", sk}, func(w io.Writer) { fmt.Fprintf(w, "%sskip %s: %s\n", prefix, sk.Path, sk.Reason) })
 	}
 	for _, m := range plan.Missing {
 		env.Log.Warn("the source has no "+m, "source", plan.Source())

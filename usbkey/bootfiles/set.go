@@ -65,6 +65,12 @@ func newCollector(src string) *collector {
 // wanted reports whether p belongs to the boot files. etc itself is not
 // wanted: it is made as the parent of etc/version when that exists.
 func wanted(p string) bool {
+	// A usbkey copy's boot/networking.json is its headnode's own network
+	// config, not a boot file: on a key it would override the config's
+	// networking at every boot (smartos-live net-boot-config.js 24-25).
+	if p == "boot/networking.json" {
+		return false
+	}
 	for _, top := range []string{"boot", "etc/version"} {
 		if p == top || strings.HasPrefix(p, top+"/") {
 			return true

@@ -2,41 +2,83 @@ package populate
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
-	"cntools/internal/node"
 	"cntools/usbkey/config"
 )
 
 // ForNode rewrites a headnode's config for this node, the node the key
-// will boot as headnode: its hostname, admin NIC and IP, and its external
-// NIC and IP where it has one, in place of the old headnode's. Every other
-// line is kept byte for byte. A node with no external NIC loses the old
-// headnode's external_* keys and headnode_default_gateway, as the rfd67
-// prototype does, since they would name an interface it does not have.
-func ForNode(headnode []byte, si node.Sysinfo) (*config.File, []config.Change, error) {
+// will boot as headnode. A headnode reads its links only from its config,
+// so every line about one node is this node's: its hostname, admin NIC and
+// IP, every <tag>_nic, <aggr>_aggr and <aggr>_lacp_mode from its own boot
+// parameters (or networking.json), and its external address where it has
+// one. The old headnode's lines of those kinds go, its aggregations' MTUs
+// with them. The DC-wide keys stay: external_network, _netmask, _gateway,
+// _vlan_id, the provisionable range, and headnode_default_gateway where
+// this node has the external tag (net-physical 292-312 takes it for the
+// default route). compute_node_ntp_hosts, which CNs read through
+// extra/joysetup/node.config at every boot, names this node's admin IP in
+// place of the old headnode's. Every other line is kept byte for byte.
+func ForNode(headnode []byte, id Identity) (*config.File, []config.Change, error) {
 	old, err := config.Parse(headnode)
 	if err != nil {
 		return nil, nil, fmt.Errorf("config: %w", err)
 	}
 	f := old.Clone()
-	host := si.Hostname()
-	if host == "" {
-		return nil, nil, fmt.Errorf("sysinfo has no Hostname: cannot name this node in the key's config")
-	}
-	adminNIC, _, adminIP, ok := taggedNIC(si, "admin")
-	if !ok {
-		return nil, nil, fmt.Errorf("sysinfo has no NIC tagged admin with an IPv4 address: a headnode needs its admin network; check `sysinfo` and the node's NIC tags")
-	}
-	set := [][2]string{{"hostname", host}, {"admin_nic", adminNIC}, {"admin_ip", adminIP}}
-	if nic, vnic, ip, ok := taggedNIC(si, "external"); ok {
-		set = append(set, [2]string{"external_nic", nic}, [2]string{"external_ip", ip})
-		if vnic != "" {
-			set = append(set, [2]string{"external_mac", vnic})
+	oldAdminIP, _, _ := old.Get("admin_ip")
+	oldAggrs := map[string]bool{}
+	for _, k := range old.Keys() {
+		if m := aggrParam.FindStringSubmatch(k); m != nil {
+			oldAggrs[m[1]] = true
 		}
-	} else if _, err := f.DeleteFunc(func(k string) bool {
-		return strings.HasPrefix(k, "external_") || k == "headnode_default_gateway"
-	}); err != nil {
+	}
+	perNode := func(k string) bool {
+		switch {
+		case nicParam.MatchString(k), aggrParam.MatchString(k), lacpParam.MatchString(k),
+			k == "admin_tag", k == "external_ip", k == "external_mac":
+			return true
+		case k == "headnode_default_gateway":
+			return !id.HasTag("external")
+		}
+		m := mtuParam.FindStringSubmatch(k)
+		return m != nil && (oldAggrs[m[1]] || id.MTUs[m[1]] != "")
+	}
+	set := [][2]string{{"hostname", id.Hostname}}
+	if id.AdminTag != "" {
+		set = append(set, [2]string{"admin_tag", id.AdminTag})
+	}
+	set = append(set, [2]string{id.adminTag() + "_nic", id.Tags[id.adminTag()]}, [2]string{"admin_ip", id.AdminIP})
+	for _, tag := range sortedKeys(id.Tags) {
+		if tag != id.adminTag() {
+			set = append(set, [2]string{tag + "_nic", id.Tags[tag]})
+		}
+	}
+	for _, a := range id.Aggrs {
+		set = append(set, [2]string{a.Name + "_aggr", strings.Join(a.MACs, ",")})
+		if a.LACPMode != "" {
+			set = append(set, [2]string{a.Name + "_lacp_mode", a.LACPMode})
+		}
+	}
+	for _, tag := range sortedKeys(id.MTUs) {
+		set = append(set, [2]string{tag + "_mtu", id.MTUs[tag]})
+	}
+	if id.ExternalIP != "" {
+		set = append(set, [2]string{"external_ip", id.ExternalIP})
+		if id.ExternalMAC != "" {
+			set = append(set, [2]string{"external_mac", id.ExternalMAC})
+		}
+	}
+	if ntp, _, ok := f.Get("compute_node_ntp_hosts"); ok && oldAdminIP != "" {
+		set = append(set, [2]string{"compute_node_ntp_hosts", replaceHost(ntp, oldAdminIP, id.AdminIP)})
+	}
+	// The lines this node has a value for are rewritten where they stand;
+	// the old headnode's others go.
+	setting := map[string]bool{}
+	for _, kv := range set {
+		setting[kv[0]] = true
+	}
+	if _, err := f.DeleteFunc(func(k string) bool { return perNode(k) && !setting[k] }); err != nil {
 		return nil, nil, fmt.Errorf("config: %w", err)
 	}
 	for _, kv := range set {
@@ -47,38 +89,22 @@ func ForNode(headnode []byte, si node.Sysinfo) (*config.File, []config.Change, e
 	return f, config.Diff(old, f), nil
 }
 
-// taggedNIC finds the address on a nic tag: a physical NIC that carries
-// the tag and an address, or else a VNIC (such as external0) with an
-// address over a physical NIC that carries the tag. nic is the physical
-// NIC's MAC, as prompt-config.sh writes admin_nic and external_nic; vnic is
-// the VNIC's MAC, "" for a physical NIC.
-func taggedNIC(si node.Sysinfo, tag string) (nic, vnic, ip string, ok bool) {
-	phys := si.NICs()
-	carries := func(n node.NIC) bool {
-		for _, t := range n.NICNames {
-			if t == tag {
-				return true
-			}
-		}
-		return false
-	}
-	for _, n := range phys {
-		if carries(n) && n.IPv4 != "" && n.MAC != "" {
-			return n.MAC, "", n.IPv4, true
+// replaceHost swaps host old for new in a comma-separated list.
+func replaceHost(list, old, new string) string {
+	hosts := strings.Split(list, ",")
+	for i, h := range hosts {
+		if strings.TrimSpace(h) == old {
+			hosts[i] = new
 		}
 	}
-	for _, v := range si.VNICs() {
-		if v.IPv4 == "" {
-			continue
-		}
-		for _, n := range phys {
-			if n.Name == v.Host && carries(n) && n.MAC != "" {
-				return n.MAC, v.MAC, v.IPv4, true
-			}
-		}
-		if carries(v) && v.MAC != "" {
-			return v.MAC, v.MAC, v.IPv4, true
-		}
+	return strings.Join(hosts, ",")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	return "", "", "", false
+	sort.Strings(keys)
+	return keys
 }

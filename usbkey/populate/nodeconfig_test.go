@@ -1,8 +1,6 @@
 package populate
 
 import (
-	"bytes"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -10,7 +8,128 @@ import (
 	"cntools/internal/node"
 )
 
-func TestForNode(t *testing.T) {
+// A headnode with an aggregation of its own, an underlay tag and an MTU,
+// all of which are the old headnode's and must go.
+const oldHeadnode = `# headnode0
+admin_nic=00:0c:29:aa:bb:01
+admin_ip=10.99.99.7
+admin_netmask=255.255.255.0
+external_nic=aggr9
+aggr9_aggr=00:0c:29:aa:bb:02,00:0c:29:aa:bb:03
+aggr9_lacp_mode=active
+aggr9_mtu=9000
+sdc_underlay_nic=00:0c:29:aa:bb:04
+external_ip=192.168.128.5
+external_mac=90:b8:d0:12:34:56
+external_gateway=192.168.128.1
+external_netmask=255.255.255.0
+# external_vlan_id=999
+external_network=192.168.128.0
+external_provisionable_start=192.168.128.20
+headnode_default_gateway=192.168.128.1
+compute_node_ntp_hosts=10.99.99.7
+ntp_hosts=pool.ntp.org
+hostname=headnode0
+`
+
+func sysinfo(t *testing.T, js string) node.Sysinfo {
+	t.Helper()
+	si, err := node.ParseSysinfo([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return si
+}
+
+func TestForNodeVariants(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		sysinfo    string
+		bootParams map[string]string
+		networking string
+		want       []string // lines the new config has
+		wantNot    []string // keys it must not have
+	}{{
+		name: "admin on a NIC, external tag without an address, an underlay tag",
+		sysinfo: `{"Hostname":"cn7","Network Interfaces":{
+			"ixgbe0":{"MAC Address":"0c:c4:7a:aa:bb:01","ip4addr":"10.99.99.37","NIC Names":["admin"]},
+			"ixgbe1":{"MAC Address":"0c:c4:7a:aa:bb:02","ip4addr":"","NIC Names":["external","sdc_underlay"]}}}`,
+		bootParams: map[string]string{"admin_nic": "0c:c4:7a:aa:bb:01", "external_nic": "0c:c4:7a:aa:bb:02", "sdc_underlay_nic": "0c:c4:7a:aa:bb:02", "rabbitmq": "guest:guest:10.99.99.24:5672", "console": "ttyb"},
+		want: []string{"hostname=cn7", "admin_nic=0c:c4:7a:aa:bb:01", "admin_ip=10.99.99.37", "external_nic=0c:c4:7a:aa:bb:02",
+			"sdc_underlay_nic=0c:c4:7a:aa:bb:02", "external_gateway=192.168.128.1", "external_network=192.168.128.0",
+			"external_provisionable_start=192.168.128.20", "# external_vlan_id=999", "headnode_default_gateway=192.168.128.1",
+			"compute_node_ntp_hosts=10.99.99.37", "ntp_hosts=pool.ntp.org", "admin_netmask=255.255.255.0"},
+		wantNot: []string{"external_ip", "external_mac", "aggr9_aggr", "aggr9_lacp_mode", "aggr9_mtu", "admin_tag"},
+	}, {
+		name: "admin on an aggregation, no external tag",
+		sysinfo: `{"Hostname":"cn8","Network Interfaces":{
+			"ixgbe0":{"MAC Address":"0c:c4:7a:aa:cc:01","NIC Names":[]},
+			"ixgbe1":{"MAC Address":"0c:c4:7a:aa:cc:02","NIC Names":[]}},
+			"Link Aggregations":{"aggr0":{"LACP mode":"active","Interfaces":["ixgbe0","ixgbe1"],"ip4addr":"10.99.99.38","NIC Names":["admin"]}}}`,
+		bootParams: map[string]string{"admin_nic": "aggr0", "aggr0_aggr": `"0c:c4:7a:aa:cc:01,c:c4:7a:aa:cc:2"`, "aggr0_lacp_mode": "active"},
+		want: []string{"hostname=cn8", "admin_nic=aggr0", "admin_ip=10.99.99.38", "aggr0_aggr=0c:c4:7a:aa:cc:01,0c:c4:7a:aa:cc:02",
+			"aggr0_lacp_mode=active", "compute_node_ntp_hosts=10.99.99.38", "external_network=192.168.128.0"},
+		wantNot: []string{"external_nic", "external_ip", "external_mac", "headnode_default_gateway", "sdc_underlay_nic", "aggr9_aggr"},
+	}, {
+		name: "external address on external0",
+		sysinfo: `{"Hostname":"cn9","Network Interfaces":{
+			"ixgbe0":{"MAC Address":"0c:c4:7a:aa:dd:01","ip4addr":"10.99.99.39","NIC Names":["admin"]},
+			"ixgbe1":{"MAC Address":"0c:c4:7a:aa:dd:02","NIC Names":["external"]}},
+			"Virtual Network Interfaces":{"external0":{"MAC Address":"90:b8:d0:11:22:33","ip4addr":"198.51.100.7","Host Interface":"ixgbe1"}}}`,
+		bootParams: map[string]string{"admin_nic": "0c:c4:7a:aa:dd:01", "external_nic": "0c:c4:7a:aa:dd:02"},
+		want:       []string{"external_ip=198.51.100.7", "external_mac=90:b8:d0:11:22:33", "external_nic=0c:c4:7a:aa:dd:02", "headnode_default_gateway=192.168.128.1"},
+	}, {
+		name:    "booted with a networking.json: it alone describes the links",
+		sysinfo: `{"Hostname":"cn10","Network Interfaces":{"ixgbe0":{"MAC Address":"0c:c4:7a:aa:ee:01","NIC Names":["admin"]}}}`,
+		// Boot parameters a networking.json overrides are not read.
+		bootParams: map[string]string{"admin_nic": "00:00:00:00:00:99", "stale_nic": "00:00:00:00:00:98"},
+		networking: `{"admin_tag":"admin","nictags":[{"name":"admin","mac":"0c:c4:7a:aa:ee:01","mtu":1500},{"name":"sdc_underlay","mac":"0c:c4:7a:aa:ee:02","mtu":9000}],
+			"aggregations":[{"name":"aggr1","macs":["0c:c4:7a:aa:ee:03","0c:c4:7a:aa:ee:04"],"lacp_mode":"passive","nic_tags_provided":["internal"]}],
+			"vnics":[{"nic_tag":"admin","ip":"10.99.99.40","netmask":"255.255.255.0","mac":"0c:c4:7a:aa:ee:01"}]}`,
+		want: []string{"admin_nic=0c:c4:7a:aa:ee:01", "admin_ip=10.99.99.40", "sdc_underlay_nic=0c:c4:7a:aa:ee:02", "sdc_underlay_mtu=9000",
+			"admin_mtu=1500", "internal_nic=aggr1", "aggr1_aggr=0c:c4:7a:aa:ee:03,0c:c4:7a:aa:ee:04", "aggr1_lacp_mode=passive"},
+		wantNot: []string{"stale_nic", "external_nic"},
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			var nj []byte
+			if c.networking != "" {
+				nj = []byte(c.networking)
+			}
+			id, err := NodeIdentity(sysinfo(t, c.sysinfo), c.bootParams, nj)
+			if err != nil {
+				t.Fatalf("NodeIdentity: %v", err)
+			}
+			f, changes, err := ForNode([]byte(oldHeadnode), id)
+			if err != nil {
+				t.Fatalf("ForNode: %v", err)
+			}
+			got := string(f.Bytes())
+			lines := map[string]bool{}
+			for _, l := range strings.Split(got, "\n") {
+				lines[l] = true
+			}
+			for _, w := range c.want {
+				if !lines[w] {
+					t.Errorf("config lacks %q:\n%s", w, got)
+				}
+			}
+			for _, k := range c.wantNot {
+				if _, _, ok := f.Get(k); ok {
+					t.Errorf("config still has %s:\n%s", k, got)
+				}
+			}
+			if len(changes) == 0 {
+				t.Errorf("no changes reported")
+			}
+			// The first line and the admin line stay where they were.
+			if !strings.HasPrefix(got, "# headnode0\nadmin_nic=") {
+				t.Errorf("the config's order changed:\n%s", got)
+			}
+		})
+	}
+}
+
+func TestForNodeKeepsEveryOtherLine(t *testing.T) {
 	hn, err := os.ReadFile("../config/testdata/headnode.config")
 	if err != nil {
 		t.Fatal(err)
@@ -23,55 +142,45 @@ func TestForNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, changes, err := ForNode(hn, si)
+	id, err := NodeIdentity(si, map[string]string{}, nil)
+	if err != nil {
+		t.Fatalf("NodeIdentity: %v", err)
+	}
+	f, _, err := ForNode(hn, id)
 	if err != nil {
 		t.Fatalf("ForNode: %v", err)
 	}
-	// The node's values, from sysinfo: admin on ixgbe0, external on the
-	// external0 VNIC over ixgbe1 (so external_nic is ixgbe1's MAC).
-	for k, want := range map[string]string{
-		"hostname": "cn7", "admin_nic": "0c:c4:7a:aa:bb:01", "admin_ip": "10.99.99.37",
-		"external_nic": "0c:c4:7a:aa:bb:02", "external_ip": "198.51.100.7", "external_mac": "90:b8:d0:11:22:33",
-	} {
-		if got, _, ok := f.Get(k); !ok || got != want {
-			t.Errorf("ForNode: %s = %q, want %q", k, got, want)
-		}
-	}
-	// Every line that is not per-node is untouched, byte for byte.
-	oldLines := strings.Split(string(hn), "\n")
 	newText := string(f.Bytes())
-	for _, l := range oldLines {
+	for _, l := range strings.Split(string(hn), "\n") {
 		k, _, _ := strings.Cut(l, "=")
 		switch k {
-		case "admin_nic", "admin_ip", "hostname", "external_nic", "external_ip", "external_mac":
+		case "admin_nic", "admin_ip", "hostname", "external_nic", "external_ip", "external_mac", "compute_node_ntp_hosts":
 			continue
 		}
 		if !strings.Contains(newText, l) {
 			t.Errorf("ForNode dropped or changed the line %q", l)
 		}
 	}
-	if len(changes) == 0 {
-		t.Errorf("ForNode reported no changes")
-	}
-	var b bytes.Buffer
-	for _, c := range changes {
-		fmt.Fprintln(&b, c)
-	}
-	if !strings.Contains(b.String(), "admin_ip: 10.99.99.7 -> 10.99.99.37") {
-		t.Errorf("changes = %q, want the admin_ip change", b.String())
-	}
 }
 
-func TestForNodeWithoutExternal(t *testing.T) {
-	si, _ := node.ParseSysinfo([]byte(`{"Hostname":"cn2","Network Interfaces":{"e1000g0":{"MAC Address":"00:00:00:00:00:01","ip4addr":"10.0.0.2","NIC Names":["admin"]}}}`))
-	f, _, err := ForNode([]byte("a=1\nexternal_ip=1.2.3.4\nexternal_nic=aa\nheadnode_default_gateway=1.2.3.1\nadmin_ip=10.0.0.1\n"), si)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := string(f.Bytes()), "a=1\nadmin_ip=10.0.0.2\nhostname=cn2\nadmin_nic=00:00:00:00:00:01\n"; got != want {
-		t.Errorf("ForNode = %q, want %q", got, want)
-	}
-	if _, _, err := ForNode([]byte("a=1\n"), node.Sysinfo{Raw: map[string]any{"Hostname": "x"}}); err == nil || !strings.Contains(err.Error(), "tagged admin") {
-		t.Errorf("ForNode without an admin NIC = %v, want an error about the admin tag", err)
+func TestNodeIdentityRefuses(t *testing.T) {
+	for _, c := range []struct {
+		name, sysinfo string
+		bp            map[string]string
+		nj, want      string
+	}{
+		{"no hostname", `{}`, nil, "", "sysinfo has no Hostname"},
+		{"no admin tag", `{"Hostname":"x"}`, nil, "", "no nic tag admin in this node's boot parameters or sysinfo"},
+		{"no admin address", `{"Hostname":"x"}`, map[string]string{"admin_nic": "00:00:00:00:00:01"}, "", "sysinfo shows no IPv4 address on nic tag admin"},
+		{"a broken networking.json", `{"Hostname":"x"}`, nil, "{", "/system/boot/networking.json: unexpected end of JSON input"},
+	} {
+		var nj []byte
+		if c.nj != "" {
+			nj = []byte(c.nj)
+		}
+		_, err := NodeIdentity(sysinfo(t, c.sysinfo), c.bp, nj)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: NodeIdentity = %v, want an error containing %q", c.name, err, c.want)
+		}
 	}
 }

@@ -150,11 +150,11 @@ func withNodeConfig(ctx context.Context, n *node.Node, src keytree.Tree) (keytre
 	if err != nil {
 		return nil, nil, fmt.Errorf("--node-config: %w", err)
 	}
-	si, err := n.Facts.Sysinfo(ctx)
+	id, err := ReadIdentity(ctx, n)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--node-config: %w", err)
 	}
-	f, changes, err := ForNode(hn, si)
+	f, changes, err := ForNode(hn, id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--node-config: %w", err)
 	}

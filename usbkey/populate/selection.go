@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -23,25 +24,41 @@ const (
 // (rfd67-latest.md "headnode USB key image"; triton-usbkey.md §0.5).
 var Required = []string{"boot", "config", "config.inc", "os", "scripts", "tools.tar.gz", "cn_tools.tar.gz"}
 
-// Optional goes on the key when the source has it.
+// Optional is what a headnode's key has, whose absence is worth a warning.
 var Optional = []string{"license", "sdcadm-install.sh"}
+
+// usbkeyOnly is what lives only in /usbkey, never on the key: fs-joyent
+// copies the key into /usbkey, and extra/ (agents, joysetup,
+// dockerlogger) and os/latest are made there (triton-usbkey.md §2.2).
+var usbkeyOnly = []string{"extra"}
+
+// perNodeFiles are files of one node: the old headnode's
+// boot/networking.json would, once on the key, override the config's
+// networking at every boot (net-boot-config.js 24-25, 60-68;
+// illumos-joyent net-physical 419-441).
+var perNodeFiles = []string{"boot/networking.json"}
+
+// Skip is something of the source that does not go on the key, and why.
+type Skip struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
 
 // Selection is what goes on the key.
 type Selection struct {
 	Entries   []Entry  // parents before children
-	Platforms []string // os/<stamp> directories, as named in the source
+	Platforms []string // os/<stamp> directories kept, as named in the source
 	Default   string   // platform-version of the source's boot/loader.conf, "" if none
-	Skipped   []string // what the source has that cannot go on FAT (symlinks)
+	Skipped   []Skip   // what the source has that the key does not get
 	Missing   []string // optional content the source lacks
 }
 
-// Select picks the headnode key content from a source listing.
-// platforms narrows os/ (nil: every platform); include adds paths.
+// Select picks the headnode key content from a source listing: all of it,
+// but for what lives only in /usbkey (extra/ unless included, symlinks such
+// as os/latest, dot-files at the top), the old headnode's per-node files,
+// and the platforms left out. platforms narrows os/ (nil: every platform);
+// include brings back paths that would be skipped.
 func Select(entries []Entry, loaderConf []byte, platforms, include []string) (*Selection, error) {
-	top := map[string]bool{}
-	for _, n := range append(append(append([]string{}, Required...), Optional...), include...) {
-		top[strings.ToLower(strings.Trim(n, "/"))] = true
-	}
 	have := map[string]bool{}
 	var sourcePlatforms []string
 	for _, e := range entries {
@@ -66,6 +83,11 @@ func Select(entries []Entry, loaderConf []byte, platforms, include []string) (*S
 	}
 	if len(sourcePlatforms) == 0 {
 		return nil, fmt.Errorf("the source has no platform under os/: a headnode key needs the platform it boots")
+	}
+	for _, in := range include {
+		if !have[strings.ToLower(strings.Trim(in, "/"))] {
+			return nil, fmt.Errorf("--include %s: the source has no such path; name a file or directory of the source (e.g. extra/agents)", in)
+		}
 	}
 	s := &Selection{Default: key.LoaderVar(loaderConf, "platform-version")}
 	for _, o := range Optional {
@@ -93,22 +115,47 @@ func Select(entries []Entry, loaderConf []byte, platforms, include []string) (*S
 		return nil, fmt.Errorf("boot/loader.conf boots platform %s, which --platforms leaves out; add it to --platforms", s.Default)
 	}
 	sort.Strings(s.Platforms)
+	var skippedDir string // a directory skipped whole: its entries go unlisted
 	for _, e := range entries {
-		parts := strings.Split(strings.ToLower(e.Path), "/")
+		if skippedDir != "" && strings.HasPrefix(strings.ToLower(e.Path), skippedDir+"/") {
+			continue
+		}
+		reason := skipReason(e, keep)
+		if reason != "" && underInclude(e.Path, include) && !e.Symlink {
+			reason = ""
+		}
 		switch {
-		case !top[parts[0]] && !top[strings.ToLower(e.Path)] && !underInclude(e.Path, include):
-			continue
-		case parts[0] == "os" && len(parts) > 1 && !keep[parts[1]]:
-			continue
-		case e.Symlink:
-			s.Skipped = append(s.Skipped, e.Path)
-			continue
 		case atomicfile.IsTemp(path.Base(e.Path)):
 			continue // left by a writer that was killed, not content
+		case reason != "":
+			s.Skipped = append(s.Skipped, Skip{Path: e.Path, Reason: reason})
+			if e.Dir {
+				skippedDir = strings.ToLower(e.Path)
+			}
+			continue
 		}
 		s.Entries = append(s.Entries, e)
 	}
 	return s, nil
+}
+
+// skipReason says why e does not go on the key, "" when it does.
+func skipReason(e Entry, keepPlatform map[string]bool) string {
+	lower := strings.ToLower(e.Path)
+	parts := strings.Split(lower, "/")
+	switch {
+	case len(parts) == 1 && strings.HasPrefix(parts[0], "."):
+		return "a dot-file: not key content (fs-joyent's copy to /usbkey skips them too)"
+	case slices.Contains(usbkeyOnly, parts[0]):
+		return "lives only in /usbkey, which the new headnode seeds from the standby copy"
+	case slices.Contains(perNodeFiles, lower):
+		return "the old headnode's own: it would override this node's networking at boot"
+	case e.Symlink:
+		return "a symlink: FAT cannot hold one"
+	case parts[0] == "os" && len(parts) > 1 && !keepPlatform[parts[1]]:
+		return "a platform not kept (--platforms)"
+	}
+	return ""
 }
 
 func underInclude(p string, include []string) bool {
