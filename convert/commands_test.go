@@ -66,10 +66,10 @@ func TestBootPoolPlanFormatsNothing(t *testing.T) {
 			t.Errorf("step %s: $ %s", s.Name, s.Command)
 		}
 	}
-	if got := strings.Join(names, " "); got != "usbkey-copy populate-key gztools usbkey-config node-config" {
+	if got := strings.Join(names, " "); got != "usbkey-copy boot-dataset populate-key bootfs installboot c0t0d0s1" {
 		t.Errorf("boot-pool steps = %s", got)
 	}
-	if !strings.Contains(res.Plan.Steps[0].Command, "--headnode --bootpool zones") {
+	if !strings.Contains(res.Plan.Steps[0].Command, " --headnode --boot-platform 20260301T000000Z --bootpool zones ") {
 		t.Errorf("the copy step does not make a boot-pool loader.conf: $ %s", res.Plan.Steps[0].Command)
 	}
 }

@@ -15,11 +15,14 @@ type Options struct {
 	Key      string     // key device or image (a node path); "" finds a removable disk
 	BootPool string     // put the key content in /POOL/boot instead of on a key
 	From     string     // key content source (a keytree location); "" is the standby copy
-	Force    bool       // format a disk that holds a Triton key already
-	Restart  bool       // start over, ignoring an earlier run's journal
-	Log      *slog.Logger
-	Now      func() time.Time
-	SSH      sshconn.Options
+	// Platforms are the platforms the key carries; nil is the one it
+	// boots and the one this node runs.
+	Platforms []string
+	Force     bool // format a disk that holds a Triton key already, or convert with other keys plugged in
+	Restart   bool // start over, ignoring an earlier run's journal
+	Log       *slog.Logger
+	Now       func() time.Time
+	SSH       sshconn.Options
 	// Confirm is asked once, before the first step that changes anything.
 	Confirm func(plan *Plan) (bool, error)
 	// Progress hears of each step as it starts and ends.

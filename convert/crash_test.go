@@ -99,8 +99,8 @@ func markerOnlyWhenComplete(t *testing.T, root, when string) {
 	if _, err := kt.Lstat(populate.MarkerFile); err != nil {
 		return
 	}
-	// /usbkey gets this node's config only at the usbkey-config step;
-	// the key must have one whenever it is marked.
+	// A marked key must always carry a config: without one a headnode
+	// boot drops into the interactive prompt-config.
 	r, err := kt.Open("config")
 	if err != nil {
 		t.Errorf("%s: the key carries %s but no config", when, populate.MarkerFile)
@@ -139,8 +139,8 @@ func TestCrashResume(t *testing.T) {
 	}
 	took := time.Since(start)
 	want := state(t, ref)
-	if !strings.Contains(want, `"path":"opt/smartdc/sdcadm"`) {
-		t.Fatalf("the reference state has no sdcadm: the conversion did not happen")
+	if !strings.Contains(want, `"path":".joyliveusb"`) {
+		t.Fatalf("the reference state has no marked key: the conversion did not happen")
 	}
 
 	type point struct {

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"time"
 
 	"cntools/internal/atomicfile"
@@ -49,8 +51,30 @@ func loadJournal(path string) (*Journal, error) {
 
 func (j *Journal) done(step string) bool { _, ok := j.Steps[step]; return ok }
 
-// StepOrder is the order steps run in, for showing a journal.
-var StepOrder = []string{"usbkey-copy", "format-key", "populate-key", "gztools", "usbkey-config", "node-config"}
+// StepOrder is the order a conversion to a key runs its steps in.
+var StepOrder = []string{"usbkey-copy", "format-key", "populate-key"}
+
+// bootPoolOrder is a boot-pool conversion's, but for one installboot step
+// per disk, which come last.
+var bootPoolOrder = []string{"usbkey-copy", "boot-dataset", "populate-key", "bootfs"}
+
+// Order is the steps of the journal's conversion, for showing it: the
+// fixed ones, then any others it journaled, in the order they were done.
+func (j *Journal) Order() []string {
+	order := StepOrder
+	if j.BootPool != "" {
+		order = bootPoolOrder
+	}
+	out := append([]string{}, order...)
+	var more []string
+	for name := range j.Steps {
+		if !slices.Contains(out, name) {
+			more = append(more, name)
+		}
+	}
+	sort.Slice(more, func(a, b int) bool { return j.Steps[more[a]].Before(j.Steps[more[b]]) })
+	return append(out, more...)
+}
 
 func (j *Journal) mark(step string, at time.Time) error {
 	j.Steps[step] = at.UTC()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"cntools/internal/node"
 	"cntools/usbkey/device"
@@ -20,6 +21,7 @@ type Check struct {
 	Type   string `json:"type"` // "preflight"
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
+	Warn   bool   `json:"warn,omitempty"` // passed, but the operator must know
 	Detail string `json:"detail"`
 }
 
@@ -28,8 +30,10 @@ type Preflight struct {
 	Checks      []Check
 	Key         string   // the key chosen (a node path), "" on a boot pool
 	Platform    string   // the platform the key will boot
+	Platforms   []string // the platforms the key carries
 	SourceBytes int64    // the size of the key content
 	Instances   []string // zones this node hosts, which a reboot interrupts
+	BootSlices  []string // with --bootpool: the slices installboot writes
 }
 
 // OK reports whether every check passed.
@@ -50,29 +54,56 @@ func (p *Preflight) add(name string, err error, ok string) {
 	p.Checks = append(p.Checks, c)
 }
 
+// warn records a hazard that does not stop the conversion.
+func (p *Preflight) warn(name, detail string) {
+	p.Checks = append(p.Checks, Check{Type: "preflight", Name: name, OK: true, Warn: true, Detail: detail})
+}
+
 // RunPreflight checks the node, the key target and the source. It
 // changes nothing. resuming skips the checks that the conversion's own
 // earlier steps would now fail (the node already has a headnode key).
 func RunPreflight(ctx context.Context, o *Options, resuming bool) *Preflight {
 	p := &Preflight{}
 	p.add("node is a set-up compute node", checkNode(ctx, o, resuming), "setup complete, not a headnode")
+	var capacity func(sel *populate.Plan) (int64, error)
+	targetOK := true
 	if o.BootPool != "" {
 		p.add("boot pool", checkBootPool(ctx, o), "/"+o.BootPool+"/boot will hold the key content")
+		var err error
+		if p.BootSlices, err = bootSlices(ctx, o); err == nil && len(p.BootSlices) == 0 {
+			err = fmt.Errorf("pool %s lists no disks", o.BootPool)
+		}
+		p.add("boot pool disks", err, strings.Join(p.BootSlices, " ")+" get the boot blocks")
+		capacity = func(sel *populate.Plan) (int64, error) { return fitsPool(o, sel) }
 	} else {
 		k, err := chooseKey(ctx, o, resuming)
-		p.Key = k
+		p.Key, targetOK = k, err == nil
 		p.add("key target", err, k)
+		capacity = func(sel *populate.Plan) (int64, error) { return fitsKey(ctx, o, k, sel) }
 	}
-	pi, size, err := checkSource(ctx, o)
-	p.Platform, p.SourceBytes = pi, size
-	p.add("key content source", err, fmt.Sprintf("%s: complete, boots platform %s", o.from(), pi))
+	src, err := checkSource(ctx, o)
+	if err == nil {
+		p.Platform, p.Platforms, p.SourceBytes = src.boot, src.carry, src.sel.Bytes
+	}
+	p.add("key content source", err, fmt.Sprintf("%s: complete, boots platform %s, carries %s", o.from(), p.Platform, strings.Join(p.Platforms, " ")))
 	p.add("config in the source", checkConfig(ctx, o), "present")
+	// Without a good key, the key target check has failed already.
+	if src != nil && targetOK {
+		if need, err := capacity(src.sel); err != nil {
+			p.add("the key holds the content", err, "")
+		} else {
+			p.add("the key holds the content", nil, fmt.Sprintf("%d bytes for platforms %s", need, strings.Join(p.Platforms, " ")))
+		}
+	}
 	if resuming {
 		// The copy is on the pool already, or partly: the first run's
 		// check stands.
 		p.add("space for the usbkey copy", nil, "checked when the conversion began")
 	} else {
-		p.add("space for the usbkey copy", checkSpace(o, size), fmt.Sprintf("%d bytes needed", size))
+		p.add("space for the usbkey copy", checkSpace(o, p.SourceBytes), fmt.Sprintf("%d bytes needed", p.SourceBytes))
+	}
+	if targetOK {
+		rebootHazards(ctx, o, p)
 	}
 	p.Instances = instances(ctx, o)
 	return p
@@ -97,22 +128,6 @@ func checkNode(ctx context.Context, o *Options, resuming bool) error {
 		return fmt.Errorf("%s exists: this node has headnode tools already; if an earlier conversion left them, run with --restart", node.SdcadmDir)
 	}
 	return nil
-}
-
-func checkBootPool(ctx context.Context, o *Options) error {
-	pools, err := o.Node.Facts.Pools(ctx)
-	if err != nil {
-		return err
-	}
-	for _, p := range pools {
-		if p.Name == o.BootPool {
-			if fi, err := os.Stat(o.Node.Path("/" + o.BootPool)); err != nil || !fi.IsDir() {
-				return fmt.Errorf("pool %s is imported but /%s is not mounted", o.BootPool, o.BootPool)
-			}
-			return nil
-		}
-	}
-	return fmt.Errorf("no imported pool %s: pass --bootpool with a pool from zpool list", o.BootPool)
 }
 
 // chooseKey takes --key, or the one removable disk that is safe and large
@@ -197,35 +212,48 @@ func reasons(rs []device.Refusal) string {
 	return strings.Join(s, "; ")
 }
 
+// source is what preflight learns of the key content.
+type source struct {
+	boot  string   // the platform the key boots
+	carry []string // the platforms it carries
+	sel   *populate.Plan
+}
+
 // checkSource plans a populate of an empty directory from the source: that
-// proves it complete, finds the platform the key will boot (as
-// usbkey-populate --headnode picks it), and sizes it.
-func checkSource(ctx context.Context, o *Options) (string, int64, error) {
+// proves it complete, picks the platforms, and sizes the key content.
+func checkSource(ctx context.Context, o *Options) (*source, error) {
 	loc, err := keytree.ParseLocation(o.from())
 	if err != nil {
-		return "", 0, fmt.Errorf("--from: %w", err)
+		return nil, fmt.Errorf("--from: %w", err)
 	}
 	src, err := o.trees().Open(ctx, loc)
 	if err != nil {
-		return "", 0, fmt.Errorf("source %s: %w; pass --from with a usbkey copy, standby copy or usbkey-base tarball", loc, err)
+		return nil, fmt.Errorf("source %s: %w; pass --from with a usbkey copy, standby copy or usbkey-base tarball", loc, err)
+	}
+	si, err := o.Node.Facts.Sysinfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conf, _ := readSmall(src, "boot/loader.conf")
+	boot, carry, err := choosePlatforms(src, conf, si.LiveImage(), o.Platforms)
+	if err != nil {
+		return nil, err
 	}
 	empty, err := os.MkdirTemp("", "convert-preflight.")
 	if err != nil {
-		return "", 0, err
+		return nil, err
 	}
 	defer os.RemoveAll(empty)
 	dst := keytree.Dir(empty)
 	defer dst.Close()
-	plan, err := populate.MakePlan(ctx, src, dst, populate.Request{}, populate.Options{})
+	// The loader.conf the key gets boots the chosen platform; the source's
+	// may name another, which the selection would then insist on.
+	src = keytree.Overlay(src, "boot/loader.conf", []byte(`platform-version="`+boot+`"`+"\n"), time.Now())
+	plan, err := populate.MakePlan(ctx, src, dst, populate.Request{Platforms: carry}, populate.Options{})
 	if err != nil {
-		return "", 0, err
+		return nil, err
 	}
-	conf, _ := readSmall(src, "boot/loader.conf")
-	pi, err := populate.BootPlatform(src, conf, nil)
-	if err != nil {
-		return "", 0, err
-	}
-	return pi, plan.Bytes, nil
+	return &source{boot: boot, carry: carry, sel: plan}, nil
 }
 
 // checkConfig: without a config a headnode boots into the interactive

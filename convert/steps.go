@@ -2,13 +2,8 @@ package convert
 
 import (
 	"context"
-	"errors"
-	"io/fs"
 	"os"
-	"path/filepath"
 
-	"cntools/gztools"
-	"cntools/internal/atomicfile"
 	"cntools/internal/node"
 	"cntools/usbkey/device"
 	"cntools/usbkey/key"
@@ -41,17 +36,17 @@ type Plan struct {
 }
 
 // RebootNote says what happens after the conversion.
-const RebootNote = "the reboot boots the node from the key as headnode; headnode.sh then creates zones/usbkey and reboots a second time by itself"
+const RebootNote = "the reboot boots the node from the key as headnode; headnode.sh then creates zones/usbkey and reboots a second time by itself, and after that installs the gz tools and sdcadm from /usbkey"
 
 // The requests each step carries out. The wrapper and the printed
 // commands share them, so they cannot drift apart.
 
 // copyRequest builds the usbkey copy on the zones pool: the source with
-// this node's config and a loader.conf that boots it as headnode. Nothing
-// reads that copy as config; /usbkey/config, which config.sh prefers over
-// the CN's node.config, is written only by the usbkey-config step.
-func copyRequest(o *Options) populate.Request {
-	return populate.Request{From: o.from(), Target: node.CopyDir, NodeConfig: true, Headnode: true, BootPool: o.BootPool, Mkdir: true, Yes: true}
+// this node's identity in its config and a loader.conf that boots it as
+// headnode. Nothing reads that copy as config.
+func copyRequest(o *Options, pf *Preflight) populate.Request {
+	return populate.Request{From: o.from(), Target: node.CopyDir, Platforms: pf.Platforms, NodeConfig: true,
+		Headnode: true, BootPlatform: pf.Platform, BootPool: o.BootPool, Mkdir: true, Yes: true}
 }
 
 // formatRequest formats the key with the copy's boot files. --force: the
@@ -66,21 +61,20 @@ func keyRequest(o *Options, k string) populate.Request {
 	return populate.Request{From: node.CopyDir, Target: o.keyDir(k), Mkdir: o.BootPool != "", Yes: true}
 }
 
-// gztoolsRequest installs the tools from the copy, leaving the CN's
-// /usbkey (on its ramdisk) alone.
-func gztoolsRequest() gztools.Request {
-	return gztools.Request{From: node.CopyDir, SkipUsbkey: true, Yes: true}
-}
-
-// NewPlan lays out the steps for a node that passed preflight.
+// NewPlan lays out the steps for a node that passed preflight. Nothing on
+// the running CN changes but the key (or the boot pool): node.config,
+// /usbkey and /opt/smartdc are left for after the reboot, so a node that
+// boots as a CN again comes back as the CN it was. headnode.sh installs
+// the gz tools and sdcadm from the key's copy after its second boot
+// (sdc-headnode scripts/headnode.sh 413-425).
 func NewPlan(o *Options, pf *Preflight) *Plan {
 	n := o.Node
-	p := &Plan{Type: "plan", Key: pf.Key, BootPool: o.BootPool, From: o.from(), Platform: pf.Platform, Instances: pf.Instances, Reboot: RebootNote}
+	p := &Plan{Type: "plan", Key: pf.Key, BootPool: o.BootPool, From: o.from(), Platform: pf.Platform, Instances: pf.Instances, Reboot: rebootNote(o, pf)}
 	if p.Instances == nil {
 		p.Instances = []string{}
 	}
-	cp := copyRequest(o)
-	p.Steps = append(p.Steps, populateStep(o, "usbkey-copy", "copy the key content to "+node.CopyDir+", with this node's config and a headnode loader.conf", cp))
+	p.Steps = append(p.Steps, populateStep(o, "usbkey-copy", "copy the key content to "+node.CopyDir+", with this node's identity in its config and a headnode loader.conf", copyRequest(o, pf)))
+	kr := keyRequest(o, pf.Key)
 	if o.BootPool == "" {
 		fr := formatRequest(pf.Key)
 		p.Steps = append(p.Steps, Step{
@@ -89,31 +83,21 @@ func NewPlan(o *Options, pf *Preflight) *Plan {
 			run:     func(ctx context.Context) error { return format(ctx, o, fr) },
 			done:    func(ctx context.Context) bool { return formatted(o, pf.Key) },
 		})
+		p.Steps = append(p.Steps, populateStep(o, "populate-key", "copy "+node.CopyDir+" onto "+kr.Target+", marker last", kr))
+		return p
 	}
-	kr := keyRequest(o, pf.Key)
-	p.Steps = append(p.Steps, populateStep(o, "populate-key", "copy "+node.CopyDir+" onto "+kr.Target+", marker last", kr))
-	gr := gztoolsRequest()
-	p.Steps = append(p.Steps, Step{
-		Name: "gztools", What: "install the headnode global-zone tools, cn_tools and sdcadm",
-		Command: gr.CommandLine(n),
-		run:     func(ctx context.Context) error { return installTools(ctx, o, gr) },
-		done:    func(ctx context.Context) bool { return toolsInstalled(ctx, o, gr) },
-	})
-	config, copied := node.UsbkeyDir+"/config", node.CopyDir+"/config"
-	p.Steps = append(p.Steps, Step{
-		Name: "usbkey-config", What: "write this node's config to " + config + ", which config.sh prefers from now on",
-		Command: node.CommandLine("mkdir", "-p", n.Path(node.UsbkeyDir)) + " && " + node.CommandLine("cp", n.Path(copied), n.Path(config)),
-		run:     func(ctx context.Context) error { return copyFile(n.Path(copied), n.Path(config)) },
-		done:    func(ctx context.Context) bool { return sameFile(n.Path(copied), n.Path(config)) },
-	})
-	aside := node.NodeConfig + ".pre-headnode"
-	p.Steps = append(p.Steps, Step{
-		Name: "node-config", What: "move " + node.NodeConfig + " aside: a headnode has none",
-		Command: node.CommandLine("mv", n.Path(node.NodeConfig), n.Path(aside)),
-		run:     func(ctx context.Context) error { return moveAside(n.Path(node.NodeConfig), n.Path(aside)) },
-		done:    func(ctx context.Context) bool { return !exists(n.Path(node.NodeConfig)) },
-	})
+	p.Steps = append(p.Steps, bootPoolSteps(o, pf, kr)...)
 	return p
+}
+
+// rebootNote is the plan's last word: what the firmware must do, and what
+// the reboot does.
+func rebootNote(o *Options, pf *Preflight) string {
+	first := "the key " + pf.Key
+	if o.BootPool != "" {
+		first = "pool " + o.BootPool + "'s disks"
+	}
+	return "the firmware must boot " + first + " first, before PXE and any other disk; " + RebootNote
 }
 
 // populateStep runs a populate request; it is done when a plan of the same
@@ -170,59 +154,6 @@ func formatted(o *Options, k string) bool {
 	defer t.Close()
 	st, err := key.Inspect(t, k, t.Size)
 	return err == nil && st.Kind == key.KindV2 && st.RootLabel == key.RootLabel && len(st.Problems) == 0
-}
-
-func gztoolsPlan(ctx context.Context, o *Options, r gztools.Request) (*gztools.Plan, error) {
-	return gztools.NewPlan(ctx, o.Node, r, gztools.Options{Now: o.Now, Log: o.log()})
-}
-
-func installTools(ctx context.Context, o *Options, r gztools.Request) error {
-	p, err := gztoolsPlan(ctx, o, r)
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	_, err = p.Apply(ctx)
-	return err
-}
-
-func toolsInstalled(ctx context.Context, o *Options, r gztools.Request) bool {
-	p, err := gztoolsPlan(ctx, o, r)
-	if err != nil {
-		return false
-	}
-	defer p.Close()
-	return len(p.Changes()) == 0
-}
-
-// copyFile is cp, atomically: the config is whole or absent.
-func copyFile(from, to string) error {
-	b, err := os.ReadFile(from)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(to, b, 0o644)
-}
-
-func sameFile(a, b string) bool {
-	x, err := os.ReadFile(a)
-	if err != nil {
-		return false
-	}
-	y, err := os.ReadFile(b)
-	return err == nil && string(x) == string(y)
-}
-
-// moveAside is mv; a file already moved is done.
-func moveAside(from, to string) error {
-	err := os.Rename(from, to)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	return err
 }
 
 func exists(p string) bool {

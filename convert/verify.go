@@ -5,13 +5,16 @@ import (
 	"io"
 
 	"cntools/internal/node"
+	"cntools/usbkey/config"
 	"cntools/usbkey/key"
 	"cntools/usbkey/keytree"
+	"cntools/usbkey/populate"
 )
 
 // Verify checks, before the reboot, every item of RFD 67's "what does it
-// mean to be a headnode" that can be checked then; the rest are listed as
-// after-reboot items that the node's own boot brings about.
+// mean to be a headnode" that the key decides, and that the running CN is
+// as it was; the rest are listed as after-reboot items that the node's
+// own boot brings about.
 func Verify(ctx context.Context, o *Options, p *Plan) []Check {
 	n := o.Node
 	keyDir := o.keyDir(p.Key)
@@ -19,35 +22,62 @@ func Verify(ctx context.Context, o *Options, p *Plan) []Check {
 	add := func(name string, ok bool, detail string) {
 		out = append(out, Check{Type: "verify", Name: name, OK: ok, Detail: detail})
 	}
+	kt, err := o.trees().Open(ctx, keytree.Location{Raw: keyDir, Kind: keytree.KindLocal, Path: keyDir})
+	if err != nil {
+		add("the key can be read", false, err.Error())
+		return out
+	}
+	defer kt.Close()
 	add("the physical USB key is up to date", inStep(ctx, o, keyRequest(o, p.Key)), keyDir+" holds the key content and its marker")
-	add("have full gz tools", exists(n.Path(node.SdcBin)), node.SdcBin)
-	add("have the usbkey copy", exists(n.Path(node.UsbkeyDir+"/config")) && exists(n.Path(node.CopyDir+"/os/"+p.Platform)),
-		node.UsbkeyDir+"/config and "+node.CopyDir+" (after the reboot headnode.sh creates the zones/usbkey dataset and fs-joyent fills it from the key)")
-	conf := loaderConf(ctx, o, keyDir)
+	conf := readOrNil(kt, "boot/loader.conf")
 	add("headnode=true at boot", key.LoaderVar(conf, "headnode") == "true" && key.LoaderVar(conf, "ipxe") == "false",
 		"the key's boot/loader.conf has headnode=\"true\" and ipxe=\"false\"; sysinfo shows it after the reboot")
 	add("the loader boots the key's platform", key.LoaderVar(conf, "platform-version") == p.Platform,
 		"boot/loader.conf platform-version="+p.Platform)
-	add("have sdcadm installed", exists(n.Path(node.SdcadmDir)) && exists(n.Path("/opt/smartdc/bin/sdcadm")), node.SdcadmDir)
-	add("no node.config", !exists(n.Path(node.NodeConfig)), node.NodeConfig+" moved aside")
+	add("the key's config is this node's", configNamesNode(ctx, o, readOrNil(kt, "config")),
+		"its hostname, admin NIC and admin IP are this node's")
+	_, err = kt.Lstat("boot/networking.json")
+	add("no other node's networking.json", err != nil, "boot/networking.json would override the config's networking at boot")
+	_, errTools := kt.Lstat("tools.tar.gz")
+	_, errSdcadm := kt.Lstat("sdcadm-install.sh")
+	add("the key carries the gz tools and sdcadm", errTools == nil && errSdcadm == nil,
+		"tools.tar.gz and sdcadm-install.sh, which headnode.sh installs after the second boot")
+	add("the running CN is unchanged", exists(n.Path(node.NodeConfig)) && !exists(n.Path(node.UsbkeyDir+"/config")) && !exists(n.Path(node.SdcadmDir)),
+		node.NodeConfig+" in place, no "+node.UsbkeyDir+"/config, no "+node.SdcadmDir+": booted as a CN again, it is the CN it was")
 	return out
 }
 
-// AfterReboot are the checklist items only the reboot can bring about.
-var AfterReboot = []string{
-	"headnode=true in sysinfo (from the key's loader.conf)",
-	"zones/usbkey mounted at /usbkey (headnode.sh creates it and reboots again)",
-	"sdc-vmapi, sdc-useradm et al work (they need a local sdc zone)",
+// configNamesNode reports whether conf gives this node's hostname, admin
+// NIC and admin IP.
+func configNamesNode(ctx context.Context, o *Options, conf []byte) bool {
+	id, err := populate.ReadIdentity(ctx, o.Node)
+	if err != nil {
+		return false
+	}
+	f, err := config.Parse(conf)
+	if err != nil {
+		return false
+	}
+	for k, want := range map[string]string{"hostname": id.Hostname, "admin_ip": id.AdminIP, "admin_nic": id.Tags["admin"]} {
+		if got, _, ok := f.Get(k); !ok || got != want {
+			return false
+		}
+	}
+	return true
 }
 
-// loaderConf reads the key's boot/loader.conf; nil when it cannot.
-func loaderConf(ctx context.Context, o *Options, keyDir string) []byte {
-	t, err := o.trees().Open(ctx, keytree.Location{Raw: keyDir, Kind: keytree.KindLocal, Path: keyDir})
-	if err != nil {
-		return nil
-	}
-	defer t.Close()
-	r, err := t.Open("boot/loader.conf")
+// AfterReboot are the checklist items only the reboots can bring about.
+var AfterReboot = []string{
+	"headnode=true in sysinfo (from the key's loader.conf)",
+	"zones/usbkey created and mounted at /usbkey (headnode.sh creates it and reboots a second time)",
+	"the gz tools and sdcadm installed (headnode.sh, from /usbkey/tools.tar.gz and /usbkey/sdcadm-install.sh)",
+	"/opt/smartdc/config/node.config moved aside (config.sh ignores it, with a warning, while /usbkey/config exists)",
+	"/usbkey/extra (agents, joysetup's cn_tools) seeded from the standby copy: the key cannot carry it",
+	"sdc-vmapi, sdc-useradm et al work once the sdc, assets and dhcpd zones are restored on this node",
+}
+
+func readOrNil(t keytree.Tree, p string) []byte {
+	r, err := t.Open(p)
 	if err != nil {
 		return nil
 	}

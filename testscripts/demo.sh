@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # make demo: the toolkit's main job on an embedded default. It writes a
-# simulated set-up compute node under a temporary root (node facts, a 4 GiB
-# sparse image as its USB key, a standby copy of a headnode's key content
-# with a small synthetic platform), converts it with convert-to-headnode -y,
-# inspects the key with usbkey-status, and says where everything is.
+# simulated set-up compute node under a temporary root (node facts with its
+# nic tags in boot parameters, a 4 GiB sparse image as its USB key, a
+# standby copy with what a real headnode's /usbkey holds, two small
+# synthetic platforms), converts it with convert-to-headnode -y, inspects
+# the key with usbkey-status, and says where everything is.
 set -euo pipefail
 bin=$(readlink -f "$1")
 work=$(mktemp -d /tmp/cn-tools-demo.XXXXXX)
@@ -27,12 +28,13 @@ if command -v usbkey-drift >/dev/null; then
 fi
 echo
 cat <<MSG
+Nothing else on the node changed: after the reboot headnode.sh creates
+zones/usbkey, reboots again, and installs the gz tools and sdcadm from it.
 The simulated node is $node:
     the key (a sparse 4 GiB image)   $node/dev/rdsk/c1t0d0p0
     the usbkey copy (on zones)       $node/zones/usbkey-copy
-    this node's config               $node/usbkey/config
-    headnode GZ tools and sdcadm     $node/opt/smartdc
-    node.config, moved aside         $node/opt/smartdc/config/node.config.pre-headnode
+    this node's config, on the key   mcopy -i <root partition> ::/config (usbkey-status shows the layout)
+    node.config, left as it was      $node/opt/smartdc/config/node.config
     the conversion's journal         $node/var/cn-tools/convert-to-headnode.json
     the log                          $node/var/log/cn-tools/convert-to-headnode.log
 MSG

@@ -23,6 +23,8 @@ type Facts interface {
 	BootParams(ctx context.Context) (map[string]string, error)
 	// Zones returns the non-global zones of /etc/zones/index.
 	Zones(ctx context.Context) ([]Zone, error)
+	// PoolProps returns each imported pool's boot properties.
+	PoolProps(ctx context.Context) ([]PoolProps, error)
 	// BootNetworking returns the networking.json the node booted with
 	// (sdc-booter's boot module, at /system/boot), nil when it has none.
 	BootNetworking(ctx context.Context) ([]byte, error)

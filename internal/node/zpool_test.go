@@ -66,3 +66,17 @@ func TestParseZpoolListErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePoolProps(t *testing.T) {
+	got, err := ParsePoolProps([]byte("zones\t-\t-\nboot\tboot/boot\t268435456\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PoolProps{{Name: "zones"}, {Name: "boot", Bootfs: "boot/boot", Bootable: true}}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("ParsePoolProps = %+v, want %+v", got, want)
+	}
+	if _, err := ParsePoolProps([]byte("zones -\n")); err == nil {
+		t.Errorf("ParsePoolProps of a space-separated line = nil error")
+	}
+}

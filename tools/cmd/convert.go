@@ -21,17 +21,27 @@ func convertApp() *cli.App {
 		UsageText: "convert-to-headnode [options]\nconvert-to-headnode status",
 		Description: `Checks everything first (preflight), prints the plan with the single-tool
 command for each step, then: copies the key content into /zones/usbkey-copy
-with a headnode loader.conf, formats the key (or uses --bootpool POOL's boot
-filesystem), populates it with this node's config, installs the headnode
-global-zone tools and sdcadm, writes /usbkey/config, moves node.config
-aside, and verifies what RFD 67 says a headnode is. Each step is journaled
-before the next begins; after a crash or Ctrl-C, run it again to continue
-(--restart starts over). It does not reboot unless --reboot. A disk that
-holds a Triton key already is not formatted unless --force.
+with this node's identity in its config (hostname, admin NIC and IP, every
+nic tag and aggregation from its boot parameters) and a headnode
+loader.conf, formats the key (or, with --bootpool POOL, creates POOL/boot),
+fills it, marker last, and verifies what RFD 67 says a headnode is that
+the key decides. Nothing else on the running CN changes: booted as a CN
+again, it is the CN it was. Each step is journaled before the next begins;
+after a crash or Ctrl-C, run it again to continue (--restart starts over).
+It does not reboot unless --reboot.
 
-The source (--from) is anything usbkey-populate takes; by default this
+The key boots the platform this node runs when the source has it, and
+never an older one; it carries that platform and the one the source boots
+unless --platforms says otherwise, and the content must fit before
+anything is wiped. A disk that holds a Triton key already is not
+formatted, and another plugged-in Triton key stops the conversion, unless
+--force.
+
+The source (--from) is any location usbkey-populate takes; by default this
 node's standby copy, /zones/usbkey-standby. The key is --key, or the one
-removable disk that is safe to format.
+removable disk that is safe to format. After the reboot headnode.sh creates
+zones/usbkey, reboots a second time, and installs the gz tools and sdcadm
+from the key's copy.
 
 EXIT STATUS
    0  converted and verified (or, with --dry-run, the plan was printed)
@@ -41,6 +51,7 @@ EXIT STATUS
 			&cli.StringFlag{Name: "key", Usage: "the USB key `DEVICE` or image to make the headnode's key"},
 			&cli.StringFlag{Name: "bootpool", Usage: "put the key content in `POOL`'s boot filesystem instead of on a key"},
 			&cli.StringFlag{Name: "from", Usage: "key content `SOURCE` (default /zones/usbkey-standby)"},
+			&cli.StringFlag{Name: "platforms", Usage: "carry these `STAMP,...` on the key (default: the one it boots and the one this node runs)"},
 			&cli.BoolFlag{Name: "restart", Usage: "ignore the journal of an earlier run and start over"},
 			&cli.BoolFlag{Name: "force", Usage: "format a key disk that holds a Triton key already"},
 			&cli.BoolFlag{Name: "reboot", Usage: "reboot when the conversion is verified"},
@@ -64,7 +75,7 @@ EXIT STATUS
 						from = node.StandbyDir
 					}
 					fmt.Fprintf(w, "conversion started %s, key %s, from %s\n", j.Started.Format("2006-01-02 15:04:05Z"), j.Key, from)
-					for _, name := range convert.StepOrder {
+					for _, name := range j.Order() {
 						if at, ok := j.Steps[name]; ok {
 							fmt.Fprintf(w, "    %-14s done %s\n", name, at.Format("15:04:05Z"))
 						} else {
@@ -80,7 +91,7 @@ EXIT STATUS
 
 func convertOptions(c *cli.Context, env *tool.Env) *convert.Options {
 	return &convert.Options{
-		Node: env.Node, Key: c.String("key"), BootPool: c.String("bootpool"), From: c.String("from"), Force: c.Bool("force"),
+		Node: env.Node, Key: c.String("key"), Platforms: splitList(c.String("platforms")), BootPool: c.String("bootpool"), From: c.String("from"), Force: c.Bool("force"),
 		Log: env.Log, Now: env.Now, SSH: sshconn.Options{Getenv: env.Getenv},
 	}
 }
@@ -178,8 +189,11 @@ func boolInt(b bool) int {
 func emitCheck(env *tool.Env, ch convert.Check) {
 	env.Emit(ch, func(w io.Writer) {
 		mark := "PASS"
-		if !ch.OK {
+		switch {
+		case !ch.OK:
 			mark = "FAIL"
+		case ch.Warn:
+			mark = "WARN"
 		}
 		fmt.Fprintf(w, "%s %-8s %s: %s\n", mark, ch.Type, ch.Name, ch.Detail)
 	})
@@ -202,5 +216,14 @@ func emitPlan(env *tool.Env, p *convert.Plan) {
 		if len(p.Instances) > 0 {
 			fmt.Fprintf(w, "%sa reboot interrupts the zones this node hosts: %s\n", prefix, strings.Join(p.Instances, ", "))
 		}
+		fmt.Fprintf(w, "%sreboot: %s\n", prefix, p.Reboot)
 	})
+}
+
+// splitList splits a comma-separated flag; "" is nil, the default.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }

@@ -57,6 +57,7 @@ EXIT STATUS
 			&cli.BoolFlag{Name: "no-verify", Usage: "do not read written files back"},
 			&cli.BoolFlag{Name: "node-config", Usage: "write this node's own values into the key's config"},
 			&cli.BoolFlag{Name: "headnode", Usage: "boot this node as headnode: loader.conf headnode, ipxe, os_console and the platform"},
+			&cli.StringFlag{Name: "boot-platform", Usage: "with --headnode: boot platform `STAMP` (default: loader.conf's, else the newest)"},
 			&cli.StringFlag{Name: "bootpool", Usage: "with --headnode: the content boots from `POOL`'s /POOL/boot"},
 			&cli.BoolFlag{Name: "mkdir", Usage: "create a directory TARGET that does not exist"},
 			&cli.BoolFlag{Name: "force", Usage: "write a device that is mounted, in a zpool or the boot disk"},
@@ -70,7 +71,7 @@ func populateRequest(c *cli.Context, target string) populate.Request {
 	r := populate.Request{
 		From: c.String("from"), Target: target, Include: c.StringSlice("include"),
 		NoVerify: c.Bool("no-verify"), NodeConfig: c.Bool("node-config"), Headnode: c.Bool("headnode"),
-		BootPool: c.String("bootpool"), Mkdir: c.Bool("mkdir"), Force: c.Bool("force"), Yes: c.Bool("yes"),
+		BootPlatform: c.String("boot-platform"), BootPool: c.String("bootpool"), Mkdir: c.Bool("mkdir"), Force: c.Bool("force"), Yes: c.Bool("yes"),
 	}
 	if p := c.String("platforms"); p != "" {
 		r.Platforms = strings.Split(p, ",")

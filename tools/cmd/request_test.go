@@ -29,7 +29,7 @@ func parse(t *testing.T, app *cli.App, args []string, got func(c *cli.Context)) 
 func TestPopulateArgsRoundTrip(t *testing.T) {
 	for _, want := range []populate.Request{
 		{From: "/usbkey", Target: "/dev/rdsk/c1t0d0p0"},
-		{From: "/zones/usbkey-standby", Target: "/zones/usbkey-copy", NodeConfig: true, Headnode: true, BootPool: "zones", Mkdir: true, Yes: true},
+		{From: "/zones/usbkey-standby", Target: "/zones/usbkey-copy", NodeConfig: true, Headnode: true, BootPlatform: "20260301T000000Z", BootPool: "zones", Mkdir: true, Yes: true},
 		{From: "root@cn1:/zones/usbkey-standby", Target: "key.img", Platforms: []string{"20260301T000000Z"}, Include: []string{"extra"}, NoVerify: true, Force: true},
 	} {
 		var got populate.Request

@@ -183,3 +183,18 @@ func writeRoot(d Disk, l parttable.Layout, o FormatOptions) error {
 	}
 	return nil
 }
+
+// RootCapacity is the space a key of size bytes offers its content: the
+// free clusters of its freshly formatted root filesystem (less the root
+// directory's), and the cluster size.
+func RootCapacity(size int64) (free, unit int64, err error) {
+	l, err := parttable.V2Layout(uint64(size / parttable.SectorSize))
+	if err != nil {
+		return 0, 0, err
+	}
+	g, err := fat32.NewGeometry(l.Root.Size)
+	if err != nil {
+		return 0, 0, err
+	}
+	return int64(g.Clusters-1) * g.ClusterSize, g.ClusterSize, nil
+}

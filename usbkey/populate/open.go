@@ -34,6 +34,9 @@ func NewPlan(ctx context.Context, n *node.Node, r Request, o Options) (p *Plan, 
 	if r.Target == "" {
 		return nil, fmt.Errorf("no target: name a key device or image, or a directory")
 	}
+	if r.BootPlatform != "" && !r.Headnode {
+		return nil, fmt.Errorf("--boot-platform %s without --headnode: it only changes a headnode's loader.conf; add --headnode", r.BootPlatform)
+	}
 	if r.BootPool != "" && !r.Headnode {
 		return nil, fmt.Errorf("--bootpool %s without --headnode: the pool only changes a headnode's loader.conf; add --headnode", r.BootPool)
 	}
@@ -168,9 +171,13 @@ func withHeadnodeLoader(ctx context.Context, n *node.Node, src keytree.Tree, r R
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("--headnode: %w", err)
 	}
-	pi, err := BootPlatform(src, conf, r.Platforms)
-	if err != nil {
-		return nil, fmt.Errorf("--headnode: %w", err)
+	pi := r.BootPlatform
+	if pi == "" {
+		if pi, err = BootPlatform(src, conf, r.Platforms); err != nil {
+			return nil, fmt.Errorf("--headnode: %w", err)
+		}
+	} else if _, err := src.Lstat("os/" + pi + "/platform"); err != nil {
+		return nil, fmt.Errorf("--boot-platform %s: the source has no os/%s/platform: name a platform under its os/", pi, pi)
 	}
 	bp, err := n.Facts.BootParams(ctx)
 	if err != nil {

@@ -30,6 +30,9 @@ type Request struct {
 	// Headnode makes the content boot this node as headnode: its
 	// boot/loader.conf gets headnode, ipxe, os_console and the platform.
 	Headnode bool
+	// BootPlatform, with Headnode, is the platform the content boots; ""
+	// is the one the source's loader.conf names, else the newest kept.
+	BootPlatform string
 	// BootPool, with Headnode, is the pool whose /POOL/boot the content
 	// boots from instead of a key.
 	BootPool string
@@ -67,6 +70,9 @@ func (r Request) Args() []string {
 	flag(r.NoVerify, "--no-verify")
 	flag(r.NodeConfig, "--node-config")
 	flag(r.Headnode, "--headnode")
+	if r.BootPlatform != "" {
+		a = append(a, "--boot-platform", r.BootPlatform)
+	}
 	if r.BootPool != "" {
 		a = append(a, "--bootpool", r.BootPool)
 	}

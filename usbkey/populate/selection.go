@@ -200,3 +200,18 @@ func readAll(r io.ReadCloser, err error) ([]byte, error) {
 	defer r.Close()
 	return io.ReadAll(io.LimitReader(r, 1<<20))
 }
+
+// Need is the space the selection takes on a filesystem that allocates
+// in units of unit bytes: each file rounded up, a unit per directory.
+func (s *Selection) Need(unit int64) int64 {
+	var need int64
+	for _, e := range s.Entries {
+		switch {
+		case e.Dir:
+			need += unit
+		default:
+			need += (e.Size + unit - 1) / unit * unit
+		}
+	}
+	return need
+}
