@@ -79,64 +79,42 @@ type reader struct {
 	read source
 }
 
+// readParsed reads fact f and parses it; either failure names the fact.
+func readParsed[T any](ctx context.Context, r reader, f fact, parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	b, err := r.read(ctx, f)
+	if err != nil {
+		return zero, err
+	}
+	v, err := parse(b)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", f.name, err)
+	}
+	return v, nil
+}
+
 func (r reader) Sysinfo(ctx context.Context) (Sysinfo, error) {
-	b, err := r.read(ctx, factSysinfo)
-	if err != nil {
-		return Sysinfo{}, err
-	}
-	s, err := ParseSysinfo(b)
-	if err != nil {
-		return Sysinfo{}, fmt.Errorf("%s: %w", factSysinfo.name, err)
-	}
-	return s, nil
+	return readParsed(ctx, r, factSysinfo, ParseSysinfo)
 }
 
 func (r reader) Disks(ctx context.Context) ([]Disk, error) {
-	b, err := r.read(ctx, factDisks)
-	if err != nil {
-		return nil, err
-	}
-	d, err := ParseDiskinfo(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", factDisks.name, err)
-	}
-	return d, nil
+	return readParsed(ctx, r, factDisks, ParseDiskinfo)
 }
 
 func (r reader) Mounts(ctx context.Context) ([]Mount, error) {
-	b, err := r.read(ctx, factMounts)
-	if err != nil {
-		return nil, err
-	}
-	m, err := ParseMnttab(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", factMounts.name, err)
-	}
-	return m, nil
+	return readParsed(ctx, r, factMounts, ParseMnttab)
 }
 
 func (r reader) Pools(ctx context.Context) ([]Pool, error) {
-	b, err := r.read(ctx, factPools)
-	if err != nil {
-		return nil, err
-	}
-	p, err := ParseZpoolList(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", factPools.name, err)
-	}
-	return p, nil
+	return readParsed(ctx, r, factPools, ParseZpoolList)
+}
+
+func (r reader) PoolProps(ctx context.Context) ([]PoolProps, error) {
+	return readParsed(ctx, r, factPoolProps, ParsePoolProps)
 }
 
 func (r reader) BootParams(ctx context.Context) (map[string]string, error) {
-	b, err := r.read(ctx, factBootParams)
-	if err != nil {
-		return nil, err
-	}
-	p, err := ParseBootParams(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", factBootParams.name, err)
-	}
-	return p, nil
+	return readParsed(ctx, r, factBootParams, ParseBootParams)
 }
 
 func (r reader) BootNetworking(ctx context.Context) ([]byte, error) {

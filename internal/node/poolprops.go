@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"fmt"
 	"strings"
 )
@@ -42,16 +41,4 @@ func ParsePoolProps(b []byte) ([]PoolProps, error) {
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-func (r reader) PoolProps(ctx context.Context) ([]PoolProps, error) {
-	b, err := r.read(ctx, factPoolProps)
-	if err != nil {
-		return nil, err
-	}
-	p, err := ParsePoolProps(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", factPoolProps.name, err)
-	}
-	return p, nil
 }

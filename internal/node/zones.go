@@ -64,13 +64,9 @@ func (r reader) zoneAlias(ctx context.Context, name string) string {
 }
 
 func (r reader) Zones(ctx context.Context) ([]Zone, error) {
-	b, err := r.read(ctx, factZones)
+	zs, err := readParsed(ctx, r, factZones, ParseZonesIndex)
 	if err != nil {
 		return nil, err
-	}
-	zs, err := ParseZonesIndex(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", factZones.name, err)
 	}
 	for i := range zs {
 		zs[i].Alias = r.zoneAlias(ctx, zs[i].Name)
