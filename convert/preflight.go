@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cntools/internal/node"
+	"cntools/usbkey/config"
 	"cntools/usbkey/device"
 	"cntools/usbkey/key"
 	"cntools/usbkey/keytree"
@@ -28,12 +29,14 @@ type Check struct {
 // Preflight is every check, run before anything changes.
 type Preflight struct {
 	Checks      []Check
-	Key         string   // the key chosen (a node path), "" on a boot pool
-	Platform    string   // the platform the key will boot
-	Platforms   []string // the platforms the key carries
-	SourceBytes int64    // the size of the key content
-	Instances   []string // zones this node hosts, which a reboot interrupts
-	BootSlices  []string // with --bootpool: the slices installboot writes
+	Key         string          // the key chosen (a node path), "" on a boot pool
+	Platform    string          // the platform the key will boot
+	Platforms   []string        // the platforms the key carries
+	SourceBytes int64           // the size of the key content
+	Instances   []string        // zones this node hosts, which a reboot interrupts
+	Identity    []config.Change // what the key's config says differently of this node, secrets masked
+	Skipped     []populate.Skip // what the source has that the key does not get
+	BootSlices  []string        // with --bootpool: the slices installboot writes
 }
 
 // OK reports whether every check passed.
@@ -83,7 +86,8 @@ func RunPreflight(ctx context.Context, o *Options, resuming bool) *Preflight {
 	}
 	src, err := checkSource(ctx, o)
 	if err == nil {
-		p.Platform, p.Platforms, p.SourceBytes = src.boot, src.carry, src.sel.Bytes
+		p.Platform, p.Platforms, p.SourceBytes, p.Skipped = src.boot, src.carry, src.sel.Bytes, src.sel.Skipped
+		p.add("this node's identity", identity(ctx, o, p), "the key's config names this node's links")
 	}
 	p.add("key content source", err, fmt.Sprintf("%s: complete, boots platform %s, carries %s", o.from(), p.Platform, strings.Join(p.Platforms, " ")))
 	p.add("config in the source", checkConfig(ctx, o), "present")
@@ -311,4 +315,27 @@ func instances(ctx context.Context, o *Options) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// identity works out what the key's config will say differently of this
+// node, for the plan and the confirmation, and proves it can be said.
+func identity(ctx context.Context, o *Options, p *Preflight) error {
+	loc, err := keytree.ParseLocation(o.from())
+	if err != nil {
+		return err
+	}
+	src, err := o.trees().Open(ctx, loc)
+	if err != nil {
+		return err
+	}
+	conf, err := readSmall(src, "config")
+	if err != nil {
+		return fmt.Errorf("config in %s: %w", loc, err)
+	}
+	id, err := populate.ReadIdentity(ctx, o.Node)
+	if err != nil {
+		return err
+	}
+	_, p.Identity, err = populate.ForNode(conf, id)
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"cntools/internal/node"
+	"cntools/usbkey/config"
 	"cntools/usbkey/device"
 	"cntools/usbkey/key"
 	"cntools/usbkey/populate"
@@ -32,7 +33,11 @@ type Plan struct {
 	Platform  string   `json:"platform"`
 	Steps     []Step   `json:"steps"`
 	Instances []string `json:"instances"`
-	Reboot    string   `json:"reboot"`
+	// Identity is the change to the config that makes it this node's,
+	// secrets masked; Skipped is what the key does not get, and why.
+	Identity []config.Change `json:"identity"`
+	Skipped  []populate.Skip `json:"skipped"`
+	Reboot   string          `json:"reboot"`
 }
 
 // RebootNote says what happens after the conversion.
@@ -73,6 +78,7 @@ func NewPlan(o *Options, pf *Preflight) *Plan {
 	if p.Instances == nil {
 		p.Instances = []string{}
 	}
+	p.Identity, p.Skipped = pf.Identity, pf.Skipped
 	p.Steps = append(p.Steps, populateStep(o, "usbkey-copy", "copy the key content to "+node.CopyDir+", with this node's identity in its config and a headnode loader.conf", copyRequest(o, pf)))
 	kr := keyRequest(o, pf.Key)
 	if o.BootPool == "" {

@@ -126,6 +126,9 @@ func convertAction(c *cli.Context) error {
 	defer closeLog()
 	o.Confirm = func(p *convert.Plan) (bool, error) {
 		var summary []string
+		for _, ch := range p.Identity {
+			summary = append(summary, "config "+ch.String())
+		}
 		for i, s := range p.Steps {
 			summary = append(summary, fmt.Sprintf("%d. %s", i+1, s.What))
 		}
@@ -210,6 +213,12 @@ func emitPlan(env *tool.Env, p *convert.Plan) {
 			target = "/" + p.BootPool + "/boot"
 		}
 		fmt.Fprintf(w, "%splan: make this node a headnode booting %s from %s, key content from %s\n", prefix, p.Platform, target, p.From)
+		for _, ch := range p.Identity {
+			fmt.Fprintf(w, "%s  config %s\n", prefix, ch)
+		}
+		for _, sk := range p.Skipped {
+			fmt.Fprintf(w, "%s  skip %s: %s\n", prefix, sk.Path, sk.Reason)
+		}
 		for i, s := range p.Steps {
 			fmt.Fprintf(w, "%s  %d. %-13s %s\n%s       $ %s\n", prefix, i+1, s.Name, s.What, prefix, s.Command)
 		}
