@@ -10,8 +10,6 @@ import (
 
 	"log/slog"
 
-	"cntools/usbkey/device"
-	"cntools/usbkey/fat32"
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
@@ -75,59 +73,42 @@ func LoadDir(ctx context.Context, name, dir string, isKey bool, o LoadOptions) (
 }
 
 // LoadKey reads a key: a device or image file through its root partition
-// without mounting it, or a mounted key directory.
+// without mounting it, or a mounted key directory. keytree's opener
+// decides which, as it does for every tool.
 func LoadKey(ctx context.Context, name, p string, o LoadOptions) (*Copy, error) {
-	fi, err := os.Stat(p)
+	t, err := openLocal(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", name, p, err)
 	}
-	if fi.IsDir() {
+	defer t.Close()
+	switch t.(type) {
+	case *keytree.DirTree:
 		return LoadDir(ctx, name, p, true, o)
+	case *keytree.FATTree:
+	default:
+		return nil, fmt.Errorf("%s %s: a tarball, not a key: give a key device or image, or a mounted key", name, p)
 	}
-	d, err := device.Open(p, true)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	defer d.Close()
-	fs, err := keytree.OpenKey(d, d.Size, false)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", name, p, err)
-	}
-	m, err := manifest.Build(ctx, keytree.FAT(fs, nil, p), manifest.Options{Workers: o.Workers})
+	m, err := manifest.Build(ctx, t, manifest.Options{Workers: o.Workers})
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", name, p, err)
 	}
 	c := &Copy{Name: name, Where: p, Key: true, FAT: true, Manifest: m}
-	c.Configs, err = readConfigs(m, func(p string) (io.ReadCloser, error) { return openFAT(fs, p) })
-	if err != nil {
+	if c.Configs, err = readConfigs(m, t.Open); err != nil {
 		return nil, fmt.Errorf("%s %s: %w", name, p, err)
 	}
 	return c, nil
 }
 
-func openFAT(fs *fat32.FS, p string) (io.ReadCloser, error) {
-	r, _, err := fs.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	return io.NopCloser(r), nil
+// openLocal opens p, a path on this host already resolved under --root.
+func openLocal(ctx context.Context, p string) (keytree.Tree, error) {
+	op := &keytree.Opener{}
+	return op.Open(ctx, keytree.Location{Raw: p, Kind: keytree.KindLocal, Path: p})
 }
 
 // BuildManifest manifests a directory, device or image: what
 // `usbkey-drift manifest` prints.
 func BuildManifest(ctx context.Context, p string, o LoadOptions) (*manifest.Manifest, error) {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	if fi.IsDir() {
-		m, err := buildDir(ctx, p, o)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		return m, nil
-	}
-	c, err := LoadKey(ctx, "key", p, o)
+	c, err := LoadKey(ctx, "copy", p, o)
 	if err != nil {
 		return nil, err
 	}
