@@ -111,7 +111,7 @@ func Execute(ctx context.Context, o *Options, res *Result, j *Journal) error {
 		}
 		res.step(o, StepResult{Type: "step", Name: s.Name, Status: "done"})
 	}
-	res.Verify = Verify(ctx, o, res.Plan)
+	res.Verify = res.Plan.verify(ctx)
 	for _, c := range res.Verify {
 		if !c.OK {
 			return ErrVerify

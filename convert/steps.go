@@ -17,7 +17,7 @@ type Step struct {
 	What string `json:"what"`
 	// Command is the single-tool command that does exactly what the step
 	// does: the step runs the same request the command line prints.
-	Command string `json:"command"`
+	Command string `json:"command,omitempty"`
 	run     func(ctx context.Context) error
 	// done verifies the step's result, so a resumed run redoes nothing
 	// that is verified done and everything that is not.
@@ -37,7 +37,10 @@ type Plan struct {
 	// secrets masked; Skipped is what the key does not get, and why.
 	Identity []config.Change `json:"identity"`
 	Skipped  []populate.Skip `json:"skipped"`
-	Reboot   string          `json:"reboot"`
+	Reboot   string          `json:"reboot,omitempty"`
+
+	// verify checks the result once every step is done.
+	verify func(ctx context.Context) []Check
 }
 
 // RebootNote says what happens after the conversion.
@@ -79,6 +82,7 @@ func NewPlan(o *Options, pf *Preflight) *Plan {
 		p.Instances = []string{}
 	}
 	p.Identity, p.Skipped = pf.Identity, pf.Skipped
+	p.verify = func(ctx context.Context) []Check { return Verify(ctx, o, p) }
 	p.Steps = append(p.Steps, populateStep(o, "usbkey-copy", "copy the key content to "+node.CopyDir+", with this node's identity in its config and a headnode loader.conf", copyRequest(o, pf)))
 	kr := keyRequest(o, pf.Key)
 	if o.BootPool == "" {

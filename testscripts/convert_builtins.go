@@ -14,6 +14,17 @@ import (
 func init() {
 	builtins["mknode"] = mknode
 	builtins["treemanifest"] = treemanifest
+	builtins["afterreboot"] = afterreboot
+}
+
+// afterreboot DIR: make the converted node under DIR what it is after its
+// two headnode boots (headnode=true, zones/usbkey mounted and filled from
+// the key, the gz tools and sdcadm that headnode.sh installs).
+func afterreboot(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: afterreboot DIR")
+	}
+	ts.Check(converttest.AfterReboot(ts.MkAbs(args[0])))
 }
 
 // mknode DIR: write a simulated set-up CN under DIR (facts, a 4 GiB sparse

@@ -10,9 +10,11 @@ package converttest
 import (
 	"encoding/base64"
 	"fmt"
+	"io/fs"
 	"math/rand"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"cntools/gztools/gztoolstest"
 	"cntools/internal/node"
@@ -255,4 +257,65 @@ func write(root, p string, body []byte, mode os.FileMode) error {
 		return err
 	}
 	return os.WriteFile(full, body, mode)
+}
+
+// AfterReboot makes the converted node at root what it is once it has
+// booted from its key twice: headnode=true in its boot parameters and
+// sysinfo, zones/usbkey mounted at /usbkey and filled from the key by
+// fs-joyent (the key's content less its dot-files), and what headnode.sh
+// installs after the second boot (the gz tools and sdcadm).
+func AfterReboot(root string) error {
+	bp, err := os.ReadFile(filepath.Join(root, node.BootParamsFile))
+	if err != nil {
+		return err
+	}
+	si, err := os.ReadFile(filepath.Join(root, node.SysinfoFile))
+	if err != nil {
+		return err
+	}
+	mnttab, err := os.ReadFile(filepath.Join(root, node.MnttabFile))
+	if err != nil {
+		return err
+	}
+	files := map[string]string{
+		node.BootParamsFile:               string(bp) + "headnode=true\n",
+		node.SysinfoFile:                  strings.Replace(string(si), `"Boot Parameters": {"console": "ttyb"}`, `"Boot Parameters": {"console": "ttyb", "headnode": "true"}`, 1),
+		node.MnttabFile:                   string(mnttab) + "zones/usbkey\t/usbkey\tzfs\trw,devices,setuid,nonbmand,exec,xattr,atime\t1764600000\n",
+		"opt/smartdc/bin/sdc":             "#!/bin/sh\n",
+		"opt/smartdc/sdcadm/package.json": "{}\n",
+	}
+	for p, body := range files {
+		if err := write(root, p, []byte(body), 0o644); err != nil {
+			return err
+		}
+	}
+	// fs-joyent's copy of the key: the usbkey copy is what went on it.
+	copyDir := filepath.Join(root, node.CopyDir)
+	if err := os.MkdirAll(filepath.Join(root, node.UsbkeyDir), 0o755); err != nil {
+		return err
+	}
+	return filepath.WalkDir(copyDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(copyDir, p)
+		if rel == "." {
+			return nil
+		}
+		if strings.HasPrefix(rel, ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		to := filepath.Join(root, node.UsbkeyDir, rel)
+		if d.IsDir() {
+			return os.MkdirAll(to, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, b, 0o644)
+	})
 }

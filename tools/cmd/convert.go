@@ -18,7 +18,7 @@ import (
 func convertApp() *cli.App {
 	return &cli.App{
 		Usage:     "turn this compute node into the headnode (RFD 67 case 3)",
-		UsageText: "convert-to-headnode [options]\nconvert-to-headnode status",
+		UsageText: "convert-to-headnode [options]\nconvert-to-headnode [options] finish\nconvert-to-headnode status",
 		Description: `Checks everything first (preflight), prints the plan with the single-tool
 command for each step, then: copies the key content into /zones/usbkey-copy
 with this node's identity in its config (hostname, admin NIC and IP, every
@@ -57,6 +57,21 @@ EXIT STATUS
 			&cli.BoolFlag{Name: "reboot", Usage: "reboot when the conversion is verified"},
 		),
 		Commands: []*cli.Command{{
+			Name:  "finish",
+			Usage: "after the reboots: seed /usbkey/extra, move node.config aside, remove the scratch copy, verify",
+			Description: `Runs on the new headnode once headnode.sh has created zones/usbkey and rebooted a
+second time. Seeds /usbkey/extra from the standby copy (agents, dockerlogger,
+joysetup: what the key cannot carry; a file there is replaced only by a newer
+one), makes extra/joysetup/node.config name this node's admin IP where it
+named the old headnode's, moves node.config aside, removes /zones/usbkey-copy
+once /usbkey holds it, and verifies RFD 67's checklist, listing what is left
+to do by hand. Journaled and resumable like the conversion.`,
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "from", Usage: "the standby copy `DIR` the conversion used (default /zones/usbkey-standby)"},
+				&cli.BoolFlag{Name: "restart", Usage: "ignore the journal of an earlier run and start over"},
+			},
+			Action: finishAction,
+		}, {
 			Name:  "status",
 			Usage: "show where a conversion stands",
 			Action: func(c *cli.Context) error {
@@ -134,23 +149,7 @@ func convertAction(c *cli.Context) error {
 		}
 		return env.Confirm("convert this node into the headnode", summary)
 	}
-	n := len(res.Plan.Steps)
-	i := 0
-	o.Progress = func(s convert.StepResult) {
-		if s.Status == "running" {
-			i++
-		}
-		if env.JSON {
-			if s.Status != "running" {
-				env.Emit(s, nil)
-			}
-			return
-		}
-		fmt.Fprintf(env.Stderr, "[%d/%d] %s: %s\n", i+boolInt(s.Status == "skipped"), n, s.Name, s.Status)
-		if s.Status == "skipped" {
-			i++
-		}
-	}
+	o.Progress = stepProgress(env, len(res.Plan.Steps))
 	err = convert.Execute(env.Ctx, o, res, journal)
 	if res.Aborted {
 		return nil
@@ -212,7 +211,11 @@ func emitPlan(env *tool.Env, p *convert.Plan) {
 		if p.BootPool != "" {
 			target = "/" + p.BootPool + "/boot"
 		}
-		fmt.Fprintf(w, "%splan: make this node a headnode booting %s from %s, key content from %s\n", prefix, p.Platform, target, p.From)
+		if p.Type == "finish-plan" {
+			fmt.Fprintf(w, "%splan: finish making this node the headnode, from the standby copy %s\n", prefix, p.From)
+		} else {
+			fmt.Fprintf(w, "%splan: make this node a headnode booting %s from %s, key content from %s\n", prefix, p.Platform, target, p.From)
+		}
 		for _, ch := range p.Identity {
 			fmt.Fprintf(w, "%s  config %s\n", prefix, ch)
 		}
@@ -220,12 +223,17 @@ func emitPlan(env *tool.Env, p *convert.Plan) {
 			fmt.Fprintf(w, "%s  skip %s: %s\n", prefix, sk.Path, sk.Reason)
 		}
 		for i, s := range p.Steps {
-			fmt.Fprintf(w, "%s  %d. %-13s %s\n%s       $ %s\n", prefix, i+1, s.Name, s.What, prefix, s.Command)
+			fmt.Fprintf(w, "%s  %d. %-13s %s\n", prefix, i+1, s.Name, s.What)
+			if s.Command != "" {
+				fmt.Fprintf(w, "%s       $ %s\n", prefix, s.Command)
+			}
 		}
 		if len(p.Instances) > 0 {
 			fmt.Fprintf(w, "%sa reboot interrupts the zones this node hosts: %s\n", prefix, strings.Join(p.Instances, ", "))
 		}
-		fmt.Fprintf(w, "%sreboot: %s\n", prefix, p.Reboot)
+		if p.Reboot != "" {
+			fmt.Fprintf(w, "%sreboot: %s\n", prefix, p.Reboot)
+		}
 	})
 }
 
@@ -235,4 +243,84 @@ func splitList(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
+}
+
+func finishAction(c *cli.Context) error {
+	env := tool.FromContext(c)
+	if c.NArg() > 0 {
+		return tool.Usage("unexpected argument %q; see convert-to-headnode finish -h", c.Args().First())
+	}
+	o := &convert.Options{Node: env.Node, From: c.String("from"), Log: env.Log, Now: env.Now}
+	defer o.Close()
+	res, journal, err := convert.PrepareFinish(env.Ctx, o, c.Bool("restart"))
+	if res != nil {
+		for _, ch := range res.Preflight.Checks {
+			emitCheck(env, ch)
+		}
+	}
+	if errors.Is(err, convert.ErrPreflight) {
+		return tool.Problem(errors.New("preflight failed: nothing was changed; fix what is marked FAIL and run again"))
+	}
+	if err != nil {
+		return err
+	}
+	emitPlan(env, res.Plan)
+	if env.DryRun {
+		return nil
+	}
+	closeLog, err := env.LogToFile()
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	o.Confirm = func(p *convert.Plan) (bool, error) {
+		var summary []string
+		for i, s := range p.Steps {
+			summary = append(summary, fmt.Sprintf("%d. %s", i+1, s.What))
+		}
+		return env.Confirm("finish making this node the headnode", summary)
+	}
+	o.Progress = stepProgress(env, len(res.Plan.Steps))
+	err = convert.Execute(env.Ctx, o, res, journal)
+	if res.Aborted {
+		return nil
+	}
+	for _, ch := range res.Verify {
+		emitCheck(env, ch)
+	}
+	if errors.Is(err, convert.ErrVerify) {
+		return tool.Problem(errors.New("verification failed: the checks marked FAIL say what is missing; run convert-to-headnode finish again when they are fixed"))
+	}
+	if err != nil {
+		return err
+	}
+	si, _ := env.Node.Facts.Sysinfo(env.Ctx)
+	todo := convert.FinishToDo(si.UUID())
+	return env.Emit(map[string]any{"type": "result", "finished": true, "to_do": todo}, func(w io.Writer) {
+		fmt.Fprintln(w, "finished: this node is the headnode. Left to do by hand:")
+		for _, t := range todo {
+			fmt.Fprintf(w, "    %s\n", t)
+		}
+	})
+}
+
+// stepProgress reports each step on stderr as [i/n] name: status, or as
+// JSON objects on stdout under --json.
+func stepProgress(env *tool.Env, n int) func(convert.StepResult) {
+	i := 0
+	return func(s convert.StepResult) {
+		if s.Status == "running" {
+			i++
+		}
+		if env.JSON {
+			if s.Status != "running" {
+				env.Emit(s, nil)
+			}
+			return
+		}
+		fmt.Fprintf(env.Stderr, "[%d/%d] %s: %s\n", i+boolInt(s.Status == "skipped"), n, s.Name, s.Status)
+		if s.Status == "skipped" {
+			i++
+		}
+	}
 }
