@@ -97,9 +97,19 @@ func makePlan(src, last *manifest.Manifest, now map[string]*manifest.Entry, sc s
 		}
 	}
 	p.parents(src, now)
+	// A standby copy may hold recovery material the headnode does not
+	// (private/, images/, zones/, extra/ from a key or an older
+	// headnode): under those, only what the source still has a place for
+	// is its to delete.
+	owned := map[string]bool{}
+	for k := range inSrc {
+		top, _, _ := strings.Cut(k, "/")
+		owned[top] = true
+	}
 	for k, l := range lastOf {
 		t := now[k]
-		if !del || inSrc[k] || t == nil || !sc.in(t.Path) || never(t.Path) {
+		top, _, _ := strings.Cut(k, "/")
+		if !del || inSrc[k] || t == nil || !sc.in(t.Path) || never(t.Path) || recovery[top] && !owned[top] {
 			continue
 		}
 		if !sameStat(t, l) {
@@ -274,3 +284,7 @@ func nextManifest(src, last *manifest.Manifest, now map[string]*manifest.Entry, 
 	slices.SortFunc(m.Entries, func(a, b manifest.Entry) int { return strings.Compare(key(a.Path), key(b.Path)) })
 	return m
 }
+
+// recovery are the top-level directories a standby copy keeps for a
+// recovery whether or not the headnode's /usbkey has them now.
+var recovery = map[string]bool{"private": true, "images": true, "zones": true, "extra": true}

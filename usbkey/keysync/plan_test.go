@@ -2,6 +2,8 @@ package keysync
 
 import (
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,4 +169,26 @@ func outcome(p *plan) string {
 		return "skip"
 	}
 	return "nothing"
+}
+
+// --delete never removes recovery material the source has no place for
+// (private/, images/, zones/, extra/), even when the last sync sent it.
+func TestDeleteKeepsWhatTheSourceDoesNotOwn(t *testing.T) {
+	at := time.Unix(1764590000, 0)
+	f := func(p string) manifest.Entry {
+		return manifest.Entry{Path: p, Type: manifest.TypeFile, Size: 1, Mode: 0o644, MTime: at, SHA256: "x"}
+	}
+	d := func(p string) manifest.Entry { return manifest.Entry{Path: p, Type: manifest.TypeDir, Mode: 0o755} }
+	src := &manifest.Manifest{Entries: []manifest.Entry{f("config"), d("os"), f("os/a")}}
+	last := &manifest.Manifest{Entries: []manifest.Entry{f("banner"), f("config"), d("os"), f("os/a"), f("os/b"), d("private"), f("private/answers.json")}}
+	now := index(last)
+	p := makePlan(src, last, now, newScope(nil), false, true)
+	var got []string
+	for _, e := range p.deletes {
+		got = append(got, e.Path)
+	}
+	slices.Sort(got)
+	if strings.Join(got, " ") != "banner os/b" {
+		t.Errorf("deletes = %v, want banner and os/b (private/ is not the source's)", got)
+	}
 }
