@@ -26,11 +26,21 @@ func VerifyFinish(ctx context.Context, o *Options) []Check {
 	return out
 }
 
-// FinishToDo are what finish cannot do alone, with the commands to do
+// FinishToDo are what finish cannot do alone, with the commands that do
 // them; server is this node's uuid.
+//
+// CNAPI's GetHN and sdcadm's checkHeadnodePlatform take the headnode=true
+// server with the lowest uuid, and CNAPI derives the flag from sysinfo
+// alone (sdc-cnapi lib/models/shared.js 18-38, lib/models/server.js
+// 2424-2429): the dead headnode's record goes with ServerDelete, which
+// sdc-server delete calls without needing a local sdc zone (sdc-headnode
+// tools/bin/sdc-server 823-846). sdcadm creates sdc, assets and dhcpd on
+// a given server only with --dev-allow-multiple-instances (sdcadm
+// lib/procedures/index.js 656-685).
 func FinishToDo(server string) []string {
 	return []string{
-		"retire the dead headnode's CNAPI record, or CNAPI and sdcadm keep taking it (the first headnode=true server by uuid) for the headnode: see the README's \"After the reboot\"",
-		"restore the sdc, assets and dhcpd zones on this node (" + server + "): the reboot brings none of them",
+		"retire the dead headnode's CNAPI record, only once it is off for good (booted, it registers again): sdc-server list; sdc-server delete DEAD-HEADNODE-UUID",
+		"restore the core zones this node lacks: sdcadm create assets -s " + server + " --dev-allow-multiple-instances; the same for dhcpd and sdc",
+		"after sdc: ln -s /zones/NEW-SDC-ZONE-UUID/root/opt/smartdc/sdc /opt/smartdc/sdc, and keep hermes and napi-ufds-watcher running in one sdc zone only",
 	}
 }
