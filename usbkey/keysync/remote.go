@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -343,3 +344,40 @@ func (r *remote) putManifest(m *manifest.Manifest) (int64, error) {
 
 // quote quotes s for the target's shell.
 var quote = node.Quote
+
+// lock takes the target's lock (keytree.LockName), so two syncs to one
+// standby copy, or a sync and a conversion reading it, never interleave.
+// A lock left by a sync from this host whose process is gone (a cut
+// connection kept it from removing it) is taken over.
+func (r *remote) lock() (unlock func(), err error) {
+	p := r.abs(keytree.LockName)
+	for try := 0; try < 2; try++ {
+		f, err := r.sftp.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+		if err == nil {
+			_, werr := f.Write([]byte(keytree.Holder("usbkey-sync") + "\n"))
+			if cerr := f.Close(); werr == nil {
+				werr = cerr
+			}
+			if werr != nil {
+				r.sftp.Remove(p)
+				return nil, r.wrap("lock", p, werr)
+			}
+			return func() { r.sftp.Remove(p) }, nil
+		}
+		// sftp-server reports O_EXCL on an existing file as a bare
+		// failure: what is there says whether it is a lock.
+		held, rerr := r.sftp.Open(p)
+		if rerr != nil {
+			return nil, r.wrap("lock", p, err)
+		}
+		var b bytes.Buffer
+		held.WriteTo(&b)
+		held.Close()
+		holder := strings.TrimSpace(b.String())
+		if !keytree.Stale(holder) {
+			return nil, &keytree.LockedError{Tree: r.name, Holder: holder, Path: p}
+		}
+		r.sftp.Remove(p)
+	}
+	return nil, fmt.Errorf("lock %s: %s keeps coming back: remove it by hand", r.name, p)
+}

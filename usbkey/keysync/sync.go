@@ -138,6 +138,12 @@ func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o
 		}
 	} else if err := r.prepare(); err != nil {
 		return fail(err)
+	} else {
+		unlock, err := r.lock()
+		if err != nil {
+			return fail(err)
+		}
+		defer unlock()
 	}
 	x := &executor{r: r, o: o, res: res, sc: newScope(o.Paths), src: src, touched: map[string]bool{}, bad: map[string]bool{}, deleted: map[string]bool{}}
 	start := time.Now()

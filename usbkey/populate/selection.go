@@ -11,6 +11,7 @@ import (
 	"cntools/internal/atomicfile"
 	"cntools/usbkey/fat32"
 	"cntools/usbkey/key"
+	"cntools/usbkey/keytree"
 )
 
 // The marker and the manifest populate leaves on a key. Both are dot-files,
@@ -125,8 +126,8 @@ func Select(entries []Entry, loaderConf []byte, platforms, include []string) (*S
 			reason = ""
 		}
 		switch {
-		case atomicfile.IsTemp(path.Base(e.Path)):
-			continue // left by a writer that was killed, not content
+		case atomicfile.IsTemp(path.Base(e.Path)), strings.EqualFold(e.Path, keytree.LockName):
+			continue // left by a writer that was killed, or a lock: not content
 		case reason != "":
 			s.Skipped = append(s.Skipped, Skip{Path: e.Path, Reason: reason})
 			if e.Dir {
