@@ -29,6 +29,7 @@ func TestPrintedCommandsDoWhatTheStepsDo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}
+	o.Close() // the standby copy's lock: the printed commands run on their own
 	if len(res.Plan.Steps) != len(convert.StepOrder) {
 		t.Fatalf("the plan has %d steps, want %d", len(res.Plan.Steps), len(convert.StepOrder))
 	}
@@ -66,7 +67,7 @@ func TestBootPoolPlanFormatsNothing(t *testing.T) {
 			t.Errorf("step %s: $ %s", s.Name, s.Command)
 		}
 	}
-	if got := strings.Join(names, " "); got != "usbkey-copy boot-dataset populate-key bootfs installboot c0t0d0s1" {
+	if got := strings.Join(names, " "); got != "usbkey-copy boot-dataset populate-key installboot bootfs" {
 		t.Errorf("boot-pool steps = %s", got)
 	}
 	if !strings.Contains(res.Plan.Steps[0].Command, " --headnode --boot-platform 20260301T000000Z --bootpool zones ") {
@@ -84,6 +85,7 @@ func TestPreflightFailureChangesNothing(t *testing.T) {
 	o := &convert.Options{Node: node.New(root)}
 	defer o.Close()
 	res, _, err := convert.Prepare(context.Background(), o, false)
+	o.Close()
 	if err != convert.ErrPreflight {
 		t.Fatalf("Prepare = %v, want ErrPreflight", err)
 	}

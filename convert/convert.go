@@ -29,6 +29,8 @@ type Options struct {
 	Progress func(s StepResult)
 
 	opener *keytree.Opener
+	unlock func() // releases the source's lock
+	fresh  bool   // no journal: the scratch copy is emptied first
 }
 
 // from is the source location, defaulted to the standby copy.
@@ -76,6 +78,10 @@ func (o *Options) trees() *keytree.Opener {
 // Close releases what the conversion opened: a source connection, a
 // tarball's scratch copy.
 func (o *Options) Close() error {
+	if o.unlock != nil {
+		o.unlock()
+		o.unlock = nil
+	}
 	if o.opener == nil {
 		return nil
 	}

@@ -91,11 +91,17 @@ func newFinishPlan(ctx context.Context, o *Options) *Plan {
 			}
 			return err
 		},
-		done: func(ctx context.Context) bool { s, err := seedExtra(standby, usbkey, true); return err == nil && len(s) == 0 },
+		done: func(ctx context.Context) bool {
+			s, err := seedExtra(standby, usbkey, true)
+			return err == nil && len(s) == 0
+		},
 	}, {
 		Name: "joysetup-ntp", What: "make " + node.UsbkeyDir + "/extra/joysetup/node.config name this node's admin IP where it named the old headnode's",
-		run:  func(ctx context.Context) error { _, err := rewriteJoysetup(ctx, o, false); return err },
-		done: func(ctx context.Context) bool { changed, err := rewriteJoysetup(ctx, o, true); return err == nil && !changed },
+		run: func(ctx context.Context) error { _, err := rewriteJoysetup(ctx, o, false); return err },
+		done: func(ctx context.Context) bool {
+			changed, err := rewriteJoysetup(ctx, o, true)
+			return err == nil && !changed
+		},
 	}, {
 		Name: "node-config", What: "move " + node.NodeConfig + " aside: a headnode has none, and config.sh warns of it at every boot",
 		Command: node.CommandLine("mv", n.Path(node.NodeConfig), n.Path(aside)),

@@ -14,7 +14,7 @@ import (
 
 // fitsKey checks, before anything is wiped, that the key's root
 // filesystem as usbkey-format lays it out holds need bytes.
-func fitsKey(ctx context.Context, o *Options, k string, sel *populate.Plan) (int64, error) {
+func fitsKey(ctx context.Context, o *Options, k string, sel *populate.Selection) (int64, error) {
 	size, err := keySize(ctx, o, k)
 	if err != nil {
 		return 0, err
@@ -52,7 +52,7 @@ func keySize(ctx context.Context, o *Options, k string) (int64, error) {
 }
 
 // fitsPool checks the boot pool's free space.
-func fitsPool(o *Options, sel *populate.Plan) (int64, error) {
+func fitsPool(o *Options, sel *populate.Selection) (int64, error) {
 	dir := o.Node.Path("/" + o.BootPool)
 	free, _, err := node.FreeSpace(dir)
 	if err != nil {
@@ -75,8 +75,9 @@ func rebootHazards(ctx context.Context, o *Options, p *Preflight) {
 		return
 	}
 	var others []string
+	chosen, _ := device.DiskName(p.Key)
 	for _, d := range disks {
-		if d.RawPath() == p.Key {
+		if d.RawPath() == p.Key || d.Name == chosen {
 			continue
 		}
 		has, err := key.ExistingKey(o.Node, d.RawPath())

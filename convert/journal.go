@@ -21,13 +21,14 @@ const JournalPath = node.StateDir + "/convert-to-headnode.json"
 // Journal records which steps are done, written (atomically) after each
 // one and before the next begins.
 type Journal struct {
-	Version  int                  `json:"version"`
-	Started  time.Time            `json:"started"`
-	Key      string               `json:"key,omitempty"`
-	BootPool string               `json:"bootpool,omitempty"`
-	From     string               `json:"from"`
-	Steps    map[string]time.Time `json:"steps"` // step name -> when it was done
-	path     string
+	Version   int                  `json:"version"`
+	Started   time.Time            `json:"started"`
+	Key       string               `json:"key,omitempty"`
+	BootPool  string               `json:"bootpool,omitempty"`
+	From      string               `json:"from"`
+	Platforms []string             `json:"platforms,omitempty"`
+	Steps     map[string]time.Time `json:"steps"` // step name -> when it was done
+	path      string
 }
 
 func loadJournal(path string) (*Journal, error) {
@@ -54,9 +55,8 @@ func (j *Journal) done(step string) bool { _, ok := j.Steps[step]; return ok }
 // StepOrder is the order a conversion to a key runs its steps in.
 var StepOrder = []string{"usbkey-copy", "format-key", "populate-key"}
 
-// bootPoolOrder is a boot-pool conversion's, but for one installboot step
-// per disk, which come last.
-var bootPoolOrder = []string{"usbkey-copy", "boot-dataset", "populate-key", "bootfs"}
+// bootPoolOrder is a boot-pool conversion's.
+var bootPoolOrder = []string{"usbkey-copy", "boot-dataset", "populate-key", "installboot", "bootfs"}
 
 // Order is the steps of the journal's conversion, for showing it: the
 // fixed ones, then any others it journaled, in the order they were done.

@@ -68,7 +68,7 @@ func (p *Preflight) warn(name, detail string) {
 func RunPreflight(ctx context.Context, o *Options, resuming bool) *Preflight {
 	p := &Preflight{}
 	p.add("node is a set-up compute node", checkNode(ctx, o, resuming), "setup complete, not a headnode")
-	var capacity func(sel *populate.Plan) (int64, error)
+	var capacity func(sel *populate.Selection) (int64, error)
 	targetOK := true
 	if o.BootPool != "" {
 		p.add("boot pool", checkBootPool(ctx, o), "/"+o.BootPool+"/boot will hold the key content")
@@ -77,20 +77,27 @@ func RunPreflight(ctx context.Context, o *Options, resuming bool) *Preflight {
 			err = fmt.Errorf("pool %s lists no disks", o.BootPool)
 		}
 		p.add("boot pool disks", err, strings.Join(p.BootSlices, " ")+" get the boot blocks")
-		capacity = func(sel *populate.Plan) (int64, error) { return fitsPool(o, sel) }
+		capacity = func(sel *populate.Selection) (int64, error) { return fitsPool(o, sel) }
 	} else {
 		k, err := chooseKey(ctx, o, resuming)
 		p.Key, targetOK = k, err == nil
 		p.add("key target", err, k)
-		capacity = func(sel *populate.Plan) (int64, error) { return fitsKey(ctx, o, k, sel) }
+		capacity = func(sel *populate.Selection) (int64, error) { return fitsKey(ctx, o, k, sel) }
 	}
-	src, err := checkSource(ctx, o)
+	tree, err := openSource(ctx, o)
+	if tree != nil {
+		defer tree.Close()
+	}
+	var src *source
 	if err == nil {
-		p.Platform, p.Platforms, p.SourceBytes, p.Skipped = src.boot, src.carry, src.sel.Bytes, src.sel.Skipped
-		p.add("this node's identity", identity(ctx, o, p), "the key's config names this node's links")
+		src, err = checkSource(ctx, o, tree)
+	}
+	if err == nil {
+		p.Platform, p.Platforms, p.SourceBytes, p.Skipped = src.boot, src.carry, src.sel.Size(), src.sel.Skipped
+		p.add("this node's identity", identity(ctx, o, tree, p), "the key's config names this node's links")
 	}
 	p.add("key content source", err, fmt.Sprintf("%s: complete, boots platform %s, carries %s", o.from(), p.Platform, strings.Join(p.Platforms, " ")))
-	p.add("config in the source", checkConfig(ctx, o), "present")
+	p.add("config in the source", checkConfig(o, tree), "present")
 	// Without a good key, the key target check has failed already.
 	if src != nil && targetOK {
 		if need, err := capacity(src.sel); err != nil {
@@ -220,12 +227,14 @@ func reasons(rs []device.Refusal) string {
 type source struct {
 	boot  string   // the platform the key boots
 	carry []string // the platforms it carries
-	sel   *populate.Plan
+	sel   *populate.Selection
 }
 
-// checkSource plans a populate of an empty directory from the source: that
-// proves it complete, picks the platforms, and sizes the key content.
-func checkSource(ctx context.Context, o *Options) (*source, error) {
+// openSource opens the conversion's source, once for the whole preflight,
+// and, when it is a directory on this node (the standby copy), takes its
+// lock until the conversion ends: a usbkey-sync must not rewrite it while
+// the key is made from it.
+func openSource(ctx context.Context, o *Options) (keytree.Tree, error) {
 	loc, err := keytree.ParseLocation(o.from())
 	if err != nil {
 		return nil, fmt.Errorf("--from: %w", err)
@@ -234,42 +243,44 @@ func checkSource(ctx context.Context, o *Options) (*source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w; pass --from with a usbkey copy, standby copy or usbkey-base tarball", loc, err)
 	}
+	if _, isDir := src.(*keytree.DirTree); isDir && o.unlock == nil {
+		unlock, err := keytree.LockDir(o.Node.Path(loc.Path), loc.Raw, "convert-to-headnode")
+		if err != nil {
+			src.Close()
+			return nil, err
+		}
+		o.unlock = unlock
+	}
+	return src, nil
+}
+
+// checkSource proves the source complete, picks the platforms, and sizes
+// the key content: what the key would get, with nothing written anywhere.
+func checkSource(ctx context.Context, o *Options, src keytree.Tree) (*source, error) {
 	si, err := o.Node.Facts.Sysinfo(ctx)
 	if err != nil {
 		return nil, err
 	}
 	conf, _ := readSmall(src, "boot/loader.conf")
-	boot, carry, err := choosePlatforms(src, conf, si.LiveImage(), o.Platforms)
+	boot, carry, err := populate.ChoosePlatforms(src, conf, si.LiveImage(), o.Platforms)
 	if err != nil {
 		return nil, err
 	}
-	empty, err := os.MkdirTemp("", "convert-preflight.")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(empty)
-	dst := keytree.Dir(empty)
-	defer dst.Close()
 	// The loader.conf the key gets boots the chosen platform; the source's
 	// may name another, which the selection would then insist on.
-	src = keytree.Overlay(src, "boot/loader.conf", []byte(`platform-version="`+boot+`"`+"\n"), time.Now())
-	plan, err := populate.MakePlan(ctx, src, dst, populate.Request{Platforms: carry}, populate.Options{})
+	over := keytree.Overlay(src, "boot/loader.conf", []byte(`platform-version="`+boot+`"`+"\n"), time.Now())
+	sel, err := populate.SelectFrom(ctx, over, populate.Request{Platforms: carry})
 	if err != nil {
 		return nil, err
 	}
-	return &source{boot: boot, carry: carry, sel: plan}, nil
+	return &source{boot: boot, carry: carry, sel: sel}, nil
 }
 
 // checkConfig: without a config a headnode boots into the interactive
 // prompt-config.
-func checkConfig(ctx context.Context, o *Options) error {
-	loc, err := keytree.ParseLocation(o.from())
-	if err != nil {
-		return err
-	}
-	src, err := o.trees().Open(ctx, loc)
-	if err != nil {
-		return err
+func checkConfig(o *Options, src keytree.Tree) error {
+	if src == nil {
+		return fmt.Errorf("%s cannot be read", o.from())
 	}
 	fi, err := src.Lstat("config")
 	if err != nil || !fi.Mode.IsRegular() {
@@ -319,18 +330,10 @@ func instances(ctx context.Context, o *Options) []string {
 
 // identity works out what the key's config will say differently of this
 // node, for the plan and the confirmation, and proves it can be said.
-func identity(ctx context.Context, o *Options, p *Preflight) error {
-	loc, err := keytree.ParseLocation(o.from())
-	if err != nil {
-		return err
-	}
-	src, err := o.trees().Open(ctx, loc)
-	if err != nil {
-		return err
-	}
+func identity(ctx context.Context, o *Options, src keytree.Tree, p *Preflight) error {
 	conf, err := readSmall(src, "config")
 	if err != nil {
-		return fmt.Errorf("config in %s: %w", loc, err)
+		return fmt.Errorf("config in %s: %w", src, err)
 	}
 	id, err := populate.ReadIdentity(ctx, o.Node)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -61,7 +62,10 @@ func Prepare(ctx context.Context, o *Options, restart bool) (*Result, *Journal, 
 				return nil, nil, fmt.Errorf("a conversion begun %s with %s %q is in progress: run without %s to continue it, or with --restart to start over", j.Started.Format("2006-01-02 15:04Z"), f.flag, f.journaled, f.flag)
 			}
 		}
-		o.Key, o.BootPool, o.From = j.Key, j.BootPool, j.From
+		if o.Platforms != nil && strings.Join(o.Platforms, ",") != strings.Join(j.Platforms, ",") {
+			return nil, nil, fmt.Errorf("a conversion begun %s with --platforms %q is in progress: run without --platforms to continue it, or with --restart to start over", j.Started.Format("2006-01-02 15:04Z"), strings.Join(j.Platforms, ","))
+		}
+		o.Key, o.BootPool, o.From, o.Platforms = j.Key, j.BootPool, j.From, j.Platforms
 	}
 	o.Restart = restart
 	pf := RunPreflight(ctx, o, j != nil)
@@ -71,7 +75,8 @@ func Prepare(ctx context.Context, o *Options, restart bool) (*Result, *Journal, 
 	}
 	res.Plan = NewPlan(o, pf)
 	if j == nil {
-		j = &Journal{Version: 1, Started: o.now().UTC(), Key: pf.Key, BootPool: o.BootPool, From: o.From, Steps: map[string]time.Time{}, path: o.journalPath()}
+		j = &Journal{Version: 1, Started: o.now().UTC(), Key: pf.Key, BootPool: o.BootPool, From: o.From, Platforms: o.Platforms, Steps: map[string]time.Time{}, path: o.journalPath()}
+		o.fresh = true
 	}
 	return res, j, nil
 }

@@ -31,6 +31,7 @@ type Plan struct {
 	BootPool  string   `json:"bootpool,omitempty"`
 	From      string   `json:"from"`
 	Platform  string   `json:"platform"`
+	Platforms []string `json:"platforms"`
 	Steps     []Step   `json:"steps"`
 	Instances []string `json:"instances"`
 	// Identity is the change to the config that makes it this node's,
@@ -64,9 +65,10 @@ func formatRequest(k string) key.FormatRequest {
 	return key.FormatRequest{Target: k, BootDir: node.CopyDir, Force: true, Yes: true}
 }
 
-// keyRequest fills the key, or /POOL/boot, from the copy.
-func keyRequest(o *Options, k string) populate.Request {
-	return populate.Request{From: node.CopyDir, Target: o.keyDir(k), Mkdir: o.BootPool != "", Yes: true}
+// keyRequest fills the key, or /POOL/boot, from the copy: the platforms
+// preflight sized, whatever else the copy holds.
+func keyRequest(o *Options, k string, platforms []string) populate.Request {
+	return populate.Request{From: node.CopyDir, Target: o.keyDir(k), Platforms: platforms, Mkdir: o.BootPool != "", Yes: true}
 }
 
 // NewPlan lays out the steps for a node that passed preflight. Nothing on
@@ -77,14 +79,28 @@ func keyRequest(o *Options, k string) populate.Request {
 // (sdc-headnode scripts/headnode.sh 413-425).
 func NewPlan(o *Options, pf *Preflight) *Plan {
 	n := o.Node
-	p := &Plan{Type: "plan", Key: pf.Key, BootPool: o.BootPool, From: o.from(), Platform: pf.Platform, Instances: pf.Instances, Reboot: rebootNote(o, pf)}
+	p := &Plan{Type: "plan", Key: pf.Key, BootPool: o.BootPool, From: o.from(), Platform: pf.Platform, Platforms: pf.Platforms, Instances: pf.Instances, Reboot: rebootNote(o, pf)}
 	if p.Instances == nil {
 		p.Instances = []string{}
 	}
 	p.Identity, p.Skipped = pf.Identity, pf.Skipped
 	p.verify = func(ctx context.Context) []Check { return Verify(ctx, o, p) }
-	p.Steps = append(p.Steps, populateStep(o, "usbkey-copy", "copy the key content to "+node.CopyDir+", with this node's identity in its config and a headnode loader.conf", copyRequest(o, pf)))
-	kr := keyRequest(o, pf.Key)
+	cs := populateStep(o, "usbkey-copy", "copy the key content to "+node.CopyDir+", with this node's identity in its config and a headnode loader.conf", copyRequest(o, pf))
+	run := cs.run
+	cs.run = func(ctx context.Context) error {
+		// A fresh conversion starts from an empty copy: what an earlier,
+		// abandoned one left there (other platforms, another source's
+		// files) must not reach the key.
+		if o.fresh {
+			if err := os.RemoveAll(n.Path(node.CopyDir)); err != nil {
+				return err
+			}
+			o.fresh = false
+		}
+		return run(ctx)
+	}
+	p.Steps = append(p.Steps, cs)
+	kr := keyRequest(o, pf.Key, pf.Platforms)
 	if o.BootPool == "" {
 		fr := formatRequest(pf.Key)
 		p.Steps = append(p.Steps, Step{

@@ -201,8 +201,8 @@ func TestBootPoolCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "zfs create -o encryption=off zones/boot\n" +
-		"zpool set bootfs=zones/boot zones\n" +
-		"installboot -m -b /zones/boot/boot/ /zones/boot/boot/pmbr /zones/boot/boot/gptzfsboot /dev/rdsk/c0t0d0s1\n"
+		"installboot -m -b /zones/boot/boot/ /zones/boot/boot/pmbr /zones/boot/boot/gptzfsboot /dev/rdsk/c0t0d0s1\n" +
+		"zpool set bootfs=zones/boot zones\n"
 	if string(got) != want {
 		t.Errorf("recorded commands:\n%s\nwant:\n%s", got, want)
 	}
@@ -250,4 +250,26 @@ func readTree(t *testing.T, kt keytree.Tree, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A standby copy a usbkey-sync is writing is not converted from: the two
+// would interleave.
+func TestStandbyInUseRefused(t *testing.T) {
+	root := newNode(t)
+	lock := filepath.Join(root, node.StandbyDir, keytree.LockName)
+	if err := os.WriteFile(lock, []byte("usbkey-sync pid 4242 on headnode0 since 2026-12-01T22:00:00Z\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := &convert.Options{Node: node.New(root)}
+	res, err := convertNode(t, o)
+	o.Close()
+	if !errors.Is(err, convert.ErrPreflight) || !strings.Contains(failed(res), "/zones/usbkey-standby is in use by usbkey-sync pid 4242 on headnode0 since 2026-12-01T22:00:00Z: wait for that run to finish, or, if it is gone, remove ") {
+		t.Fatalf("convert = %v, failed checks:\n%s", err, failed(res))
+	}
+	if _, err := os.Stat(lock); err != nil {
+		t.Errorf("the conversion removed the sync's lock: %v", err)
+	}
+	if blocks(t, filepath.Join(root, converttest.KeyPath)) != 0 {
+		t.Errorf("the key image was written to")
+	}
 }

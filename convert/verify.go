@@ -28,7 +28,7 @@ func Verify(ctx context.Context, o *Options, p *Plan) []Check {
 		return out
 	}
 	defer kt.Close()
-	add("the physical USB key is up to date", inStep(ctx, o, keyRequest(o, p.Key)), keyDir+" holds the key content and its marker")
+	add("the physical USB key is up to date", inStep(ctx, o, keyRequest(o, p.Key, p.Platforms)), keyDir+" holds the key content and its marker")
 	conf := readOrNil(kt, "boot/loader.conf")
 	add("headnode=true at boot", key.LoaderVar(conf, "headnode") == "true" && key.LoaderVar(conf, "ipxe") == "false",
 		"the key's boot/loader.conf has headnode=\"true\" and ipxe=\"false\"; sysinfo shows it after the reboot")
@@ -58,7 +58,8 @@ func configNamesNode(ctx context.Context, o *Options, conf []byte) bool {
 	if err != nil {
 		return false
 	}
-	for k, want := range map[string]string{"hostname": id.Hostname, "admin_ip": id.AdminIP, "admin_nic": id.Tags["admin"]} {
+	nicKey, nic := id.AdminNIC()
+	for k, want := range map[string]string{"hostname": id.Hostname, "admin_ip": id.AdminIP, nicKey: nic} {
 		if got, _, ok := f.Get(k); !ok || got != want {
 			return false
 		}

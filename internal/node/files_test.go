@@ -56,7 +56,7 @@ func TestFilesUnderRoot(t *testing.T) {
 		t.Errorf("Disks() = %+v, %v, want c1t0d0", d, err)
 	}
 	p, err := f.Pools(ctx)
-	if err != nil || !reflect.DeepEqual(p, []Pool{{"zones", []string{"/dev/dsk/c0t0d0"}}}) {
+	if err != nil || !reflect.DeepEqual(p, []Pool{{"zones", []string{"/dev/dsk/c0t0d0"}, []string{"/dev/dsk/c0t0d0"}}}) {
 		t.Errorf("Pools() = %+v, %v, want zones on /dev/dsk/c0t0d0", p, err)
 	}
 }

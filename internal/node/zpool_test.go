@@ -2,6 +2,7 @@ package node
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -16,7 +17,7 @@ func TestParseZpoolList(t *testing.T) {
 			"one whole-disk vdev",
 			"zones\t476G\t100G\t376G\t-\t-\t5%\t21%\t1.00x\tONLINE\t-\n" +
 				"\t/dev/dsk/c0t0d0\t476G\t100G\t376G\t-\t-\t5%\t21%\n",
-			[]Pool{{"zones", []string{"/dev/dsk/c0t0d0"}}},
+			[]Pool{{"zones", []string{"/dev/dsk/c0t0d0"}, []string{"/dev/dsk/c0t0d0"}}},
 		},
 		{
 			"mirror, log, cache and spare",
@@ -33,8 +34,8 @@ func TestParseZpoolList(t *testing.T) {
 				"bootpool\t29G\t2G\t27G\t-\t-\t1%\t6%\t1.00x\tONLINE\t-\n" +
 				"\t/dev/dsk/c1t0d0s1\t29G\t2G\t27G\t-\t-\t1%\t6%\n",
 			[]Pool{
-				{"zones", []string{"/dev/dsk/c0t0d0", "/dev/dsk/c0t1d0", "/dev/dsk/c0t2d0s0", "/dev/dsk/c0t3d0", "/dev/dsk/c0t4d0"}},
-				{"bootpool", []string{"/dev/dsk/c1t0d0s1"}},
+				{"zones", []string{"/dev/dsk/c0t0d0", "/dev/dsk/c0t1d0", "/dev/dsk/c0t2d0s0", "/dev/dsk/c0t3d0", "/dev/dsk/c0t4d0"}, []string{"/dev/dsk/c0t0d0", "/dev/dsk/c0t1d0"}},
+				{"bootpool", []string{"/dev/dsk/c1t0d0s1"}, []string{"/dev/dsk/c1t0d0s1"}},
 			},
 		},
 		{
@@ -42,7 +43,7 @@ func TestParseZpoolList(t *testing.T) {
 			"data\t1T\t0\t1T\t-\t-\t0%\t0%\t1.00x\tONLINE\t-\n" +
 				"  raidz1-0\t1T\t0\t1T\t-\t-\t0%\t0%\n" +
 				"    /dev/dsk/c3t0d0\t-\t-\t-\t-\t-\t-\t-\n",
-			[]Pool{{"data", []string{"/dev/dsk/c3t0d0"}}},
+			[]Pool{{"data", []string{"/dev/dsk/c3t0d0"}, []string{"/dev/dsk/c3t0d0"}}},
 		},
 		{"pool without vdev lines", "zones\t1T\n", []Pool{{Name: "zones"}}},
 	} {
@@ -78,5 +79,23 @@ func TestParsePoolProps(t *testing.T) {
 	}
 	if _, err := ParsePoolProps([]byte("zones -\n")); err == nil {
 		t.Errorf("ParsePoolProps of a space-separated line = nil error")
+	}
+}
+
+func TestParseZpoolListDataDevices(t *testing.T) {
+	out := "zones\t476G\t100G\t376G\t-\t-\t5%\t21%\t1.00x\tONLINE\t-\n" +
+		"\tmirror-0\t476G\t100G\t376G\t-\t-\t5%\t21%\n" +
+		"\t/dev/dsk/c0t0d0s1\t-\t-\t-\t-\t-\t-\t-\n" +
+		"\t/dev/dsk/c0t1d0s1\t-\t-\t-\t-\t-\t-\t-\n" +
+		"logs\t-\t-\t-\t-\t-\t-\t-\n" +
+		"\t/dev/dsk/c2t0d0\t-\t-\t-\t-\t-\t-\t-\n" +
+		"cache\t-\t-\t-\t-\t-\t-\t-\n" +
+		"\t/dev/dsk/c3t0d0\t-\t-\t-\t-\t-\t-\t-\n"
+	pools, err := ParseZpoolList([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pools) != 1 || strings.Join(pools[0].Data, " ") != "/dev/dsk/c0t0d0s1 /dev/dsk/c0t1d0s1" || len(pools[0].Devices) != 4 {
+		t.Errorf("ParseZpoolList = %+v, want two data devices of four", pools)
 	}
 }

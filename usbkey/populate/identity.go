@@ -36,6 +36,12 @@ type Identity struct {
 	ExternalIP, ExternalMAC string
 }
 
+// AdminNIC is the config line that names the admin link: admin_nic (or
+// <admin_tag>_nic) and its MAC or aggregation.
+func (id Identity) AdminNIC() (key, value string) {
+	return id.adminTag() + "_nic", id.Tags[id.adminTag()]
+}
+
 // adminTag is the tag the node's admin network is on.
 func (id Identity) adminTag() string {
 	if id.AdminTag != "" {

@@ -8,14 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"cntools/internal/node"
 	"cntools/usbkey/config"
 	"cntools/usbkey/device"
-	"cntools/usbkey/key"
 	"cntools/usbkey/keytree"
 )
 
@@ -173,7 +171,11 @@ func withHeadnodeLoader(ctx context.Context, n *node.Node, src keytree.Tree, r R
 	}
 	pi := r.BootPlatform
 	if pi == "" {
-		if pi, err = BootPlatform(src, conf, r.Platforms); err != nil {
+		si, err := n.Facts.Sysinfo(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("--headnode: %w", err)
+		}
+		if pi, _, err = ChoosePlatforms(src, conf, si.LiveImage(), r.Platforms); err != nil {
 			return nil, fmt.Errorf("--headnode: %w", err)
 		}
 	} else if _, err := src.Lstat("os/" + pi + "/platform"); err != nil {
@@ -184,41 +186,6 @@ func withHeadnodeLoader(ctx context.Context, n *node.Node, src keytree.Tree, r R
 		return nil, fmt.Errorf("--headnode: %w", err)
 	}
 	return keytree.Overlay(src, "boot/loader.conf", headnodeLoaderConf(conf, pi, bp["console"], r.BootPool), time.Now()), nil
-}
-
-// BootPlatform is the platform a key made from src boots: the one its
-// loader.conf names, else the newest under os/ (of those kept).
-func BootPlatform(src keytree.Tree, loaderConf []byte, keep []string) (string, error) {
-	if d := key.LoaderVar(loaderConf, "platform-version"); d != "" {
-		return d, nil
-	}
-	infos, err := src.ReadDir("os")
-	if err != nil {
-		return "", fmt.Errorf("%s: os/: %w", src, err)
-	}
-	var have []string
-	for _, in := range infos {
-		if !in.IsDir() {
-			continue
-		}
-		if keep == nil || containsFold(keep, in.Name) {
-			have = append(have, in.Name)
-		}
-	}
-	if len(have) == 0 {
-		return "", fmt.Errorf("%s has no platform under os/", src)
-	}
-	sort.Strings(have)
-	return have[len(have)-1], nil
-}
-
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // readFile reads a small file of a tree (a config, a loader.conf).

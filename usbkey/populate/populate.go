@@ -85,23 +85,8 @@ const mtimeWindow = 2 * time.Second
 // MakePlan compares the source's headnode content with the target and
 // checks that it fits, writing nothing.
 func MakePlan(ctx context.Context, src keytree.Tree, dst keytree.Writer, r Request, o Options) (*Plan, error) {
-	entries, err := walk(ctx, src)
+	sel, err := SelectFrom(ctx, src, r)
 	if err != nil {
-		return nil, fmt.Errorf("read source %s: %w", src, err)
-	}
-	var conf []byte
-	for _, e := range entries {
-		if strings.EqualFold(e.Path, "boot/loader.conf") {
-			if conf, err = readAll(src.Open(e.Path)); err != nil {
-				return nil, fmt.Errorf("read source %s: %w", src, err)
-			}
-		}
-	}
-	sel, err := Select(entries, conf, r.Platforms, r.Include)
-	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", src, err)
-	}
-	if err := CheckFAT(sel.Entries); err != nil {
 		return nil, err
 	}
 	have, err := walk(ctx, dst)
@@ -436,4 +421,29 @@ func checkSize(t keytree.Tree, p string, size int64) error {
 		return fmt.Errorf("%d bytes on %s, %d written", fi.Size, t, size)
 	}
 	return nil
+}
+
+// SelectFrom reads src and picks what goes on a key, as a plan does, with
+// nothing to compare it with; FAT32's limits are checked.
+func SelectFrom(ctx context.Context, src keytree.Tree, r Request) (*Selection, error) {
+	entries, err := walk(ctx, src)
+	if err != nil {
+		return nil, fmt.Errorf("read source %s: %w", src, err)
+	}
+	var conf []byte
+	for _, e := range entries {
+		if strings.EqualFold(e.Path, "boot/loader.conf") {
+			if conf, err = readAll(src.Open(e.Path)); err != nil {
+				return nil, fmt.Errorf("read source %s: %w", src, err)
+			}
+		}
+	}
+	sel, err := Select(entries, conf, r.Platforms, r.Include)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", src, err)
+	}
+	if err := CheckFAT(sel.Entries); err != nil {
+		return nil, err
+	}
+	return sel, nil
 }

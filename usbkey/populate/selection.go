@@ -216,3 +216,14 @@ func (s *Selection) Need(unit int64) int64 {
 	}
 	return need
 }
+
+// Size is the bytes of the selection's files.
+func (s *Selection) Size() int64 {
+	var n int64
+	for _, e := range s.Entries {
+		if !e.Dir {
+			n += e.Size
+		}
+	}
+	return n
+}

@@ -1,4 +1,4 @@
-package convert
+package populate
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 	"cntools/usbkey/keytree"
 )
 
-// choosePlatforms picks the platform the key boots and those it carries.
+// ChoosePlatforms picks the platform the key boots and those it carries.
 //
 // It boots the platform this node runs when the source has it, else the
 // one the source's loader.conf names, else the newest. It refuses one
@@ -22,7 +22,7 @@ import (
 //
 // It carries want when given (which must hold the boot platform), else
 // the boot platform and the running one, when the source has it.
-func choosePlatforms(src keytree.Tree, loaderConf []byte, running string, want []string) (boot string, carry []string, err error) {
+func ChoosePlatforms(src keytree.Tree, loaderConf []byte, running string, want []string) (boot string, carry []string, err error) {
 	infos, err := src.ReadDir("os")
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: os/: %w", src, err)
@@ -40,15 +40,16 @@ func choosePlatforms(src keytree.Tree, loaderConf []byte, running string, want [
 	has := func(p string) bool {
 		return slices.ContainsFunc(have, func(h string) bool { return strings.EqualFold(h, p) })
 	}
+	newer := func(p string) bool { return running == "" || strings.ToUpper(p) >= strings.ToUpper(running) }
 	switch d := key.LoaderVar(loaderConf, "platform-version"); {
 	case running != "" && has(running):
 		boot = running
-	case d != "" && has(d):
+	case d != "" && has(d) && newer(d):
 		boot = d
 	default:
 		boot = have[len(have)-1]
 	}
-	if running != "" && strings.ToUpper(boot) < strings.ToUpper(running) {
+	if !newer(boot) {
 		return "", nil, fmt.Errorf("the source's platform %s is older than the one this node runs (%s): booted, it may not import the zones pool, and headnode.sh would then build a new pool over the disks; put os/%s in the source (it has %s)",
 			boot, running, running, strings.Join(have, " "))
 	}
@@ -58,7 +59,7 @@ func choosePlatforms(src keytree.Tree, loaderConf []byte, running string, want [
 				return "", nil, fmt.Errorf("--platforms %s: the source has no os/%s (it has %s)", w, w, strings.Join(have, " "))
 			}
 		}
-		if !slices.Contains(want, boot) {
+		if !slices.ContainsFunc(want, func(w string) bool { return strings.EqualFold(w, boot) }) {
 			return "", nil, fmt.Errorf("--platforms leaves out %s, the platform the key boots; add it", boot)
 		}
 		return boot, want, nil
