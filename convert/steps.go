@@ -58,11 +58,12 @@ func copyRequest(o *Options, pf *Preflight) populate.Request {
 		Headnode: true, BootPlatform: pf.Platform, BootPool: o.BootPool, Mkdir: true, Yes: true}
 }
 
-// formatRequest formats the key with the copy's boot files. --force: the
-// preflight has judged the disk already, and a resumed run formats the key
-// its first run wrote.
+// formatRequest formats the key with the copy's boot files. The preflight
+// has judged the disk; --overwrite-key lets a resumed run format the key
+// its first run wrote, and overrides nothing else: a disk that became
+// mounted or joined a pool since is still refused.
 func formatRequest(k string) key.FormatRequest {
-	return key.FormatRequest{Target: k, BootDir: node.CopyDir, Force: true, Yes: true}
+	return key.FormatRequest{Target: k, BootDir: node.CopyDir, OverwriteKey: true, Yes: true}
 }
 
 // keyRequest fills the key, or /POOL/boot, from the copy: the platforms

@@ -39,6 +39,7 @@ EXIT STATUS
 			&cli.StringFlag{Name: "esp-image", Usage: "write `FILE` raw as the loader partition instead of building one"},
 			&cli.StringFlag{Name: "size", Usage: "create IMAGE with `SIZE` bytes when it does not exist"},
 			&cli.BoolFlag{Name: "force", Usage: "write a target that the safety checks refuse"},
+			&cli.BoolFlag{Name: "overwrite-key", Usage: "format a target that holds a Triton key (no other refusal is overridden)"},
 		),
 		Action: formatAction,
 	}
@@ -47,13 +48,14 @@ EXIT STATUS
 // formatRequest is the request the flags make.
 func formatRequest(c *cli.Context, target string) key.FormatRequest {
 	return key.FormatRequest{
-		Target:      target,
-		BootTarball: c.String("boot-tarball"),
-		BootDir:     c.String("boot-dir"),
-		Size:        c.String("size"),
-		ESPImage:    c.String("esp-image"),
-		Force:       c.Bool("force"),
-		Yes:         c.Bool("yes"),
+		Target:       target,
+		BootTarball:  c.String("boot-tarball"),
+		BootDir:      c.String("boot-dir"),
+		Size:         c.String("size"),
+		ESPImage:     c.String("esp-image"),
+		Force:        c.Bool("force"),
+		OverwriteKey: c.Bool("overwrite-key"),
+		Yes:          c.Bool("yes"),
 	}
 }
 

@@ -44,7 +44,7 @@ func TestFormatArgsRoundTrip(t *testing.T) {
 	for _, want := range []key.FormatRequest{
 		{Target: "/dev/rdsk/c1t0d0p0"},
 		{Target: "key.img", BootTarball: "boot-20260301T000000Z.tgz", Size: "4gb", ESPImage: "esp.img", Force: true, Yes: true},
-		{Target: "/dev/rdsk/c2t0d0p0", BootDir: "/zones/usbkey-copy", Force: true, Yes: true},
+		{Target: "/dev/rdsk/c2t0d0p0", BootDir: "/zones/usbkey-copy", OverwriteKey: true, Yes: true},
 	} {
 		var got key.FormatRequest
 		parse(t, formatApp(), want.Args(), func(c *cli.Context) { got = formatRequest(c, c.Args().First()) })

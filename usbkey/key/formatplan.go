@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,6 +101,9 @@ func PlanFormat(ctx context.Context, n *node.Node, req FormatRequest) (_ *Format
 			p.Existing = st
 			refusals = append(refusals, *has)
 		}
+	}
+	if req.OverwriteKey && !req.Force {
+		refusals = slices.DeleteFunc(refusals, func(r device.Refusal) bool { return r.Code == device.CodeHasKey })
 	}
 	if len(refusals) > 0 && !req.Force {
 		return nil, &RefusedError{Target: req.Target, Refusals: refusals}

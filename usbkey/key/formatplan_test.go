@@ -249,6 +249,15 @@ func TestPlanFormatRefusesAKey(t *testing.T) {
 	if sum(t, path) != before {
 		t.Errorf("PlanFormat(a key) changed it")
 	}
+	// --overwrite-key lets the key go, and nothing else: still too small.
+	_, err = PlanFormat(context.Background(), n, FormatRequest{Target: "/images/key.img", OverwriteKey: true, Yes: true})
+	want = fmt.Sprintf("refusing to format /images/key.img: image %s has %d bytes, a key needs at least 4000000000; pass --force to format it anyway", path, size)
+	if err == nil || err.Error() != want {
+		t.Errorf("PlanFormat(a key, OverwriteKey) = %v, want %s", err, want)
+	}
+	if sum(t, path) != before {
+		t.Errorf("PlanFormat(a key, OverwriteKey) changed it")
+	}
 
 	has, err := ExistingKey(n, "/images/key.img")
 	if err != nil || has == nil || *has != (device.Refusal{Code: device.CodeHasKey, Reason: "/images/key.img holds a Triton key already (v2-loader, marker false)"}) {

@@ -28,6 +28,9 @@ type FormatRequest struct {
 	ESPImage string
 	// Force formats a target that the safety checks refuse.
 	Force bool
+	// OverwriteKey formats a target that holds a Triton key, and
+	// overrides no other refusal: a conversion's own key on a resumed run.
+	OverwriteKey bool
 	// Yes answers the confirmation.
 	Yes bool
 }
@@ -45,6 +48,9 @@ func (r FormatRequest) Args() []string {
 		if f.value != "" {
 			a = append(a, f.name, f.value)
 		}
+	}
+	if r.OverwriteKey {
+		a = append(a, "--overwrite-key")
 	}
 	if r.Force {
 		a = append(a, "--force")

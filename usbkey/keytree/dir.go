@@ -6,8 +6,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -192,6 +194,9 @@ func (d *DirTree) MkdirAll(p string, mtime time.Time) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", d, err)
 	}
+	if err := d.noSymlinkTo(p, true); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(d.path(p), 0o755); err != nil {
 		return opError(d.where(p), "mkdir", err)
 	}
@@ -207,6 +212,9 @@ func (d *DirTree) WriteFile(p string, r io.Reader, size int64, mtime time.Time) 
 	}
 	if p == "" {
 		return fmt.Errorf("%s: write: the root is a directory", d)
+	}
+	if err := d.noSymlinkTo(p, false); err != nil {
+		return err
 	}
 	f, err := atomicfile.Create(d.path(p), 0o644)
 	if err != nil {
@@ -232,6 +240,9 @@ func (d *DirTree) Remove(p string) error {
 	}
 	if p == "" {
 		return fmt.Errorf("%s: remove: refusing to remove the root of the tree", d)
+	}
+	if err := d.noSymlinkTo(p, false); err != nil {
+		return err
 	}
 	if err := os.Remove(d.path(p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return opError(d.where(p), "remove", err)
@@ -302,4 +313,29 @@ func (s *sizedWriter) Write(b []byte) (int, error) {
 	n, err := s.w.Write(b)
 	s.left -= int64(n)
 	return n, err
+}
+
+// noSymlinkTo refuses to write at p through a symlink: a directory on the
+// way (or p itself, with self) that is a symlink would take the write
+// elsewhere, such as piadm's boot -> boot-ipxe in a pool's boot dataset.
+func (d *DirTree) noSymlinkTo(p string, self bool) error {
+	parts := strings.Split(p, "/")
+	if !self {
+		parts = parts[:len(parts)-1]
+	}
+	cur := ""
+	for _, part := range parts {
+		cur = path.Join(cur, part)
+		fi, err := os.Lstat(d.path(cur))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // made below as a directory
+		}
+		if err != nil {
+			return opError(d.where(cur), "lstat", err)
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%s is a symlink: refusing to write through it; remove it first", d.where(cur))
+		}
+	}
+	return nil
 }
