@@ -67,7 +67,7 @@ func TestBootPoolPlanFormatsNothing(t *testing.T) {
 			t.Errorf("step %s: $ %s", s.Name, s.Command)
 		}
 	}
-	if got := strings.Join(names, " "); got != "usbkey-copy boot-dataset populate-key installboot bootfs" {
+	if got := strings.Join(names, " "); got != "usbkey-copy boot-dataset populate-key installboot bootfs finish-service" {
 		t.Errorf("boot-pool steps = %s", got)
 	}
 	if !strings.Contains(res.Plan.Steps[0].Command, " --headnode --boot-platform 20260301T000000Z --bootpool zones ") {

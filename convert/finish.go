@@ -13,7 +13,7 @@ import (
 const FinishJournalPath = node.StateDir + "/convert-to-headnode-finish.json"
 
 // FinishOrder is the order finish runs its steps in.
-var FinishOrder = []string{"seed-extra", "joysetup-ntp", "node-config", "remove-copy"}
+var FinishOrder = []string{"seed-extra", "joysetup-ntp", "node-config", "remove-copy", "remove-service"}
 
 // PrepareFinish checks that the node has come up as the headnode, with
 // zones/usbkey mounted at /usbkey (after headnode.sh's second reboot), and
@@ -112,6 +112,7 @@ func newFinishPlan(ctx context.Context, o *Options) *Plan {
 		run:  func(ctx context.Context) error { return removeCopy(o) },
 		done: func(ctx context.Context) bool { return !exists(n.Path(node.CopyDir)) },
 	}}
+	p.Steps = append(p.Steps, removeServiceStep(o))
 	p.verify = func(ctx context.Context) []Check { return VerifyFinish(ctx, o) }
 	return p
 }

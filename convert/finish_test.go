@@ -144,7 +144,28 @@ func TestFinishResumes(t *testing.T) {
 			did = append(did, s.Name)
 		}
 	}
-	if got := strings.Join(did, " "); got != "remove-copy" {
-		t.Errorf("the rerun did %q, want only remove-copy", got)
+	if got := strings.Join(did, " "); got != "remove-copy remove-service" {
+		t.Errorf("the rerun did %q, want only remove-copy and remove-service", got)
+	}
+}
+
+// The conversion installs the one-shot service; finish, its work done,
+// removes it through svccfg (recorded under --root).
+func TestFinishRemovesItsService(t *testing.T) {
+	root := convertedAndRebooted(t)
+	manifest := filepath.Join(root, convert.FinishManifest)
+	b, err := os.ReadFile(manifest)
+	if err != nil || !strings.Contains(string(b), `exec="/opt/smartdc/bin/convert-to-headnode -y finish --service"`) || !strings.Contains(string(b), "svc:/system/smartdc/init") {
+		t.Fatalf("the finish service's manifest = %q, %v", b, err)
+	}
+	if _, err := finishNode(t, root); err != nil {
+		t.Fatalf("finish: %v", err)
+	}
+	if _, err := os.Stat(manifest); err == nil {
+		t.Errorf("finish left its service's manifest")
+	}
+	got, _ := os.ReadFile(filepath.Join(root, node.CommandsFile))
+	if string(got) != "/usr/sbin/svccfg delete -f svc:/site/cn-tools-finish:default\n" {
+		t.Errorf("recorded commands = %q", got)
 	}
 }

@@ -53,10 +53,10 @@ func loadJournal(path string) (*Journal, error) {
 func (j *Journal) done(step string) bool { _, ok := j.Steps[step]; return ok }
 
 // StepOrder is the order a conversion to a key runs its steps in.
-var StepOrder = []string{"usbkey-copy", "format-key", "populate-key"}
+var StepOrder = []string{"usbkey-copy", "format-key", "populate-key", "finish-service"}
 
 // bootPoolOrder is a boot-pool conversion's.
-var bootPoolOrder = []string{"usbkey-copy", "boot-dataset", "populate-key", "installboot", "bootfs"}
+var bootPoolOrder = []string{"usbkey-copy", "boot-dataset", "populate-key", "installboot", "bootfs", "finish-service"}
 
 // Order is the steps of the journal's conversion, for showing it: the
 // fixed ones, then any others it journaled, in the order they were done.

@@ -110,10 +110,11 @@ func NewPlan(o *Options, pf *Preflight) *Plan {
 			run:     func(ctx context.Context) error { return format(ctx, o, fr) },
 			done:    func(ctx context.Context) bool { return formatted(o, pf.Key) },
 		})
-		p.Steps = append(p.Steps, populateStep(o, "populate-key", "copy "+node.CopyDir+" onto "+kr.Target+", marker last", kr))
+		p.Steps = append(p.Steps, populateStep(o, "populate-key", "copy "+node.CopyDir+" onto "+kr.Target+", marker last", kr), serviceStep(o))
 		return p
 	}
 	p.Steps = append(p.Steps, bootPoolSteps(o, pf, kr)...)
+	p.Steps = append(p.Steps, serviceStep(o))
 	return p
 }
 

@@ -69,6 +69,8 @@ to do by hand. Journaled and resumable like the conversion.`,
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "from", Usage: "the standby copy `DIR` the conversion used (default /zones/usbkey-standby)"},
 				&cli.BoolFlag{Name: "restart", Usage: "ignore the journal of an earlier run and start over"},
+				&cli.BoolFlag{Name: "service", Usage: "run as the one-shot SMF service: before the node is ready, wait quietly for the next boot"},
+				&cli.BoolFlag{Name: "install-service", Usage: "only install the one-shot SMF service that runs finish after the reboots"},
 			},
 			Action: finishAction,
 		}, {
@@ -250,6 +252,14 @@ func finishAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return tool.Usage("unexpected argument %q; see convert-to-headnode finish -h", c.Args().First())
 	}
+	if c.Bool("install-service") {
+		if err := convert.InstallFinishService(env.Node); err != nil {
+			return fmt.Errorf("install %s: %w", convert.FinishService, err)
+		}
+		return env.Emit(map[string]any{"type": "service", "fmri": convert.FinishService, "manifest": convert.FinishManifest}, func(w io.Writer) {
+			fmt.Fprintf(w, "installed %s (%s): it runs finish once this node has booted as the headnode\n", convert.FinishService, convert.FinishManifest)
+		})
+	}
 	o := &convert.Options{Node: env.Node, From: c.String("from"), Log: env.Log, Now: env.Now}
 	defer o.Close()
 	res, journal, err := convert.PrepareFinish(env.Ctx, o, c.Bool("restart"))
@@ -257,6 +267,13 @@ func finishAction(c *cli.Context) error {
 		for _, ch := range res.Preflight.Checks {
 			emitCheck(env, ch)
 		}
+	}
+	if errors.Is(err, convert.ErrPreflight) && c.Bool("service") {
+		// As the SMF service, on a boot before the node is ready (the
+		// first headnode boot, before headnode.sh's own reboot): wait for
+		// the next one, without putting the service in maintenance.
+		env.Log.Info("not ready for finish: waiting for the next boot")
+		return nil
 	}
 	if errors.Is(err, convert.ErrPreflight) {
 		return tool.Problem(errors.New("preflight failed: nothing was changed; fix what is marked FAIL and run again"))
