@@ -47,7 +47,7 @@ bench: deps
 	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 3x ./usbkey/key/
 	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 2x ./usbkey/populate/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./gztools/...
-	$(GO) test -run '^$$' -bench Manifest -benchtime 2x ./usbkey/drift/
+	$(GO) test -run '^$$' -bench 'Manifest|Compare1000' -benchtime 2x ./usbkey/drift/
 	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./usbkey/keysync/
 
 $(BUILD)/illumos/cn-tools: FORCE
@@ -62,6 +62,7 @@ cn-tools: $(BUILD)/illumos/cn-tools $(BUILD)/host/cn-tools
 	rm -rf $(BUILD)/proto && mkdir -p $(BUILD)/proto/bin $(BUILD)/proto/etc
 	cp $(BUILD)/illumos/cn-tools $(BUILD)/proto/bin/cn-tools
 	for t in $(TOOLS); do ln -s cn-tools $(BUILD)/proto/bin/$$t; done
+	install -m 0755 tools/sdcadm-sync/sdcadm-sync $(BUILD)/proto/bin/sdcadm-sync
 	$(BUILD)/host/cn-tools man $(BUILD)/proto/man/man1
 	echo "cn-tools $(VERSION)" > $(BUILD)/proto/etc/cn-tools.version
 	tar -C $(BUILD)/proto --owner=0 --group=0 -czf $(BUILD)/cn_tools.tar.gz bin man etc

@@ -5,6 +5,7 @@ package testscripts
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -31,6 +32,12 @@ func TestScripts(t *testing.T) {
 			env.Setenv("MTOOLS_SKIP_CHECK", "1")
 			env.Setenv("NO_COLOR", "1")
 			env.Setenv("PATH", env.Getenv("PATH")+":/usr/sbin:/sbin")
+			// The shell tools shipped beside the binaries.
+			wd, err := os.Getwd()
+			if err != nil {
+				return err
+			}
+			env.Setenv("SDCADM_SYNC", filepath.Join(wd, "..", "tools", "sdcadm-sync", "sdcadm-sync"))
 			return nil
 		},
 		Cmds: builtins,

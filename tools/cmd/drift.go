@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -18,7 +19,7 @@ import (
 func driftApp() *cli.App {
 	return &cli.App{
 		Usage:     "compare the USB key, /usbkey and the standby copies on core CNs",
-		UsageText: "usbkey-drift [options] [--key DEV|IMAGE|DIR] [--usbkey DIR] [--standby TARGET]...\nusbkey-drift manifest [--no-cache] DIR|DEVICE|IMAGE\nusbkey-drift compare [--json] [--all] MANIFEST.json MANIFEST.json...",
+		UsageText: "usbkey-drift [options] [--key DEV|IMAGE|DIR] [--usbkey DIR] [--standby TARGET]...\nusbkey-drift manifest [--no-cache] DIR|DEVICE|IMAGE\nusbkey-drift compare [--json] [--all] MANIFEST.json MANIFEST.json...\nusbkey-drift collect [--json] [-n NODE,...] [--reference MANIFEST.json] [--oneachnode PATH | --from-file FILE]",
 		Description: `Compares copies of the headnode's key content with the first of them, the
 reference, and lists what differs: "-" missing from the copy, "+" extra in
 the copy, "M" content differs, "m" only mode or mtime differs. Under a config
@@ -53,11 +54,24 @@ compare" compares manifests collected elsewhere, for example on every CN
 with sdc-oneachnode; it cannot list config keys, since a manifest holds no
 contents. A manifest that can only come from FAT is compared as a key.
 
+"usbkey-drift collect" compares the whole DC in one process: it runs
+sdc-oneachnode -j (Ur, on every compute node, or on the -n nodes) with the
+command "` + drift.RemoteTool + ` manifest ` + node.StandbyDir + `", and compares
+each node's manifest with the reference: this headnode's ` + node.UsbkeyDir + `, or
+--reference MANIFEST.json. It prints one line per node, "HOST (UUID): in
+step", ": drift, N paths" with the paths under it, or ": failed: why" (Ur's
+error, or the command's exit status and the end of its stderr), then a
+summary line. --from-file reads a saved sdc-oneachnode -j or -J output
+instead of running it ("-" is stdin).
+
 EXIT STATUS
    0  the copies are in step (or the manifest was printed)
    1  the copies differ
    2  usage or runtime error, including a copy that could not be read (the
-      others are still compared and reported)`,
+      others are still compared and reported)
+   collect: 0 every node in step, 1 a node drifted or failed (or
+   sdc-oneachnode missed nodes), 2 usage or runtime error (sdc-oneachnode
+   failed with no output, output that does not parse)`,
 		Flags: append(tool.CommonFlags(),
 			&cli.StringFlag{Name: "key", Usage: "the key: `DEV|IMAGE|DIR`, or none (default: the key mounted at /mnt/usbkey)"},
 			&cli.StringFlag{Name: "usbkey", Usage: "the usbkey copy: `DIR`, [user@]host[:port][:/path], or none (default /usbkey)"},
@@ -88,6 +102,24 @@ EXIT STATUS
 					&cli.BoolFlag{Name: "ignore-mtime", Usage: "do not compare file mtimes"},
 				},
 				Action: driftCompareAction,
+			},
+			{
+				Name:      "collect",
+				Usage:     "compare every node's standby copy with /usbkey, through sdc-oneachnode",
+				ArgsUsage: " ",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print results as JSON lines on stdout"},
+					&cli.StringFlag{Name: "node", Aliases: []string{"n"}, Usage: "only these nodes, `NODE[,NODE...]` (hostnames or UUIDs, sdc-oneachnode -n; default every compute node, -c)"},
+					&cli.StringFlag{Name: "oneachnode", Usage: "sdc-oneachnode to run, `PATH` (default: from PATH, or /opt/smartdc/bin)"},
+					&cli.StringFlag{Name: "from-file", Usage: "read a saved sdc-oneachnode -j or -J output from `FILE` (- is stdin) instead of running it"},
+					&cli.StringFlag{Name: "standby-path", Value: node.StandbyDir, Usage: "the standby copy each node manifests, `DIR`"},
+					&cli.StringFlag{Name: "reference", Usage: "compare with this `MANIFEST.json` instead of this node's /usbkey"},
+					&cli.IntFlag{Name: "timeout", Value: drift.DefaultTimeout, Usage: "`SECONDS` each node may take (sdc-oneachnode -T)"},
+					&cli.BoolFlag{Name: "all", Usage: "also report what differs by design"},
+					&cli.BoolFlag{Name: "ignore-mtime", Usage: "do not compare file mtimes"},
+					&cli.BoolFlag{Name: "no-cache", Usage: "hash every file of /usbkey, ignoring the hash cache"},
+				},
+				Action: driftCollectAction,
 			},
 		},
 	}
@@ -209,4 +241,82 @@ func loadManifestFile(env *tool.Env, name string) (*drift.Copy, error) {
 		r = f
 	}
 	return drift.LoadManifest(name, r)
+}
+
+func driftCollectAction(c *cli.Context) error {
+	env := tool.FromContext(c)
+	env.JSON = anyBool(c, "json")
+	if c.NArg() > 0 {
+		return tool.Usage("unexpected argument %q: collect runs its own command on every node", c.Args().First())
+	}
+	oen := drift.OnEachNode{Path: c.String("oneachnode"), StandbyDir: c.String("standby-path"), Timeout: c.Int("timeout")}
+	if n := c.String("node"); n != "" {
+		for _, s := range strings.Split(n, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				oen.Nodes = append(oen.Nodes, s)
+			}
+		}
+		if len(oen.Nodes) == 0 {
+			return tool.Usage("-n %q names no node", n)
+		}
+	}
+	from := c.String("from-file")
+	if from != "" && (c.IsSet("oneachnode") || c.IsSet("node") || c.IsSet("standby-path") || c.IsSet("timeout")) {
+		return tool.Usage("--from-file reads output already collected: --oneachnode, -n, --standby-path and --timeout are for running sdc-oneachnode")
+	}
+	if c.Int("timeout") <= 0 {
+		return tool.Usage("--timeout %d: want a number of seconds above 0", c.Int("timeout"))
+	}
+	var ref *drift.Copy
+	var err error
+	if p := c.String("reference"); p != "" {
+		ref, err = loadManifestFile(env, p)
+	} else {
+		ref, err = drift.LoadDir(env.Ctx, "usbkey", env.Node.Path(node.UsbkeyDir), false,
+			drift.Request{NoCache: anyBool(c, "no-cache")}.LoadOptions(env.Node, env.Log))
+	}
+	if err != nil {
+		return err
+	}
+	opts := drift.Options{All: anyBool(c, "all"), IgnoreMTime: anyBool(c, "ignore-mtime")}
+	var r *drift.DCReport
+	if from != "" {
+		r, err = collectFromFile(env, ref, from, opts)
+	} else {
+		env.Log.Debug("running", "command", oen.CommandLine())
+		r, err = drift.CollectDC(env.Ctx, ref, oen, opts)
+	}
+	if err != nil {
+		return err
+	}
+	if env.JSON {
+		err = r.WriteJSON(env.Stdout)
+	} else {
+		err = r.WriteText(env.Stdout)
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("write report: %w", err)
+	case !r.InStep():
+		return tool.ErrReported
+	}
+	return nil
+}
+
+// collectFromFile compares the nodes of a saved sdc-oneachnode output.
+func collectFromFile(env *tool.Env, ref *drift.Copy, name string, o drift.Options) (*drift.DCReport, error) {
+	var rd io.Reader = env.Stdin
+	if name != "-" {
+		f, err := os.Open(env.Node.Path(name))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		rd = f
+	}
+	r, err := drift.CompareOnEachNode(ref, rd, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return r, nil
 }

@@ -16,6 +16,14 @@
 // nothing but the manifest crosses the network, and the CN's hash cache
 // applies), and otherwise over SFTP through keytree.SFTP, which reads every file.
 //
+// It also owns comparing a whole DC at once: CollectDC runs
+// sdc-oneachnode -j, which runs `usbkey-drift manifest` on every node
+// through Ur, and ParseOnEachNode reads its output (the -j array or -J
+// lines) strictly and streaming; each node's manifest is compared with the
+// reference as it arrives, and one byte-identical to the reference's
+// canonical encoding is in step without being decoded. It refuses to guess
+// at output it cannot read: that is an error naming the element and node.
+//
 // The copies are not alike by design, and drift does not report what the
 // copy rules make different (Options.All reports it anyway):
 //

@@ -37,23 +37,24 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(bw, "%s (against %s):\n", p.Copy, r.Reference)
 		}
 		for i := range p.Drifts {
-			writeDriftText(bw, &p.Drifts[i])
+			writeDriftText(bw, "", &p.Drifts[i])
 		}
 	}
 	return bw.Flush()
 }
 
-func writeDriftText(w *bufio.Writer, d *Drift) {
-	fmt.Fprintf(w, "%-4s %s", codes[d.Kind], d.Path)
+// writeDriftText writes one drifted path, each line after prefix.
+func writeDriftText(w *bufio.Writer, prefix string, d *Drift) {
+	fmt.Fprintf(w, "%s%-4s %s", prefix, codes[d.Kind], d.Path)
 	if d.Kind == manifest.Metadata {
 		fmt.Fprintf(w, " (%s)", strings.Join(metadataDetail(d.Ref, d.Other), ", "))
 	}
 	w.WriteByte('\n')
 	for _, c := range d.Config {
-		w.WriteString(indent + c.String() + "\n")
+		w.WriteString(prefix + indent + c.String() + "\n")
 	}
 	if d.ConfigNote != "" {
-		w.WriteString(indent + "(" + d.ConfigNote + ")\n")
+		w.WriteString(prefix + indent + "(" + d.ConfigNote + ")\n")
 	}
 }
 
@@ -128,27 +129,34 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	for _, p := range r.Pairs {
 		sum.Copies = append(sum.Copies, p.Copy)
 		for i := range p.Drifts {
-			d := &p.Drifts[i]
-			j := jsonDrift{Type: "drift", Reference: r.Reference, Copy: p.Copy, Path: d.Path, Kind: d.Kind,
-				InReference: entryJSON(d.Ref), InCopy: entryJSON(d.Other), ConfigNote: d.ConfigNote}
-			if err := enc.Encode(j); err != nil {
+			if err := encodeDrift(enc, r.Reference, p.Copy, &p.Drifts[i]); err != nil {
 				return err
-			}
-			for _, c := range d.Config {
-				jc := jsonChange{Type: "config-change", Reference: r.Reference, Copy: p.Copy, Path: d.Path, Key: c.Key, Change: c.Kind}
-				if c.Kind != config.Added {
-					jc.Old = &c.Old
-				}
-				if c.Kind != config.Removed {
-					jc.New = &c.New
-				}
-				if err := enc.Encode(jc); err != nil {
-					return err
-				}
 			}
 		}
 	}
 	return enc.Encode(sum)
+}
+
+// encodeDrift writes one drifted path and its config changes.
+func encodeDrift(enc *json.Encoder, ref, copyName string, d *Drift) error {
+	j := jsonDrift{Type: "drift", Reference: ref, Copy: copyName, Path: d.Path, Kind: d.Kind,
+		InReference: entryJSON(d.Ref), InCopy: entryJSON(d.Other), ConfigNote: d.ConfigNote}
+	if err := enc.Encode(j); err != nil {
+		return err
+	}
+	for _, c := range d.Config {
+		jc := jsonChange{Type: "config-change", Reference: ref, Copy: copyName, Path: d.Path, Key: c.Key, Change: c.Kind}
+		if c.Kind != config.Added {
+			jc.Old = &c.Old
+		}
+		if c.Kind != config.Removed {
+			jc.New = &c.New
+		}
+		if err := enc.Encode(jc); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func entryJSON(e *manifest.Entry) *jsonEntry {
