@@ -7,10 +7,16 @@
 // against its source.
 //
 // A source is a gz-tools image tarball (gz-tools-<stamp>.tgz, top folder
-// gz-tools/) or a usbkey copy directory. sdcadm comes from its shar
-// (sdcadm-<stamp>.sh, sdcadm-install.sh on a key); the shar is never run,
-// because it refuses to run on a node that has not yet booted as a
-// headnode: its contents.tgz is read and laid out here instead.
+// gz-tools/) or a usbkey copy directory. sdcadm comes, first, from a usbkey
+// copy's newest extra/sdcadm/sdcadm-<version>.tgz: the headnode's deployed
+// /opt/smartdc/sdcadm, which PackSdcadm packs (usbkey-sync hook sdcadm),
+// because /usbkey/sdcadm-install.sh is only what the USB image was built
+// with and `sdcadm self-update` never refreshes it. Otherwise it comes from
+// the shar (sdcadm-<stamp>.sh, sdcadm-install.sh on a key); the shar is
+// never run, because install-sdcadm.sh refuses to run unless sysinfo says
+// headnode (sdcadm tools/install-sdcadm.sh 78): its contents.tgz is read
+// and laid out here instead. Either way the output and the log name the
+// version installed and the file it came from.
 //
 // Every tree is extracted beside its destination (by package tarx, which
 // refuses hostile archives whole) and swapped in by renames at the end. A

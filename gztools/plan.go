@@ -36,6 +36,7 @@ type Change struct {
 type step struct {
 	what  string
 	path  string
+	note  string // what the step installs, before the summary of diffs
 	diffs []Diff
 	apply func(ctx context.Context) (detail string, err error)
 }
@@ -57,7 +58,7 @@ type Plan struct {
 	n      *node.Node
 	o      Options
 	src    *Source
-	sdcadm string // the shar, under the root; "" for none
+	sdcadm sdcadmSource
 	steps  []*step
 	notes  []string
 	tmp    string
@@ -85,11 +86,7 @@ func NewPlan(ctx context.Context, n *node.Node, req Request, o Options) (_ *Plan
 	if p.src, err = OpenSource(ctx, n.Path(req.SourcePath()), tmp); err != nil {
 		return nil, err
 	}
-	if req.Sdcadm != "" {
-		p.sdcadm = n.Path(req.Sdcadm)
-	} else {
-		p.sdcadm = p.src.Sdcadm
-	}
+	p.sdcadm = chooseSdcadm(n, req, p.src)
 	if err := os.MkdirAll(tmp, 0o1777); err != nil {
 		return nil, err
 	}
@@ -165,6 +162,13 @@ func (p *Plan) Apply(ctx context.Context) ([]Change, error) {
 // describe says what differs at the step's path: one word for a single
 // file, counts for a tree.
 func (s *step) describe() string {
+	if s.note != "" {
+		return s.note + ": " + s.describeDiffs()
+	}
+	return s.describeDiffs()
+}
+
+func (s *step) describeDiffs() string {
 	if len(s.diffs) == 1 && s.diffs[0].Path == s.path {
 		switch s.diffs[0].Kind {
 		case Content, Metadata:

@@ -12,7 +12,9 @@ type Request struct {
 	// From is a gz-tools image (gz-tools-<stamp>.tgz) or a usbkey copy
 	// directory; "" is /usbkey.
 	From string
-	// Sdcadm is the sdcadm shar; "" is the source's sdcadm-install.sh.
+	// Sdcadm is the sdcadm shar, or a tarball of an sdcadm tree when it
+	// ends in .tgz; "" is the source's newest
+	// extra/sdcadm/sdcadm-<version>.tgz, else its sdcadm-install.sh.
 	Sdcadm string
 	// Check compares the root with the source and changes nothing.
 	Check bool

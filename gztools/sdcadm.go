@@ -28,24 +28,35 @@ const (
 )
 
 func (p *Plan) planSdcadm(ctx context.Context) error {
-	sh := p.sdcadm
+	sh := p.sdcadm.path
 	if sh == "" {
-		p.notes = append(p.notes, "sdcadm not installed: the source has no sdcadm-install.sh; pass --sdcadm SHAR")
+		p.notes = append(p.notes, "sdcadm not installed: the source has no sdcadm-install.sh or "+SdcadmTarballDir+"/sdcadm-*.tgz; pass --sdcadm SHAR")
 		return nil
 	}
-	f, err := os.Open(sh)
-	if err != nil {
-		return fmt.Errorf("sdcadm shar: %w", err)
+	tgz := sh
+	if !p.sdcadm.tarball {
+		f, err := os.Open(sh)
+		if err != nil {
+			return fmt.Errorf("sdcadm shar: %w", err)
+		}
+		payload, err := shar.Payload(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", sh, err)
+		}
+		tgz = filepath.Join(p.tmp, shar.PayloadName)
+		if err := os.WriteFile(tgz, payload, 0o600); err != nil {
+			return err
+		}
 	}
-	payload, err := shar.Payload(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", sh, err)
+	if p.sdcadm.version == "" {
+		v, err := tgzVersion(tgz)
+		if err != nil {
+			return fmt.Errorf("%s: %w", sh, err)
+		}
+		p.sdcadm.version = v
 	}
-	tgz := filepath.Join(p.tmp, shar.PayloadName)
-	if err := os.WriteFile(tgz, payload, 0o600); err != nil {
-		return err
-	}
+	p.o.Log.Info("sdcadm to install", "version", p.sdcadm.version, "from", p.sdcadm.from)
 	si, err := p.n.Facts.Sysinfo(ctx)
 	if err != nil {
 		return fmt.Errorf("sdcadm.conf needs this server's uuid: %w", err)
@@ -56,7 +67,7 @@ func (p *Plan) planSdcadm(ctx context.Context) error {
 	}
 
 	dest := p.n.Path(SdcadmDir)
-	s := &step{what: "sdcadm", path: SdcadmDir}
+	s := &step{what: "sdcadm", path: SdcadmDir, note: p.sdcadm.String()}
 	if exists(dest+".new") || (!exists(dest) && exists(dest+".old")) {
 		s.diffs = append(s.diffs, Diff{Path: SdcadmDir, Kind: Incomplete, Detail: "an interrupted install left sdcadm.new or sdcadm.old; run gztools-install to finish it"})
 	}
@@ -142,8 +153,7 @@ func (p *Plan) installSdcadm(ctx context.Context, tgz string) (string, error) {
 	if err := os.Chmod(newDir, 0o755); err != nil {
 		return "", err
 	}
-	stamp, _ := os.ReadFile(filepath.Join(newDir, "etc/buildstamp"))
-	detail := "sdcadm " + strings.TrimSpace(string(stamp))
+	detail := p.sdcadm.String()
 	if isDir(dest) {
 		archive := filepath.Join(p.n.Path(selfUpdatesDir), p.o.Now().UTC().Format("20060102T150405Z"))
 		if err := os.MkdirAll(archive, 0o755); err != nil {
@@ -155,8 +165,11 @@ func (p *Plan) installSdcadm(ctx context.Context, tgz string) (string, error) {
 		if err := pruneDirs(p.n.Path(selfUpdatesDir), selfUpdatesKept); err != nil {
 			return "", err
 		}
-		old, _ := os.ReadFile(filepath.Join(dest, "etc/buildstamp"))
-		detail += fmt.Sprintf(" (previous %s archived in %s)", strings.TrimSpace(string(old)), filepath.Join(selfUpdatesDir, filepath.Base(archive)))
+		old := strings.TrimSpace(readString(filepath.Join(dest, "etc/buildstamp")))
+		if v, err := SdcadmVersion(dest); err == nil {
+			old = v
+		}
+		detail += fmt.Sprintf(" (previous %s archived in %s)", old, filepath.Join(selfUpdatesDir, filepath.Base(archive)))
 		if err := syncAll(); err != nil {
 			return "", err
 		}
@@ -177,6 +190,7 @@ func (p *Plan) installSdcadm(ctx context.Context, tgz string) (string, error) {
 			return "", err
 		}
 	}
+	p.o.Log.Info("installed sdcadm", "version", p.sdcadm.version, "from", p.sdcadm.from)
 	return detail, nil
 }
 

@@ -23,15 +23,19 @@ var ErrNotGzTools = errors.New("not a gz-tools image or usbkey copy")
 
 // Source is where the tools come from, opened.
 type Source struct {
-	Kind      string
-	Path      string // as given
-	Dir       string // the directory holding the files below
-	Tools     string // tools.tar.gz
-	CNTools   string // cn_tools.tar.gz
-	Scripts   string // scripts/
-	Default   string // default/, or "" when the source has none
-	Sdcadm    string // the sdcadm shar, or "" when the source has none
-	ImageUUID string // from image_uuid, or "" (then tools.tar.gz's etc/gz-tools.image says)
+	Kind    string
+	Path    string // as given
+	Dir     string // the directory holding the files below
+	Tools   string // tools.tar.gz
+	CNTools string // cn_tools.tar.gz
+	Scripts string // scripts/
+	Default string // default/, or "" when the source has none
+	Sdcadm  string // the sdcadm shar, or "" when the source has none
+	// SdcadmTarball is the newest extra/sdcadm/sdcadm-<version>.tgz of
+	// a usbkey copy (the deployed sdcadm usbkey-sync sent), preferred
+	// to the shar; zero when there is none.
+	SdcadmTarball SdcadmTarball
+	ImageUUID     string // from image_uuid, or "" (then tools.tar.gz's etc/gz-tools.image says)
 
 	tmp string // removed by Close
 }
@@ -52,6 +56,13 @@ func OpenSource(ctx context.Context, path, tmpDir string) (*Source, error) {
 		}
 		if p := filepath.Join(path, "sdcadm-install.sh"); isFile(p) {
 			s.Sdcadm = p
+		}
+		t, ok, err := NewestSdcadmTarball(filepath.Join(path, filepath.FromSlash(SdcadmTarballDir)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if ok {
+			s.SdcadmTarball = t
 		}
 		return s, nil
 	}

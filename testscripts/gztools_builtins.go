@@ -17,6 +17,7 @@ import (
 	"cntools/gztools"
 	"cntools/gztools/gztoolstest"
 	"cntools/internal/node"
+	"cntools/internal/tarx"
 )
 
 func init() {
@@ -36,6 +37,8 @@ func init() {
 //	mkgztools image FILE VERSION UUID       a gz-tools-<stamp>.tgz
 //	mkgztools usbkey DIR VERSION UUID [STAMP] a usbkey copy's gz-tools parts (and sdcadm-install.sh)
 //	mkgztools shar FILE STAMP               an sdcadm shar as tools/mk-shar lays it out
+//	mkgztools sdcadm-tgz FILE STAMP         a deployed sdcadm packed as usbkey-sync hook sdcadm packs it
+//	mkgztools sdcadm-tree DIR STAMP         a deployed sdcadm tree, as sdcadm self-update leaves /opt/smartdc/sdcadm
 //	mkgztools hostile NAME FILE             a tarball gztools-install must refuse
 //	mkgztools tgz FILE NAME=BODY...         a tarball of plain files
 func mkgztools(ts *testscript.TestScript, neg bool, args []string) {
@@ -62,6 +65,24 @@ func mkgztools(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("usage: mkgztools shar FILE STAMP")
 		}
 		ts.Check(os.WriteFile(ts.MkAbs(args[1]), gztoolstest.SdcadmShar(args[2]), 0o755))
+	case "sdcadm-tgz":
+		if len(args) != 3 {
+			ts.Fatalf("usage: mkgztools sdcadm-tgz FILE STAMP")
+		}
+		ts.Check(os.MkdirAll(filepath.Dir(ts.MkAbs(args[1])), 0o755))
+		ts.Check(gztoolstest.WriteTarGz(ts.MkAbs(args[1]), gztoolstest.SdcadmContents(args[2])))
+	case "sdcadm-tree":
+		if len(args) != 3 {
+			ts.Fatalf("usage: mkgztools sdcadm-tree DIR STAMP")
+		}
+		dir := ts.MkAbs(args[1])
+		tgz := dir + ".tgz"
+		ts.Check(os.MkdirAll(filepath.Dir(dir), 0o755))
+		ts.Check(gztoolstest.WriteTarGz(tgz, gztoolstest.SdcadmContents(args[2])))
+		ts.Check(os.RemoveAll(dir))
+		_, err := tarx.ExtractFile(context.Background(), tgz, dir, tarx.Options{})
+		ts.Check(err)
+		ts.Check(os.Remove(tgz))
 	case "hostile":
 		if len(args) != 3 {
 			ts.Fatalf("usage: mkgztools hostile NAME FILE (names: %s)", strings.Join(gztoolstest.HostileNames(), " "))

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -31,11 +30,7 @@ func loadAuth(o Options) (*auth, error) {
 	a := &auth{}
 	files, named := o.IdentityFiles, len(o.IdentityFiles) > 0
 	if !named {
-		if d := o.sshDir(); d != "" {
-			for _, n := range defaultIdentities {
-				files = append(files, filepath.Join(d, n))
-			}
-		}
+		files = o.DefaultIdentityFiles()
 	}
 	var encrypted []string
 	for _, f := range files {
@@ -76,7 +71,8 @@ func loadAuth(o Options) (*auth, error) {
 		a.close()
 		where := "no identity file given"
 		if !named {
-			where = fmt.Sprintf("none of %s exists in %s", strings.Join(defaultIdentities, ", "), displayDir(o.sshDir()))
+			where = fmt.Sprintf("neither %s nor any of %s exists in %s (usbkey-sync setup creates the first)",
+				o.nodePath(PersistentIdentity), strings.Join(defaultIdentities, ", "), displayDir(o.sshDir()))
 		}
 		agentNote := "ssh-agent is not used"
 		if o.UseAgent {

@@ -10,11 +10,20 @@
 // keepalive@openssh.com requests close a connection whose peer stopped
 // answering, so a dead node makes an operation fail instead of hang.
 //
+// Unless told otherwise it reads, as ssh(1) does, ~/.ssh's identities and
+// known_hosts, but first the ones that survive a reboot of a SmartOS global
+// zone, whose /root is the ramdisk: PersistentIdentity and
+// PersistentKnownHosts under /opt (zones/opt), resolved through
+// Options.NodePath under a tool's --root. DefaultIdentityFiles and
+// DefaultKnownHosts are that list, in one place.
+//
 // It refuses a host that is not in known_hosts and a host whose key changed:
 // the error gives the SHA256 fingerprint and the exact known_hosts line, to
 // add after checking the fingerprint out of band. There is no option to skip
-// the check and no trust-on-first-use; adding the line is the operator's
-// decision. It refuses encrypted identity files (it never prompts: load the
+// the check, and Dial never trusts on first use; adding the line is the
+// operator's decision. ScanHostKey fetches a key unchecked, for a caller
+// that records it only on the operator's explicit request and shows its
+// fingerprint. It refuses encrypted identity files (it never prompts: load the
 // key into ssh-agent instead), passwords, and ssh_config: the caller passes
 // user, port and identities.
 package sshconn

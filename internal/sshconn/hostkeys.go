@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -88,10 +87,7 @@ func loadHostKeys(o Options) (*hostKeys, error) {
 	files := o.KnownHosts
 	hk := &hostKeys{}
 	if len(files) == 0 {
-		if d := o.sshDir(); d != "" {
-			files = append(files, filepath.Join(d, "known_hosts"))
-		}
-		files = append(files, SystemKnownHosts)
+		files = o.DefaultKnownHosts()
 		hk.file = files[0]
 		// The defaults are optional, as for ssh(1): a missing file is
 		// an empty one, and the host comes out unknown.

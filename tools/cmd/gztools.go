@@ -23,7 +23,11 @@ it out (/opt/smartdc/sdcadm, links in /opt/smartdc/bin and man/man1,
 /var/sdcadm/sdcadm.conf) from its shar's payload, without running the shar.
 
 --from is a gz-tools image (gz-tools-<stamp>.tgz) or a usbkey copy directory;
-default /usbkey. sdcadm comes from --sdcadm or the source's sdcadm-install.sh.
+default /usbkey. sdcadm comes from --sdcadm, else the source's newest
+extra/sdcadm/sdcadm-<version>.tgz (the headnode's deployed sdcadm, which
+usbkey-sync hook sdcadm packs and sends), else its sdcadm-install.sh, which is
+only the sdcadm the USB image was built with: sdcadm self-update never
+refreshes it. The output and the log name the version and the file.
 --skip-usbkey leaves /usbkey and the mounted key alone, as a conversion does:
 it builds its usbkey copy elsewhere, and a CN's /usbkey is on its ramdisk.
 
@@ -39,7 +43,7 @@ EXIT STATUS
    2  usage or runtime error`,
 		Flags: append(append(tool.CommonFlags(), tool.DestructiveFlags()...),
 			&cli.StringFlag{Name: "from", Usage: "install from `SOURCE`: a gz-tools-<stamp>.tgz or a usbkey copy directory (default /usbkey)"},
-			&cli.StringFlag{Name: "sdcadm", Usage: "install sdcadm from the shar `SHAR` (default: the source's sdcadm-install.sh)"},
+			&cli.StringFlag{Name: "sdcadm", Usage: "install sdcadm from `FILE`, a shar or an sdcadm-<version>.tgz (default: the source's newest extra/sdcadm/sdcadm-*.tgz, else its sdcadm-install.sh)"},
 			&cli.BoolFlag{Name: "check", Usage: "compare the root with the source; change nothing"},
 			&cli.BoolFlag{Name: "skip-usbkey", Usage: "leave /usbkey and the mounted key alone"},
 		),

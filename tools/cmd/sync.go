@@ -18,7 +18,7 @@ import (
 func syncApp() *cli.App {
 	return &cli.App{
 		Usage:     "push the headnode's usbkey copy to standby copies on core CNs",
-		UsageText: "usbkey-sync [options] [--target [user@]host[:port][:/path]]... \n   usbkey-sync [options] hook platform-install VERSION\n   usbkey-sync [options] hook gz-tools",
+		UsageText: "usbkey-sync [options] [--target [user@]host[:port][:/path]]... \n   usbkey-sync [options] hook platform-install VERSION\n   usbkey-sync [options] hook gz-tools\n   usbkey-sync [options] hook sdcadm\n   usbkey-sync [options] setup [--install] [--accept-host-key]",
 		Description: `Copies the headnode's key content (--from, default /usbkey) to a standby copy on
 each target over SSH/SFTP, sending only the files that differ from the
 manifest the last sync left there (` + keysync.ManifestFile + `, written last).
@@ -49,14 +49,33 @@ moves it aside as a conflict copy): nothing is written through it.
 hook platform-install VERSION syncs os/VERSION, boot/, tools.tar.gz and
 cn_tools.tar.gz: run it after sdcadm platform install. hook gz-tools syncs
 the tarballs, scripts/, default/ and extra/joysetup/: run it after a gz-tools
-update. Both are safe to run any number of times. Options go before "hook".
+update. hook sdcadm packs the deployed /opt/smartdc/sdcadm into
+extra/sdcadm/sdcadm-<version>.tgz (unless that version is there; the newest
+two are kept) and syncs extra/sdcadm/: run it after sdcadm self-update, since
+nothing refreshes /usbkey/sdcadm-install.sh, and gztools-install prefers the
+tarball. All are safe to run any number of times. Options go before "hook".
 
-Host keys are checked against ~/.ssh/known_hosts (and /etc/ssh/ssh_known_hosts);
-an unknown or changed key is refused with its fingerprint and the line to add.
+Logins use ` + sshconn.PersistentIdentity + ` first, then ~/.ssh/id_* and
+ssh-agent; host keys are checked against ` + sshconn.PersistentKnownHosts + `,
+~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts. An unknown or changed key is
+refused with its fingerprint and the line to add. A global zone's /root is the
+ramdisk, so only the files under /opt survive a reboot.
+
+setup creates ` + sshconn.PersistentIdentity + ` (ed25519, 0600) if it is
+missing, never replacing one, and prints for each target (chosen as for a
+sync) the sdc-oneachnode command that adds its public key to the CN's
+` + keysync.CNPersistentAuthorizedKeys + ` (copied to /root/.ssh/authorized_keys at
+every boot by smartdc-config) and to ` + keysync.CNAuthorizedKeys + ` (for now), each only
+once. --install runs those commands and reports each result.
+--accept-host-key fetches each target's host key, prints its fingerprint and
+records it in ` + sshconn.PersistentKnownHosts + ` unless a known_hosts file has
+another key for it: trust on first use, so compare the fingerprint with
+ssh-keygen -lf /var/ssh/ssh_host_ed25519_key.pub on the CN's console.
 
 EXIT STATUS
    0  every target holds the source's content
    1  a target is not in step: unreachable, failed, or with conflicts
+      (setup: an install or a host key step failed)
    2  usage or runtime error (the source cannot be read)`,
 		Flags: append(append(tool.CommonFlags(),
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "show what would be sent, send nothing"}),
@@ -71,8 +90,8 @@ EXIT STATUS
 			&cli.BoolFlag{Name: "delete", Usage: "remove what the last sync sent and the source no longer has (never config)"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite conflicts, keeping the target's version as NAME.conflict-<stamp>"},
 			&cli.StringFlag{Name: "verify", Usage: "hash written files with `HOW`: openssl, sha256sum, digest or read-back (default: the best the target has)"},
-			&cli.StringSliceFlag{Name: "identity", Aliases: []string{"i"}, Usage: "log in with the private key `FILE` (default ~/.ssh/id_*; ssh-agent too)"},
-			&cli.StringSliceFlag{Name: "known-hosts", Usage: "check host keys against `FILE` (default ~/.ssh/known_hosts)"},
+			&cli.StringSliceFlag{Name: "identity", Aliases: []string{"i"}, Usage: "log in with the private key `FILE` (default " + sshconn.PersistentIdentity + ", ~/.ssh/id_*; ssh-agent too)"},
+			&cli.StringSliceFlag{Name: "known-hosts", Usage: "check host keys against `FILE` (default " + sshconn.PersistentKnownHosts + ", ~/.ssh/known_hosts)"},
 			&cli.DurationFlag{Name: "connect-timeout", Value: sshconn.DefaultConnectTimeout, Usage: "give up connecting after `DURATION`"},
 		),
 		Action: func(c *cli.Context) error {
@@ -82,6 +101,14 @@ EXIT STATUS
 			return syncRun(c, syncRequest(c))
 		},
 		Commands: []*cli.Command{{
+			Name:  "setup",
+			Usage: "create the persistent identity and print (or run) what installs it on each target",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "install", Usage: "run each sdc-oneachnode command and report its result"},
+				&cli.BoolFlag{Name: "accept-host-key", Usage: "record each target's host key in " + sshconn.PersistentKnownHosts + " (trust on first use; the fingerprint is printed)"},
+			},
+			Action: syncSetup,
+		}, {
 			Name:  "hook",
 			Usage: "sync what an sdcadm step changed",
 			Subcommands: []*cli.Command{{
@@ -94,6 +121,17 @@ EXIT STATUS
 					}
 					r := syncRequest(c)
 					r.Hook, r.HookVersion = keysync.HookPlatformInstall, c.Args().First()
+					return syncRun(c, r)
+				},
+			}, {
+				Name:  keysync.HookSdcadm,
+				Usage: "pack the deployed sdcadm into extra/sdcadm/ and sync it, after sdcadm self-update",
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 0 {
+						return tool.Usage("hook sdcadm takes no arguments")
+					}
+					r := syncRequest(c)
+					r.Hook = keysync.HookSdcadm
 					return syncRun(c, r)
 				},
 			}, {
@@ -216,5 +254,71 @@ func printSyncResult(w io.Writer, dryRun bool, r *keysync.Result) {
 	}
 	for _, p := range r.Failed {
 		fmt.Fprintf(w, "    failed: %s\n", p)
+	}
+}
+
+// syncSetup runs usbkey-sync setup and prints the key, then per target the
+// command, so that the text output is itself a script: every other line
+// is a # comment.
+func syncSetup(c *cli.Context) error {
+	if c.NArg() != 0 {
+		return tool.Usage("setup takes no arguments; options go before it, --install and --accept-host-key after")
+	}
+	env := tool.FromContext(c)
+	r := keysync.SetupRequest{Request: syncRequest(c), Install: c.Bool("install"), AcceptHostKey: c.Bool("accept-host-key")}
+	if err := r.Check(); err != nil {
+		return tool.Usage("%v", err)
+	}
+	if r.DryRun {
+		return tool.Usage("setup takes no --dry-run: without --install and --accept-host-key it only prints")
+	}
+	key, results, err := r.Setup(env.Ctx, env.Node, keysync.Env{Log: env.Log, Getenv: env.Getenv})
+	if err != nil {
+		return err
+	}
+	if err := env.Emit(key, func(w io.Writer) {
+		state := "already there, kept"
+		if key.Created {
+			state = "created"
+		}
+		fmt.Fprintf(w, "# key %s: %s\n# %s\n", key.Path, state, key.Public)
+	}); err != nil {
+		return err
+	}
+	ok := true
+	for _, res := range results {
+		ok = ok && res.Err() == nil
+		if err := env.Emit(res, func(w io.Writer) { printSetupResult(w, res) }); err != nil {
+			return err
+		}
+	}
+	if !ok {
+		return tool.ErrReported
+	}
+	return nil
+}
+
+func printSetupResult(w io.Writer, r *keysync.SetupResult) {
+	fmt.Fprintf(w, "# %s: node %s\n", r.Target, r.Node)
+	if r.Note != "" {
+		fmt.Fprintf(w, "# %s: %s\n", r.Target, r.Note)
+	}
+	fmt.Fprintln(w, r.Command)
+	if r.Installed {
+		fmt.Fprintf(w, "# %s: installed", r.Target)
+		if r.Output != "" {
+			fmt.Fprintf(w, ": %s", strings.ReplaceAll(r.Output, "\n", "\n#   "))
+		}
+		fmt.Fprintln(w)
+	}
+	if r.HostKey != "" {
+		where := "already in " + r.KnownHostsFile
+		if r.HostKeyAdded {
+			where = "recorded in " + r.KnownHostsFile + "; compare it with ssh-keygen -lf /var/ssh/ssh_host_ed25519_key.pub on the node's console"
+		}
+		fmt.Fprintf(w, "# %s: host key %s %s\n", r.Target, r.HostKey, where)
+	}
+	if r.Err() != nil {
+		fmt.Fprintf(w, "# %s: failed: %v\n", r.Target, r.Err())
 	}
 }

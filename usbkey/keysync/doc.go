@@ -41,6 +41,22 @@
 // source's manifest (the source changed under the sync, or the target
 // stores something else), which fails that file and keeps the old one.
 //
+// Logins use sshconn's defaults, which start with the identity and
+// known_hosts under /opt/smartdc/etc/cn-tools (resolved under the node's
+// root), because a global zone's /root is the ramdisk. SetupRequest.Setup
+// creates that identity once (EnsureKey: ed25519, 0600, never replaced) and
+// gives for each target the sdc-oneachnode command that installs its
+// public key on the CN (InstallKeyScript: into
+// /opt/smartdc/config/root.authorized_keys, which smartdc-config copies to
+// /root/.ssh/authorized_keys at every boot, and into the latter for now);
+// it runs those commands only when asked, and records a host key only when
+// asked (AcceptHostKey), never over another key for the host.
+//
+// The sdcadm hook (SdcadmPaths) packs the headnode's deployed
+// /opt/smartdc/sdcadm into extra/sdcadm/ of the source (gztools.PackSdcadm)
+// and syncs that directory, so a standby copy carries the sdcadm the
+// headnode runs rather than the install-time sdcadm-install.sh.
+//
 // Discover finds the targets as an operator would: SAPI for the servers
 // hosting binder, manatee and moray instances, CNAPI for their admin IPs.
 package keysync

@@ -1,11 +1,16 @@
 package keysync
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"cntools/gztools"
+	"cntools/internal/node"
 )
 
 // stampRE is a platform build stamp as install-platform.sh names os/
@@ -59,4 +64,39 @@ func present(source string, ps ...string) []string {
 		}
 	}
 	return out
+}
+
+// SdcadmPaths is what `usbkey-sync hook sdcadm` syncs: extra/sdcadm/,
+// after packing the node's deployed /opt/smartdc/sdcadm into it
+// (gztools.PackSdcadm: skipped when that version is there, the newest two
+// kept). The standby copy then carries the sdcadm the headnode runs, not
+// /usbkey/sdcadm-install.sh, which only the USB image build writes (sdc-headnode
+// bin/build-tar-image 401-411) and `sdcadm self-update` never refreshes;
+// gztools-install prefers it. With dryRun nothing is packed, and what
+// extra/sdcadm/ already holds is what would be sent. A nil log logs nothing.
+func SdcadmPaths(ctx context.Context, n *node.Node, source string, dryRun bool, log *slog.Logger) ([]string, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if dryRun {
+		log.Info("dry run: the deployed sdcadm is not packed", "from", gztools.SdcadmDir, "into", gztools.SdcadmTarballDir)
+	} else {
+		p, err := gztools.PackSdcadm(ctx, n, source)
+		if err != nil {
+			return nil, fmt.Errorf("hook %s: %w", HookSdcadm, err)
+		}
+		if p.Skipped {
+			log.Info("deployed sdcadm already packed", "version", p.Version, "tarball", p.Path)
+		} else {
+			log.Info("packed the deployed sdcadm", "version", p.Version, "tarball", p.Path)
+		}
+		for _, x := range p.Pruned {
+			log.Info("removed an older sdcadm tarball", "tarball", x)
+		}
+	}
+	ps := present(source, gztools.SdcadmTarballDir)
+	if len(ps) == 0 {
+		return nil, fmt.Errorf("hook %s: %s has no %s/ yet: run the hook without --dry-run to pack the deployed sdcadm", HookSdcadm, source, gztools.SdcadmTarballDir)
+	}
+	return ps, nil
 }

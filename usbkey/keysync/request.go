@@ -24,6 +24,7 @@ const Tool = "usbkey-sync"
 const (
 	HookPlatformInstall = "platform-install" // os/VERSION, boot/ and the tarballs
 	HookGZTools         = "gz-tools"         // the tarballs, scripts/, default/, extra/joysetup/
+	HookSdcadm          = "sdcadm"           // the deployed sdcadm, packed into extra/sdcadm/
 )
 
 // Request is usbkey-sync's options as typed values: what the CLI builds
@@ -133,10 +134,10 @@ func (r Request) Check() error {
 	switch {
 	case r.Hook == HookPlatformInstall && r.HookVersion == "":
 		return fmt.Errorf("hook %s: want the platform VERSION, e.g. %s hook %[1]s 20260301T000000Z", r.Hook, Tool)
-	case r.Hook == HookGZTools && r.HookVersion != "":
+	case (r.Hook == HookGZTools || r.Hook == HookSdcadm) && r.HookVersion != "":
 		return fmt.Errorf("hook %s takes no VERSION", r.Hook)
-	case r.Hook != "" && r.Hook != HookPlatformInstall && r.Hook != HookGZTools:
-		return fmt.Errorf("hook %q: want %s VERSION or %s", r.Hook, HookPlatformInstall, HookGZTools)
+	case r.Hook != "" && r.Hook != HookPlatformInstall && r.Hook != HookGZTools && r.Hook != HookSdcadm:
+		return fmt.Errorf("hook %q: want %s VERSION, %s or %s", r.Hook, HookPlatformInstall, HookGZTools, HookSdcadm)
 	}
 	return nil
 }
@@ -177,7 +178,8 @@ func (j *Job) Run(ctx context.Context) ([]*Result, error) { return Run(ctx, j.Ta
 // Prepare resolves the request on n: the targets (Targets, else Discover,
 // else the targets file, each under n's root), the hook's paths and the
 // hash cache under node.CacheDir. It connects to nothing but SAPI and
-// CNAPI.
+// CNAPI, and writes nothing but, for HookSdcadm without DryRun, the
+// deployed sdcadm's tarball into the source.
 func (r Request) Prepare(ctx context.Context, n *node.Node, e Env) (*Job, error) {
 	if err := r.Check(); err != nil {
 		return nil, err
@@ -200,6 +202,8 @@ func (r Request) Prepare(ctx context.Context, n *node.Node, e Env) (*Job, error)
 		paths, err = PlatformInstallPaths(src, r.HookVersion)
 	case HookGZTools:
 		paths, err = GZToolsPaths(src)
+	case HookSdcadm:
+		paths, err = SdcadmPaths(ctx, n, src, r.DryRun, e.Log)
 	}
 	if err != nil {
 		return nil, err
@@ -221,6 +225,7 @@ func (r Request) Prepare(ctx context.Context, n *node.Node, e Env) (*Job, error)
 			UseAgent:       e.Getenv("SSH_AUTH_SOCK") != "",
 			ConnectTimeout: r.ConnectTimeout,
 			Getenv:         e.Getenv,
+			NodePath:       n.Path,
 		},
 	}}, nil
 }
@@ -237,16 +242,23 @@ func CachePath(n *node.Node, src string) string {
 
 // targets is Targets, else Discover, else the targets file.
 func (r Request) targets(ctx context.Context, n *node.Node, src string, log *slog.Logger) ([]sshconn.Target, error) {
+	ts, _, err := r.targetsAndServers(ctx, n, src, log)
+	return ts, err
+}
+
+// targetsAndServers is targets, and for discovered ones the server UUID
+// by admin IP.
+func (r Request) targetsAndServers(ctx context.Context, n *node.Node, src string, log *slog.Logger) ([]sshconn.Target, map[string]string, error) {
 	var out []sshconn.Target
 	for _, s := range r.Targets {
 		t, err := ParseTarget(s)
 		if err != nil {
-			return nil, fmt.Errorf("--target: %w", err)
+			return nil, nil, fmt.Errorf("--target: %w", err)
 		}
 		out = append(out, t)
 	}
 	if len(out) > 0 {
-		return out, nil
+		return out, nil, nil
 	}
 	if r.Discover {
 		return r.discover(ctx, n, src, log)
@@ -254,30 +266,30 @@ func (r Request) targets(ctx context.Context, n *node.Node, src string, log *slo
 	file := cmp.Or(r.TargetsFile, DefaultTargetsFile)
 	out, err := ReadTargetsFile(n.Path(file))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no targets: pass --target [user@]host[:port][:/path], --discover, or list them in %s", file)
+		return nil, nil, fmt.Errorf("no targets: pass --target [user@]host[:port][:/path], --discover, or list them in %s", file)
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 // discover asks SAPI and CNAPI (found through the source's config unless
 // given) for the core CNs, leaving this node out.
-func (r Request) discover(ctx context.Context, n *node.Node, src string, log *slog.Logger) ([]sshconn.Target, error) {
+func (r Request) discover(ctx context.Context, n *node.Node, src string, log *slog.Logger) ([]sshconn.Target, map[string]string, error) {
 	d := Discovery{SAPI: r.SapiURL, CNAPI: r.CnapiURL}
 	if d.SAPI == "" || d.CNAPI == "" {
 		b, err := os.ReadFile(filepath.Join(src, "config"))
 		if err != nil {
-			return nil, fmt.Errorf("--discover: the usbkey config: %w", err)
+			return nil, nil, fmt.Errorf("--discover: the usbkey config: %w", err)
 		}
 		cfg, err := config.Parse(b)
 		if err != nil {
-			return nil, fmt.Errorf("--discover: %w", err)
+			return nil, nil, fmt.Errorf("--discover: %w", err)
 		}
 		sapi, cnapi, err := ServiceURLs(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("--discover: %w", err)
+			return nil, nil, fmt.Errorf("--discover: %w", err)
 		}
 		d.SAPI, d.CNAPI = cmp.Or(d.SAPI, sapi), cmp.Or(d.CNAPI, cnapi)
 	}
@@ -288,15 +300,17 @@ func (r Request) discover(ctx context.Context, n *node.Node, src string, log *sl
 	}
 	servers, err := Discover(ctx, d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(servers) == 0 {
-		return nil, fmt.Errorf("--discover: SAPI lists no other server with %s instances", strings.Join(CoreServices, ", "))
+		return nil, nil, fmt.Errorf("--discover: SAPI lists no other server with %s instances", strings.Join(CoreServices, ", "))
 	}
 	var out []sshconn.Target
+	uuids := map[string]string{}
 	for _, s := range servers {
+		uuids[s.AdminIP] = s.UUID
 		log.Info("discovered", "server", s.UUID, "hostname", s.Hostname, "admin_ip", s.AdminIP, "services", strings.Join(s.Services, ","))
 		out = append(out, sshconn.Target{User: sshconn.DefaultUser, Host: s.AdminIP, Port: sshconn.DefaultPort, Path: node.StandbyDir})
 	}
-	return out, nil
+	return out, uuids, nil
 }

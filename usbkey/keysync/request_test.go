@@ -58,7 +58,7 @@ func TestRequestCheck(t *testing.T) {
 		{Request{From: "hn:bad"}, `--from: ssh target "hn:bad"`},
 		{Request{Verify: "md5"}, `--verify "md5": want openssl, sha256sum, digest or read-back`},
 		{Request{Hook: HookPlatformInstall}, "hook platform-install: want the platform VERSION"},
-		{Request{Hook: "agents"}, `hook "agents": want platform-install VERSION or gz-tools`},
+		{Request{Hook: "agents"}, `hook "agents": want platform-install VERSION, gz-tools or sdcadm`},
 	} {
 		err := tc.r.Check()
 		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
