@@ -63,9 +63,10 @@ cn-tools: $(BUILD)/illumos/cn-tools $(BUILD)/host/cn-tools
 	cp $(BUILD)/illumos/cn-tools $(BUILD)/proto/bin/cn-tools
 	for t in $(TOOLS); do ln -s cn-tools $(BUILD)/proto/bin/$$t; done
 	install -m 0755 tools/sdcadm-sync/sdcadm-sync $(BUILD)/proto/bin/sdcadm-sync
+	install -D -m 0644 tools/sdcadm-sync/sdcadm-usbkey-sync.patch $(BUILD)/proto/share/cn-tools/sdcadm-usbkey-sync.patch
 	$(BUILD)/host/cn-tools man $(BUILD)/proto/man/man1
 	echo "cn-tools $(VERSION)" > $(BUILD)/proto/etc/cn-tools.version
-	tar -C $(BUILD)/proto --owner=0 --group=0 -czf $(BUILD)/cn_tools.tar.gz bin man etc
+	tar -C $(BUILD)/proto --owner=0 --group=0 -czf $(BUILD)/cn_tools.tar.gz bin man etc share
 	@tar -tvzf $(BUILD)/cn_tools.tar.gz
 
 demo: deps $(BUILD)/host/cn-tools
