@@ -170,10 +170,25 @@ type Env struct {
 type Job struct {
 	Targets []sshconn.Target
 	Options Options
+	// lockDir is where the node's lock goes: one usbkey-sync at a time
+	// on a node, whatever its targets.
+	lockDir string
 }
 
-// Run syncs the job's targets.
-func (j *Job) Run(ctx context.Context) ([]*Result, error) { return Run(ctx, j.Targets, j.Options) }
+// Run syncs the job's targets, holding the node's usbkey-sync lock.
+func (j *Job) Run(ctx context.Context) ([]*Result, error) {
+	if j.lockDir != "" && !j.Options.DryRun {
+		if err := os.MkdirAll(j.lockDir, 0o755); err != nil {
+			return nil, fmt.Errorf("lock: %w", err)
+		}
+		unlock, err := keytree.LockDir(j.lockDir, "this node's usbkey-sync", Tool)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
+	return Run(ctx, j.Targets, j.Options)
+}
 
 // Prepare resolves the request on n: the targets (Targets, else Discover,
 // else the targets file, each under n's root), the hook's paths and the
@@ -208,7 +223,7 @@ func (r Request) Prepare(ctx context.Context, n *node.Node, e Env) (*Job, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Job{Targets: targets, Options: Options{
+	return &Job{Targets: targets, lockDir: n.Path(node.StateDir + "/usbkey-sync"), Options: Options{
 		Source:    src,
 		Paths:     paths,
 		CachePath: CachePath(n, src),
