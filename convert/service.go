@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"cntools/internal/atomicfile"
 	"cntools/internal/node"
@@ -80,15 +81,21 @@ func removeServiceStep(o *Options) Step {
 	p := o.Node.Path(FinishManifest)
 	return Step{
 		Name: "remove-service", What: "remove the one-shot service " + FinishService + ", if the conversion installed it",
+		// svccfg first, the manifest last: killed between the two, the
+		// rerun finds the manifest and deletes the service again (svccfg
+		// then says it matches nothing, which is done too); the other way
+		// round, a rerun would find nothing to do and leave the service.
 		run: func(ctx context.Context) error {
+			if !exists(p) {
+				return nil
+			}
+			if out, err := o.Node.Cmd.Run(ctx, "/usr/sbin/svccfg", "delete", "-f", FinishService); err != nil && !strings.Contains(err.Error()+string(out), "doesn't match") {
+				return err
+			}
 			err := os.Remove(p)
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
 			}
-			if err != nil {
-				return err
-			}
-			_, err = o.Node.Cmd.Run(ctx, "/usr/sbin/svccfg", "delete", "-f", FinishService)
 			return err
 		},
 		done: func(ctx context.Context) bool { return !exists(p) },
