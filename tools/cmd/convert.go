@@ -121,43 +121,9 @@ func convertAction(c *cli.Context) error {
 	o := convertOptions(c, env)
 	defer o.Close()
 	res, journal, err := convert.Prepare(env.Ctx, o, c.Bool("restart"))
-	if res != nil {
-		for _, ch := range res.Preflight.Checks {
-			emitCheck(env, ch)
-		}
-	}
-	if errors.Is(err, convert.ErrPreflight) {
-		return tool.Problem(errors.New("preflight failed: nothing was changed; fix what is marked FAIL and run again"))
-	}
-	if err != nil {
+	done, err := runPlan(env, o, res, journal, err, "convert this node into the headnode")
+	if done || res.Aborted {
 		return err
-	}
-	emitPlan(env, res.Plan)
-	if env.DryRun {
-		return nil
-	}
-	closeLog, err := env.LogToFile()
-	if err != nil {
-		return err
-	}
-	defer closeLog()
-	o.Confirm = func(p *convert.Plan) (bool, error) {
-		var summary []string
-		for _, ch := range p.Identity {
-			summary = append(summary, "config "+ch.String())
-		}
-		for i, s := range p.Steps {
-			summary = append(summary, fmt.Sprintf("%d. %s", i+1, s.What))
-		}
-		return env.Confirm("convert this node into the headnode", summary)
-	}
-	o.Progress = stepProgress(env, len(res.Plan.Steps))
-	err = convert.Execute(env.Ctx, o, res, journal)
-	if res.Aborted {
-		return nil
-	}
-	for _, ch := range res.Verify {
-		emitCheck(env, ch)
 	}
 	switch {
 	case errors.Is(err, convert.ErrVerify):
@@ -263,47 +229,19 @@ func finishAction(c *cli.Context) error {
 	o := &convert.Options{Node: env.Node, From: c.String("from"), Log: env.Log, Now: env.Now}
 	defer o.Close()
 	res, journal, err := convert.PrepareFinish(env.Ctx, o, c.Bool("restart"))
-	if res != nil {
-		for _, ch := range res.Preflight.Checks {
-			emitCheck(env, ch)
-		}
-	}
 	if errors.Is(err, convert.ErrPreflight) && c.Bool("service") {
 		// As the SMF service, on a boot before the node is ready (the
 		// first headnode boot, before headnode.sh's own reboot): wait for
 		// the next one, without putting the service in maintenance.
+		for _, ch := range res.Preflight.Checks {
+			emitCheck(env, ch)
+		}
 		env.Log.Info("not ready for finish: waiting for the next boot")
 		return nil
 	}
-	if errors.Is(err, convert.ErrPreflight) {
-		return tool.Problem(errors.New("preflight failed: nothing was changed; fix what is marked FAIL and run again"))
-	}
-	if err != nil {
+	done, err := runPlan(env, o, res, journal, err, "finish making this node the headnode")
+	if done || res.Aborted {
 		return err
-	}
-	emitPlan(env, res.Plan)
-	if env.DryRun {
-		return nil
-	}
-	closeLog, err := env.LogToFile()
-	if err != nil {
-		return err
-	}
-	defer closeLog()
-	o.Confirm = func(p *convert.Plan) (bool, error) {
-		var summary []string
-		for i, s := range p.Steps {
-			summary = append(summary, fmt.Sprintf("%d. %s", i+1, s.What))
-		}
-		return env.Confirm("finish making this node the headnode", summary)
-	}
-	o.Progress = stepProgress(env, len(res.Plan.Steps))
-	err = convert.Execute(env.Ctx, o, res, journal)
-	if res.Aborted {
-		return nil
-	}
-	for _, ch := range res.Verify {
-		emitCheck(env, ch)
 	}
 	if errors.Is(err, convert.ErrVerify) {
 		return tool.Problem(errors.New("verification failed: the checks marked FAIL say what is missing; run convert-to-headnode finish again when they are fixed"))
@@ -340,4 +278,46 @@ func stepProgress(env *tool.Env, n int) func(convert.StepResult) {
 			i++
 		}
 	}
+}
+
+// runPlan shows a prepared run's preflight and plan, then, unless it is a
+// dry run, confirms, executes and shows the verification. done means the
+// caller has nothing more to print: err, when not nil, is the whole story.
+func runPlan(env *tool.Env, o *convert.Options, res *convert.Result, journal *convert.Journal, err error, action string) (done bool, _ error) {
+	if res != nil {
+		for _, ch := range res.Preflight.Checks {
+			emitCheck(env, ch)
+		}
+	}
+	if errors.Is(err, convert.ErrPreflight) {
+		return true, tool.Problem(errors.New("preflight failed: nothing was changed; fix what is marked FAIL and run again"))
+	}
+	if err != nil {
+		return true, err
+	}
+	emitPlan(env, res.Plan)
+	if env.DryRun {
+		return true, nil
+	}
+	closeLog, err := env.LogToFile()
+	if err != nil {
+		return true, err
+	}
+	defer closeLog()
+	o.Confirm = func(p *convert.Plan) (bool, error) {
+		var summary []string
+		for _, ch := range p.Identity {
+			summary = append(summary, "config "+ch.String())
+		}
+		for i, s := range p.Steps {
+			summary = append(summary, fmt.Sprintf("%d. %s", i+1, s.What))
+		}
+		return env.Confirm(action, summary)
+	}
+	o.Progress = stepProgress(env, len(res.Plan.Steps))
+	err = convert.Execute(env.Ctx, o, res, journal)
+	for _, ch := range res.Verify {
+		emitCheck(env, ch)
+	}
+	return false, err
 }
