@@ -72,9 +72,8 @@ var AfterReboot = []string{
 	"headnode=true in sysinfo (from the key's loader.conf)",
 	"zones/usbkey created and mounted at /usbkey (headnode.sh creates it and reboots a second time)",
 	"the gz tools and sdcadm installed (headnode.sh, from /usbkey/tools.tar.gz and /usbkey/sdcadm-install.sh)",
-	"/opt/smartdc/config/node.config moved aside (config.sh ignores it, with a warning, while /usbkey/config exists)",
-	"/usbkey/extra (agents, joysetup's cn_tools) seeded from the standby copy: the key cannot carry it",
-	"sdc-vmapi, sdc-useradm et al work once the sdc, assets and dhcpd zones are restored on this node",
+	"convert-to-headnode finish, run by the one-shot service svc:/site/cn-tools-finish: /usbkey/extra seeded from the standby copy (the key cannot carry it), node.config moved aside, the scratch copy removed, the checklist verified",
+	"by hand, as finish prints: the dead headnode's CNAPI record retired, and the sdc, assets and dhcpd zones restored on this node",
 }
 
 func readOrNil(t keytree.Tree, p string) []byte {
