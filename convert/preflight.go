@@ -3,7 +3,6 @@ package convert
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
@@ -261,7 +260,7 @@ func checkSource(ctx context.Context, o *Options, src keytree.Tree) (*source, er
 	if err != nil {
 		return nil, err
 	}
-	conf, _ := readSmall(src, "boot/loader.conf")
+	conf, _ := keytree.ReadSmall(src, "boot/loader.conf")
 	boot, carry, err := populate.ChoosePlatforms(src, conf, si.LiveImage(), o.Platforms)
 	if err != nil {
 		return nil, err
@@ -287,15 +286,6 @@ func checkConfig(o *Options, src keytree.Tree) error {
 		return fmt.Errorf("%s has no config: without one a headnode boots into the interactive prompt-config", o.from())
 	}
 	return nil
-}
-
-func readSmall(t keytree.Tree, p string) ([]byte, error) {
-	r, err := t.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(io.LimitReader(r, 1<<20))
 }
 
 func checkSpace(o *Options, need int64) error {
@@ -331,9 +321,9 @@ func instances(ctx context.Context, o *Options) []string {
 // identity works out what the key's config will say differently of this
 // node, for the plan and the confirmation, and proves it can be said.
 func identity(ctx context.Context, o *Options, src keytree.Tree, p *Preflight) error {
-	conf, err := readSmall(src, "config")
+	conf, err := keytree.ReadSmall(src, "config")
 	if err != nil {
-		return fmt.Errorf("config in %s: %w", src, err)
+		return err
 	}
 	id, err := populate.ReadIdentity(ctx, o.Node)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"cntools/internal/node"
 	"cntools/usbkey/config"
-	"cntools/usbkey/device"
 	"cntools/usbkey/key"
 	"cntools/usbkey/populate"
 )
@@ -175,12 +174,7 @@ func format(ctx context.Context, o *Options, r key.FormatRequest) error {
 // formatted: a v2 layout with a root filesystem. What is on it is the
 // next step's business.
 func formatted(o *Options, k string) bool {
-	t, err := device.Open(o.Node.Path(k), true)
-	if err != nil {
-		return false
-	}
-	defer t.Close()
-	st, err := key.Inspect(t, k, t.Size)
+	st, err := key.ReadStatus(o.Node, key.StatusRequest{Target: k})
 	return err == nil && st.Kind == key.KindV2 && st.RootLabel == key.RootLabel && len(st.Problems) == 0
 }
 

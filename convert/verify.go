@@ -2,7 +2,6 @@ package convert
 
 import (
 	"context"
-	"io"
 
 	"cntools/internal/node"
 	"cntools/usbkey/config"
@@ -29,12 +28,12 @@ func Verify(ctx context.Context, o *Options, p *Plan) []Check {
 	}
 	defer kt.Close()
 	add("the physical USB key is up to date", inStep(ctx, o, keyRequest(o, p.Key, p.Platforms)), keyDir+" holds the key content and its marker")
-	conf := readOrNil(kt, "boot/loader.conf")
+	conf, _ := keytree.ReadSmall(kt, "boot/loader.conf")
 	add("headnode=true at boot", key.LoaderVar(conf, "headnode") == "true" && key.LoaderVar(conf, "ipxe") == "false",
 		"the key's boot/loader.conf has headnode=\"true\" and ipxe=\"false\"; sysinfo shows it after the reboot")
 	add("the loader boots the key's platform", key.LoaderVar(conf, "platform-version") == p.Platform,
 		"boot/loader.conf platform-version="+p.Platform)
-	add("the key's config is this node's", configNamesNode(ctx, o, readOrNil(kt, "config")),
+	add("the key's config is this node's", configNamesNode(ctx, o, kt),
 		"its hostname, admin NIC and admin IP are this node's")
 	_, err = kt.Lstat("boot/networking.json")
 	add("no other node's networking.json", err != nil, "boot/networking.json would override the config's networking at boot")
@@ -49,7 +48,11 @@ func Verify(ctx context.Context, o *Options, p *Plan) []Check {
 
 // configNamesNode reports whether conf gives this node's hostname, admin
 // NIC and admin IP.
-func configNamesNode(ctx context.Context, o *Options, conf []byte) bool {
+func configNamesNode(ctx context.Context, o *Options, kt keytree.Tree) bool {
+	conf, err := keytree.ReadSmall(kt, "config")
+	if err != nil {
+		return false
+	}
 	id, err := populate.ReadIdentity(ctx, o.Node)
 	if err != nil {
 		return false
@@ -74,14 +77,4 @@ var AfterReboot = []string{
 	"the gz tools and sdcadm installed (headnode.sh, from /usbkey/tools.tar.gz and /usbkey/sdcadm-install.sh)",
 	"convert-to-headnode finish, run by the one-shot service svc:/site/cn-tools-finish: /usbkey/extra seeded from the standby copy (the key cannot carry it), node.config moved aside, the scratch copy removed, the checklist verified",
 	"by hand, as finish prints: the dead headnode's CNAPI record retired, and the sdc, assets and dhcpd zones restored on this node",
-}
-
-func readOrNil(t keytree.Tree, p string) []byte {
-	r, err := t.Open(p)
-	if err != nil {
-		return nil
-	}
-	defer r.Close()
-	b, _ := io.ReadAll(io.LimitReader(r, 1<<20))
-	return b
 }

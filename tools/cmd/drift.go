@@ -174,7 +174,7 @@ func driftAction(c *cli.Context) error {
 
 // driftReport prints the report and picks the exit status: 2 when a copy
 // could not be read, 1 on drift, 0 in step.
-func driftReport(env *tool.Env, r *drift.Report, loadErr error) error {
+func driftReport(env *tool.Env, r report, loadErr error) error {
 	var err error
 	if env.JSON {
 		err = r.WriteJSON(env.Stdout)
@@ -289,18 +289,7 @@ func driftCollectAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if env.JSON {
-		err = r.WriteJSON(env.Stdout)
-	} else {
-		err = r.WriteText(env.Stdout)
-	}
-	switch {
-	case err != nil:
-		return fmt.Errorf("write report: %w", err)
-	case !r.InStep():
-		return tool.ErrReported
-	}
-	return nil
+	return driftReport(env, r, nil)
 }
 
 // collectFromFile compares the nodes of a saved sdc-oneachnode output.
@@ -319,4 +308,11 @@ func collectFromFile(env *tool.Env, ref *drift.Copy, name string, o drift.Option
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return r, nil
+}
+
+// report is a drift report of copies or of a whole DC.
+type report interface {
+	WriteText(io.Writer) error
+	WriteJSON(io.Writer) error
+	InStep() bool
 }

@@ -168,7 +168,7 @@ func describe(st *Status, t keytree.Tree) {
 		}
 		sort.Strings(st.Platforms)
 	}
-	if conf, err := readSmall(t, "boot/loader.conf", 1<<20); err == nil {
+	if conf, err := keytree.ReadSmall(t, "boot/loader.conf"); err == nil {
 		st.DefaultPlatform = LoaderVar(conf, "platform-version")
 	}
 	if st.DefaultPlatform != "" && len(st.Platforms) > 0 {
@@ -180,23 +180,6 @@ func describe(st *Status, t keytree.Tree) {
 			st.Problems = append(st.Problems, fmt.Sprintf("default platform %s is not under os/", st.DefaultPlatform))
 		}
 	}
-}
-
-// readSmall reads a file of at most max bytes.
-func readSmall(t keytree.Tree, p string, max int64) ([]byte, error) {
-	fi, err := t.Lstat(p)
-	if err != nil {
-		return nil, err
-	}
-	if fi.Size > max {
-		return nil, fmt.Errorf("%s: %d bytes, over %d", p, fi.Size, max)
-	}
-	r, err := t.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(io.LimitReader(r, max))
 }
 
 // LoaderVar returns a variable of loader.conf: the last `name="value"` line.

@@ -35,17 +35,12 @@ type remote struct {
 }
 
 func dialRemote(ctx context.Context, t sshconn.Target, o sshconn.Options) (*remote, error) {
-	c, err := sshconn.Dial(ctx, t, o)
+	tree, err := keytree.DialSFTP(ctx, t, o)
 	if err != nil {
 		return nil, err
 	}
-	s, err := c.SFTP()
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	name := TargetName(t)
-	return &remote{client: c, sftp: s, tree: keytree.SFTP(s, t.Path, name, c), root: t.Path, name: name}, nil
+	s, c := tree.Session()
+	return &remote{client: c, sftp: s, tree: tree, root: t.Path, name: TargetName(t)}, nil
 }
 
 // Close closes the SFTP session, then the connection.

@@ -69,17 +69,11 @@ func rootName(p string) string {
 }
 
 func (d *DirTree) info(r *os.Root, p string, fi fs.FileInfo) (Info, error) {
-	in := Info{Name: baseName(p), Mode: fi.Mode(), MTime: fi.ModTime(), Inode: inode(fi), CTime: ctime(fi)}
-	switch {
-	case fi.Mode().IsRegular():
-		in.Size = fi.Size()
-	case fi.Mode()&fs.ModeSymlink != 0:
-		t, err := r.Readlink(p)
-		if err != nil {
-			return Info{}, opError(d.where(p), "readlink", err)
-		}
-		in.Target = t
+	in, err := infoOf(p, fi, func() (string, error) { return r.Readlink(p) }, d.where(p))
+	if err != nil {
+		return Info{}, err
 	}
+	in.Inode, in.CTime = inode(fi), ctime(fi)
 	return in, nil
 }
 

@@ -25,7 +25,13 @@ type SFTPTree struct {
 	root   string
 	name   string
 	closer io.Closer
+	conn   *sshconn.Client // what DialSFTP dialled; nil otherwise
 }
+
+// Session is the tree's SFTP session and, when DialSFTP made it, its SSH
+// connection: for a writer that batches its own requests and commands
+// (usbkey-sync) over the same connection.
+func (t *SFTPTree) Session() (*sftp.Client, *sshconn.Client) { return t.c, t.conn }
 
 // SFTP returns the tree of the directory root on the far side of c. name
 // is how the operator gave it. Close closes c, then closer (the SSH
@@ -49,7 +55,9 @@ func DialSFTP(ctx context.Context, target sshconn.Target, o sshconn.Options) (*S
 		cl.Close()
 		return nil, err
 	}
-	return SFTP(s, target.Path, target.URL(), cl), nil
+	t := SFTP(s, target.Path, target.URL(), cl)
+	t.conn = cl
+	return t, nil
 }
 
 func (t *SFTPTree) String() string { return t.name }
@@ -67,18 +75,7 @@ func (t *SFTPTree) abs(p string) string { return path.Join(t.root, p) }
 func (t *SFTPTree) where(p string) string { return t.name + ": " + rootName(p) }
 
 func (t *SFTPTree) info(p string, fi fs.FileInfo) (Info, error) {
-	in := Info{Name: baseName(p), Mode: fi.Mode(), MTime: fi.ModTime()}
-	switch {
-	case fi.Mode().IsRegular():
-		in.Size = fi.Size()
-	case fi.Mode()&fs.ModeSymlink != 0:
-		target, err := t.c.ReadLink(t.abs(p))
-		if err != nil {
-			return Info{}, opError(t.where(p), "readlink", err)
-		}
-		in.Target = target
-	}
-	return in, nil
+	return infoOf(p, fi, func() (string, error) { return t.c.ReadLink(t.abs(p)) }, t.where(p))
 }
 
 func (t *SFTPTree) Lstat(p string) (Info, error) {

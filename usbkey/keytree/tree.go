@@ -3,6 +3,7 @@ package keytree
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"time"
@@ -112,3 +113,43 @@ func Walk(ctx context.Context, t Tree) ([]Entry, error) {
 // symlink (it would be read through), a directory, or a special file (a
 // FIFO would block the reader forever).
 var ErrNotRegular = errors.New("not a regular file")
+
+// infoOf describes the entry p that fi stats: a size for a regular file,
+// the target of a symlink (read by readlink, asked only then; where names
+// it in an error).
+func infoOf(p string, fi fs.FileInfo, readlink func() (string, error), where string) (Info, error) {
+	in := Info{Name: baseName(p), Mode: fi.Mode(), MTime: fi.ModTime()}
+	switch {
+	case fi.Mode().IsRegular():
+		in.Size = fi.Size()
+	case fi.Mode()&fs.ModeSymlink != 0:
+		t, err := readlink()
+		if err != nil {
+			return Info{}, opError(where, "readlink", err)
+		}
+		in.Target = t
+	}
+	return in, nil
+}
+
+// MaxSmall bounds ReadSmall: configs and loader.conf are a few KiB, and a
+// damaged or hostile tree must not make a tool read a platform into memory.
+const MaxSmall = 16 << 20
+
+// ReadSmall reads the small file p of t whole (a config, a loader.conf),
+// refusing one over MaxSmall rather than cutting it short.
+func ReadSmall(t Tree, p string) ([]byte, error) {
+	fi, err := t.Lstat(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s in %s: %w", p, t, err)
+	}
+	if fi.Size > MaxSmall {
+		return nil, fmt.Errorf("%s in %s: %d bytes, over the %d a config or loader.conf can be", p, t, fi.Size, MaxSmall)
+	}
+	r, err := t.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s in %s: %w", p, t, err)
+	}
+	defer r.Close()
+	return io.ReadAll(io.LimitReader(r, MaxSmall))
+}

@@ -147,7 +147,7 @@ func openTarget(ctx context.Context, n *node.Node, op *keytree.Opener, r Request
 
 // withNodeConfig puts this node's values into the source's config.
 func withNodeConfig(ctx context.Context, n *node.Node, src keytree.Tree) (keytree.Tree, []config.Change, error) {
-	hn, err := readFile(src, "config")
+	hn, err := keytree.ReadSmall(src, "config")
 	if err != nil {
 		return nil, nil, fmt.Errorf("--node-config: %w", err)
 	}
@@ -165,7 +165,7 @@ func withNodeConfig(ctx context.Context, n *node.Node, src keytree.Tree) (keytre
 // withHeadnodeLoader gives the source a boot/loader.conf that boots this
 // node as headnode from the platform the key will boot.
 func withHeadnodeLoader(ctx context.Context, n *node.Node, src keytree.Tree, r Request) (keytree.Tree, error) {
-	conf, err := readFile(src, "boot/loader.conf")
+	conf, err := keytree.ReadSmall(src, "boot/loader.conf")
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("--headnode: %w", err)
 	}
@@ -186,16 +186,6 @@ func withHeadnodeLoader(ctx context.Context, n *node.Node, src keytree.Tree, r R
 		return nil, fmt.Errorf("--headnode: %w", err)
 	}
 	return keytree.Overlay(src, "boot/loader.conf", headnodeLoaderConf(conf, pi, bp["console"], r.BootPool), time.Now()), nil
-}
-
-// readFile reads a small file of a tree (a config, a loader.conf).
-func readFile(t keytree.Tree, p string) ([]byte, error) {
-	r, err := t.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("%s in %s: %w", p, t, err)
-	}
-	defer r.Close()
-	return io.ReadAll(io.LimitReader(r, 16<<20))
 }
 
 func cacheName(target string) string {
