@@ -64,13 +64,16 @@ var Variants = []Variant{{
 	WantNot:    []string{"sdc_underlay_nic", "aggr0_aggr"},
 }, {
 	Name: "admin on an aggregation, external tag without an address, an underlay tag",
+	// As sysinfo lists an aggregation: among the network interfaces, with
+	// its address and tags, its ports not there; under Link Aggregations
+	// only its LACP mode and ports (smartos-live src/sysinfo 495-535,
+	// 1157-1172).
 	Links: `"Network Interfaces": {
-    "ixgbe0": {"MAC Address": "0c:c4:7a:aa:bb:01", "Link Status": "up", "NIC Names": []},
-    "ixgbe1": {"MAC Address": "0c:c4:7a:aa:bb:02", "Link Status": "up", "NIC Names": []},
-    "igb0": {"MAC Address": "0c:c4:7a:aa:bb:05", "Link Status": "up", "NIC Names": ["external", "sdc_underlay"]}
+    "aggr0": {"MAC Address": "0c:c4:7a:aa:bb:01", "ip4addr": "` + AdminIP + `", "Link Status": "up", "NIC Names": ["admin"]},
+    "igb0": {"MAC Address": "0c:c4:7a:aa:bb:05", "ip4addr": "", "Link Status": "up", "NIC Names": ["external", "sdc_underlay"]}
   },
   "Link Aggregations": {
-    "aggr0": {"LACP mode": "active", "Interfaces": ["ixgbe0", "ixgbe1"], "ip4addr": "` + AdminIP + `", "NIC Names": ["admin"]}
+    "aggr0": {"LACP mode": "active", "Interfaces": ["ixgbe0", "ixgbe1"]}
   }`,
 	BootParams: "admin_nic=aggr0\naggr0_aggr=\"0c:c4:7a:aa:bb:01,0c:c4:7a:aa:bb:02\"\naggr0_lacp_mode=active\nexternal_nic=0c:c4:7a:aa:bb:05\nsdc_underlay_nic=0c:c4:7a:aa:bb:05\n",
 	Want: []string{"admin_nic=aggr0", "aggr0_aggr=0c:c4:7a:aa:bb:01,0c:c4:7a:aa:bb:02", "aggr0_lacp_mode=active",

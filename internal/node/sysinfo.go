@@ -135,18 +135,22 @@ func (n NIC) Carries(tag string) bool {
 	return false
 }
 
-// Aggregations returns "Link Aggregations", sorted by name: each one's
-// interfaces are its NIC entries' Host (sysinfo "Interfaces").
-func (s Sysinfo) Aggregations() []NIC { return s.nics("Link Aggregations") }
+// IsAggregation reports whether link is a link aggregation. sysinfo lists
+// an aggregation among its "Network Interfaces", with its address and nic
+// tags, and again under "Link Aggregations" with only its LACP mode and
+// ports (smartos-live src/sysinfo 495-535, 1157-1172).
+func (s Sysinfo) IsAggregation(link string) bool {
+	m, _ := s.Raw["Link Aggregations"].(map[string]any)
+	_, ok := m[link]
+	return ok
+}
 
 // LinkCarries reports whether the physical NIC or aggregation named link
 // has nic tag tag.
 func (s Sysinfo) LinkCarries(link, tag string) bool {
-	for _, list := range [][]NIC{s.NICs(), s.Aggregations()} {
-		for _, n := range list {
-			if n.Name == link && n.Carries(tag) {
-				return true
-			}
+	for _, n := range s.NICs() {
+		if n.Name == link && n.Carries(tag) {
+			return true
 		}
 	}
 	return false
@@ -156,11 +160,9 @@ func (s Sysinfo) LinkCarries(link, tag string) bool {
 // aggregation that carries the tag and has the address, else a VNIC over
 // one that does; "" when there is none.
 func (s Sysinfo) TagIP(tag string) string {
-	for _, list := range [][]NIC{s.NICs(), s.Aggregations()} {
-		for _, n := range list {
-			if n.Carries(tag) && n.IPv4 != "" {
-				return n.IPv4
-			}
+	for _, n := range s.NICs() {
+		if n.Carries(tag) && n.IPv4 != "" {
+			return n.IPv4
 		}
 	}
 	for _, v := range s.VNICs() {

@@ -83,16 +83,13 @@ func NodeIdentity(si node.Sysinfo, bootParams map[string]string, networking []by
 	// A tag the boot parameters do not name (a booter that gave no
 	// admin_nic, a tag added by nictagadm since): where sysinfo sees it.
 	for _, n := range si.NICs() {
-		for _, tag := range n.NICNames {
-			if !id.HasTag(tag) && n.MAC != "" {
-				id.Tags[tag] = normalizeMAC(n.MAC)
-			}
+		link := normalizeMAC(n.MAC)
+		if si.IsAggregation(n.Name) {
+			link = n.Name // a tag on an aggregation names it: admin_nic=aggr0
 		}
-	}
-	for _, a := range si.Aggregations() {
-		for _, tag := range a.NICNames {
-			if !id.HasTag(tag) {
-				id.Tags[tag] = a.Name
+		for _, tag := range n.NICNames {
+			if !id.HasTag(tag) && link != "" {
+				id.Tags[tag] = link
 			}
 		}
 	}

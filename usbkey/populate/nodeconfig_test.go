@@ -62,10 +62,11 @@ func TestForNodeVariants(t *testing.T) {
 		wantNot: []string{"external_ip", "external_mac", "aggr9_aggr", "aggr9_lacp_mode", "aggr9_mtu", "admin_tag"},
 	}, {
 		name: "admin on an aggregation, no external tag",
+		// sysinfo lists the aggregation as a network interface, not its
+		// ports (smartos-live src/sysinfo 495-535, 1157-1172).
 		sysinfo: `{"Hostname":"cn8","Network Interfaces":{
-			"ixgbe0":{"MAC Address":"0c:c4:7a:aa:cc:01","NIC Names":[]},
-			"ixgbe1":{"MAC Address":"0c:c4:7a:aa:cc:02","NIC Names":[]}},
-			"Link Aggregations":{"aggr0":{"LACP mode":"active","Interfaces":["ixgbe0","ixgbe1"],"ip4addr":"10.99.99.38","NIC Names":["admin"]}}}`,
+			"aggr0":{"MAC Address":"0c:c4:7a:aa:cc:01","ip4addr":"10.99.99.38","NIC Names":["admin"]}},
+			"Link Aggregations":{"aggr0":{"LACP mode":"active","Interfaces":["ixgbe0","ixgbe1"]}}}`,
 		bootParams: map[string]string{"admin_nic": "aggr0", "aggr0_aggr": `"0c:c4:7a:aa:cc:01,c:c4:7a:aa:cc:2"`, "aggr0_lacp_mode": "active"},
 		want: []string{"hostname=cn8", "admin_nic=aggr0", "admin_ip=10.99.99.38", "aggr0_aggr=0c:c4:7a:aa:cc:01,0c:c4:7a:aa:cc:02",
 			"aggr0_lacp_mode=active", "compute_node_ntp_hosts=10.99.99.38", "external_network=192.168.128.0"},
@@ -182,5 +183,20 @@ func TestNodeIdentityRefuses(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: NodeIdentity = %v, want an error containing %q", c.name, err, c.want)
 		}
+	}
+}
+
+// A tag sysinfo sees on an aggregation, with no boot parameter naming it,
+// names the aggregation, not its MAC.
+func TestNodeIdentityTagOnAggregationFromSysinfo(t *testing.T) {
+	si := sysinfo(t, `{"Hostname":"cn8","Network Interfaces":{
+		"aggr0":{"MAC Address":"0c:c4:7a:aa:cc:01","ip4addr":"10.99.99.38","NIC Names":["admin","internal"]}},
+		"Link Aggregations":{"aggr0":{"LACP mode":"active","Interfaces":["ixgbe0","ixgbe1"]}}}`)
+	id, err := NodeIdentity(si, map[string]string{"aggr0_aggr": "0c:c4:7a:aa:cc:01,0c:c4:7a:aa:cc:02"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Tags["admin"] != "aggr0" || id.Tags["internal"] != "aggr0" || id.AdminIP != "10.99.99.38" {
+		t.Errorf("NodeIdentity = %+v, want admin and internal on aggr0 at 10.99.99.38", id)
 	}
 }
