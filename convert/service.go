@@ -13,8 +13,11 @@ import (
 )
 
 // The one-shot SMF service that runs finish on the new headnode, so no
-// operator has to remember it: imported from /var/svc/manifest/site at
-// boot (zones/var persists), it runs after svc:/system/smartdc/init, the
+// operator has to remember it. On a Triton node /var/svc/manifest/site is
+// /opt/smartdc/agents/smf, lofs-mounted by fs-joyent (illumos-joyent
+// usr/src/cmd/svc/milestone/fs-joyent 179-182), so the manifest persists
+// on zones/opt, and manifest-import takes /var/svc/manifest at every boot
+// (manifest-import 458-464). It runs after svc:/system/smartdc/init, the
 // service that runs headnode.sh (sdc-headnode README "Debugging setup
 // failures"), and does nothing until the node has booted as headnode with
 // zones/usbkey mounted. finish removes it once it has run.

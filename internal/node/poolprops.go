@@ -6,7 +6,9 @@ import (
 )
 
 // PoolPropsFile holds, under a root, what zpool list -H -o name,bootfs,bootsize
-// prints: the boot properties of each imported pool.
+// prints: the boot properties of each imported pool, as joysetup.sh and
+// piadm read them (sdc-headnode scripts/joysetup.sh 503; smartos-live
+// src/piadm.sh 109, 771).
 const PoolPropsFile = "var/run/nodefacts/zpool-props"
 
 var factPoolProps = fact{"zpool boot properties", PoolPropsFile, []string{"/usr/sbin/zpool", "list", "-H", "-o", "name,bootfs,bootsize"}}
