@@ -85,7 +85,7 @@ func NewPlan(o *Options, pf *Preflight) *Plan {
 	}
 	p.Identity, p.Skipped = pf.Identity, pf.Skipped
 	p.verify = func(ctx context.Context) []Check { return Verify(ctx, o, p) }
-	cs := populateStep(o, "usbkey-copy", "copy the key content to "+node.CopyDir+", with this node's identity in its config and a headnode loader.conf", copyRequest(o, pf))
+	cs := populateStep(o, "usbkey-copy", "copy the key content to "+node.CopyDir+" (scratch space, emptied when a conversion starts afresh), with this node's identity in its config and a headnode loader.conf", copyRequest(o, pf))
 	run := cs.run
 	cs.run = func(ctx context.Context) error {
 		// A fresh conversion starts from an empty copy: what an earlier,
