@@ -19,21 +19,24 @@ const (
 	unknownFree     = 0xFFFFFFFF
 	mediaFixed      = 0xF8
 
-	// The values mkfs_pcfs uses for FAT32 (illumos usr/src/cmd/fs.d/pcfs/mkfs/mkfs.c).
+	// The values mkfs_pcfs uses for FAT32 (illumos
+	// usr/src/cmd/fs.d/pcfs/mkfs/mkfs.c: resv_sectors 2402, num_fats 2393,
+	// fsinfosec and backupboot in fill_fat32_bpb 527-528, media and
+	// phys_drive_num in find_fixed_details 1535-1540, the root's cluster
+	// in build_fat 2841-2842).
 	reservedSectors = 32
 	numFATs         = 2
 	rootCluster     = 2
 	fsInfoSector    = 1
 	backupBoot      = 6
 	driveNumber     = 0x80
-	oemName         = "MSDOS4.0"
 )
 
 // bootSector is the FAT32 boot sector (BPB and extended BPB), 90 bytes
 // before the boot code. Field offsets are from Microsoft's FAT specification.
 type bootSector struct {
-	Jump        [3]byte  // 0x00: EB 58 90, jump over the BPB to the boot code
-	OEMName     [8]byte  // 0x03: "MSDOS4.0", as mkfs_pcfs writes
+	Jump        [3]byte  // 0x00: EB 3C 90, kept from defBootSec
+	OEMName     [8]byte  // 0x03: "MSDOS4.0", kept from defBootSec
 	BytesPerSec uint16   // 0x0B: 512
 	SecPerClus  uint8    // 0x0D: cluster size in sectors
 	RsvdSecCnt  uint16   // 0x0E: 32
@@ -42,8 +45,8 @@ type bootSector struct {
 	TotSec16    uint16   // 0x13: 0 on FAT32
 	Media       uint8    // 0x15: 0xF8, fixed media
 	FATSz16     uint16   // 0x16: 0 on FAT32
-	SecPerTrk   uint16   // 0x18: geometry, unused by pcfs on a GPT key
-	NumHeads    uint16   // 0x1A: geometry, unused by pcfs on a GPT key
+	SecPerTrk   uint16   // 0x18: lofi's fake geometry (lofiGeometry); unused on a GPT key
+	NumHeads    uint16   // 0x1A: 1, lofi's fake geometry; unused on a GPT key
 	HiddSec     uint32   // 0x1C: 0: format_image builds with nofdisk
 	TotSec32    uint32   // 0x20: sectors in the volume
 	FATSz32     uint32   // 0x24: sectors per FAT
@@ -61,10 +64,6 @@ type bootSector struct {
 	FilSysType  [8]byte  // 0x52: "FAT32   ", informational only
 }
 
-// bootCode is what runs if a BIOS ever boots the partition itself: the key
-// boots through pmbr and gptzfsboot, so it only stops the CPU.
-var bootCode = []byte{0xFA, 0xF4, 0xEB, 0xFD} // cli; hlt; jmp $-1
-
 // fsInfo is the FAT32 FSInfo sector.
 type fsInfo struct {
 	LeadSig   uint32    // 0x000: 0x41615252
@@ -76,14 +75,17 @@ type fsInfo struct {
 	TrailSig  uint32    // 0x1FC: 0xAA550000
 }
 
+// encode lays the BPB over mkfs_pcfs's boot block: on i386 write_bootsects
+// (mkfs.c:3144-3149) copies the BPB, its FAT32 extension and the extended
+// BPB to 0x0B-0x59 and leaves every other byte of DefBootSec, the jump, the
+// OEM name, the boot code and the 0x55AA signature, as it is.
 func (b *bootSector) encode() []byte {
 	var buf bytes.Buffer
 	buf.Grow(SectorSize)
 	binary.Write(&buf, binary.LittleEndian, b) // writes to a bytes.Buffer cannot fail
 	s := make([]byte, SectorSize)
-	copy(s, buf.Bytes())
-	copy(s[0x5A:], bootCode)
-	binary.LittleEndian.PutUint16(s[0x1FE:], bootSignature)
+	copy(s, defBootSec[:])
+	copy(s[0x0B:0x5A], buf.Bytes()[0x0B:0x5A])
 	return s
 }
 

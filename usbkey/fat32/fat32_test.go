@@ -62,27 +62,73 @@ func content(seed, size int) []byte {
 }
 
 func TestGeometryMatchesMkfsPcfs(t *testing.T) {
-	// Sectors-per-cluster from smartos-boot.md §1.8: ESP 1, roots of the
-	// 1.94, 4 and 8 GB images 8, 16 GB root 16.
+	// The ESP and the roots of the 1.94e9, 4e9, 8e9 (the Triton key) and
+	// 16e9 images, with what mkfs_pcfs's compute_cluster_size gives them
+	// (illumos mkfs.c:1289-1490; smartos-boot.md §1.8 as corrected): the
+	// smallest power of two with volsize < spc * 0x400000, and the FAT
+	// sized from volsize less the reserved sectors a second time. The 8e9
+	// root's 4 and 29395 are what illumos wrote on a real key (issue 12);
+	// the others come from a separate transliteration of the C.
 	for _, tc := range []struct {
 		bytes uint64
 		spc   uint32
+		fatsz uint32
 	}{
-		{268435456, 1}, {1660944384, 8}, {3720347648, 8}, {7720665088, 8}, {15720251392, 16},
+		{268435456, 1, 4064}, {1660944384, 1, 25148}, {3720347648, 2, 28274},
+		{7720665088, 4, 29395}, {15720251392, 8, 29955},
 	} {
 		g, err := NewGeometry(tc.bytes / SectorSize)
 		if err != nil {
-			t.Fatalf("NewGeometry(%d): %v", tc.bytes, err)
+			t.Fatalf("NewGeometry(%d sectors): %v", tc.bytes/SectorSize, err)
 		}
-		if g.SecPerClus != tc.spc {
-			t.Errorf("NewGeometry(%d).SecPerClus = %d, want %d", tc.bytes, g.SecPerClus, tc.spc)
-		}
-		if need := (uint64(g.Clusters) + 2) * 4; need > uint64(g.FATSectors)*SectorSize {
-			t.Errorf("NewGeometry(%d): %d clusters do not fit a FAT of %d sectors", tc.bytes, g.Clusters, g.FATSectors)
+		if g.SecPerClus != tc.spc || g.FATSectors != tc.fatsz {
+			t.Errorf("NewGeometry(%d sectors) = %d sectors a cluster, FAT of %d sectors; mkfs_pcfs gives %d and %d",
+				tc.bytes/SectorSize, g.SecPerClus, g.FATSectors, tc.spc, tc.fatsz)
 		}
 	}
 	if _, err := NewGeometry(1000); err == nil {
 		t.Errorf("NewGeometry(1000) = nil error, want too small for FAT32")
+	}
+}
+
+func TestGeometryFATCoversEveryCluster(t *testing.T) {
+	// mkfs_pcfs takes the reserved sectors off twice when it sizes the FAT;
+	// the FAT it gets must still hold an entry for every cluster of the
+	// volume (compute_file_area_size, mkfs.c:1573-1604), or NewGeometry's
+	// cap would leave clusters mkfs counts as free outside ours.
+	r := rand.New(rand.NewSource(1))
+	for i := 0; i < 20000; i++ {
+		sectors := uint64(140000) + uint64(r.Int63n(int64(0xFFFFFFFF-140000)))
+		if i < 64 {
+			// Every cluster-size boundary, and a sector either side.
+			sectors = uint64(32) + (uint64(1)<<(i/8))*0x400000 + uint64(i%3) - 1
+		}
+		g, err := NewGeometry(sectors)
+		if err != nil {
+			t.Fatalf("NewGeometry(%d): %v", sectors, err)
+		}
+		mkfsClusters := (sectors - g.DataStart) / uint64(g.SecPerClus)
+		if uint64(g.Clusters) != mkfsClusters {
+			t.Fatalf("NewGeometry(%d): %d clusters, mkfs_pcfs counts %d (FAT of %d sectors)", sectors, g.Clusters, mkfsClusters, g.FATSectors)
+		}
+	}
+}
+
+func TestLofiGeometry(t *testing.T) {
+	// lofi's fake_disk_geometry for the files build_boot_image formats:
+	// 600 sectors a track once the file is big, and dk_geom's unsigned
+	// short cylinder count wrapping past 19 GiB.
+	for _, tc := range []struct {
+		dsize uint64
+		spt   uint16
+	}{
+		{256 << 20, 600}, {7720665088, 600}, {15720251392, 600},
+		{32 << 30, 1449}, {64 << 30, 4954},
+	} {
+		heads, spt := lofiGeometry(tc.dsize)
+		if heads != 1 || spt != tc.spt {
+			t.Errorf("lofiGeometry(%d) = %d heads, %d sectors a track; lofi gives 1 and %d", tc.dsize, heads, spt, tc.spt)
+		}
 	}
 }
 

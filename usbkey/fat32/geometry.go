@@ -20,21 +20,24 @@ const minClusters = 65525
 // holds, below the reserved and end-of-chain values.
 const maxClusters = 0x0FFFFFF5 - 2
 
-// sectorsPerCluster is mkfs_pcfs's FAT32 table: it depends on the volume
-// size less the reserved sectors.
+// fat32SuggestedClusters is mkfs_pcfs's FAT32_SUGGESTED_NCLUST
+// (illumos usr/src/cmd/fs.d/pcfs/mkfs/mkfs.c:1299).
+const fat32SuggestedClusters = 0x400000
+
+// sectorsPerCluster is mkfs_pcfs's compute_cluster_size for FAT32
+// (mkfs.c:1341-1344): the smallest power of two from 1 to 64 with
+// volsize < spc * FAT32_SUGGESTED_NCLUST, and 128 when none is, because the
+// loop runs on past 64. volsize is the volume less its reserved sectors
+// (mkfs.c:1305). It is not fatgen103's table: an 8e9 Triton key's root gets
+// 4 sectors a cluster, not 8.
 func sectorsPerCluster(volsize uint64) uint32 {
-	switch {
-	case volsize <= 0x82000:
-		return 1
-	case volsize <= 0x1000000:
-		return 8
-	case volsize <= 0x2000000:
-		return 16
-	case volsize <= 0x4000000:
-		return 32
-	default:
-		return 64
+	spc := uint64(1)
+	for ; spc <= 64; spc *= 2 {
+		if volsize < spc*fat32SuggestedClusters {
+			break
+		}
 	}
+	return uint32(spc)
 }
 
 // NewGeometry computes the layout mkfs_pcfs gives a FAT32 volume of the
@@ -43,14 +46,17 @@ func NewGeometry(sectors uint64) (Geometry, error) {
 	if sectors > 0xFFFFFFFF {
 		return Geometry{}, fmt.Errorf("fat32: %d sectors: over the 2 TiB a FAT32 volume can hold", sectors)
 	}
-	if sectors <= reservedSectors {
+	if sectors <= 2*reservedSectors {
 		return Geometry{}, fmt.Errorf("fat32: %d sectors: too small for a FAT32 volume", sectors)
 	}
-	spc := sectorsPerCluster(sectors - reservedSectors)
-	// Microsoft's FAT32 sizing: it may round the FAT up by a sector or
-	// two, never down, so every cluster has a FAT entry (the go-diskfs
-	// bug in go-deps.md §2.3 #10 is the opposite).
-	tmp1 := sectors - reservedSectors
+	volsize := sectors - reservedSectors
+	spc := sectorsPerCluster(volsize)
+	// mkfs_pcfs sizes the FAT with Microsoft's formula, but from
+	// tmpval1 = volsize - resv (mkfs.c:1464), so the reserved sectors are
+	// taken off twice; its FAT can come out a sector smaller than
+	// fatgen103's. It still covers every cluster on any volume big enough
+	// for FAT32 (the clusters cap below never bites on what mkfs makes).
+	tmp1 := volsize - reservedSectors
 	tmp2 := (256*uint64(spc) + numFATs) / 2
 	fatsz := (tmp1 + tmp2 - 1) / tmp2
 	data := reservedSectors + numFATs*fatsz

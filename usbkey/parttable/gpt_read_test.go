@@ -25,17 +25,17 @@ var mangleTests = []struct {
 	want   string
 }{
 	{"signature", 0, 'e', false, `no "EFI PART" signature`},
-	{"revision", 8, 1, false, "header crc32 0x0b58a79e does not match the stored 0x515b0751"},
+	{"revision", 8, 1, false, "header crc32 0x12268e85 does not match the stored 0x48252e4a"},
 	{"header size small", 12, 91, true, "header size 91 is outside 92..512"},
 	{"header size large", 13, 2, true, "header size 604 is outside 92..512"},
-	{"header size 93", 12, 93, false, "header crc32 0xa3fe169b does not match the stored 0x515b0751"},
-	{"header crc", 16, 0, false, "header crc32 0x515b0751 does not match the stored 0x515b0700"},
+	{"header size 93", 12, 93, false, "header crc32 0x2982a15e does not match the stored 0x48252e4a"},
+	{"header crc", 16, 0, false, "header crc32 0x48252e4a does not match the stored 0x48252e00"},
 	{"my lba", 24, 5, true, "header says it is at lba 5"},
 	{"entry count", 80, 128, true, "128 partition entries of 128 bytes, want 9 of 128 as libefi writes: not a v2 usb key table"},
 	{"entry size", 84, 0, true, "9 partition entries of 0 bytes, want 9 of 128 as libefi writes: not a v2 usb key table"},
 	{"entry lba", 72, 199, true, "partition entry array at lba 199 is outside the 200-sector disk"},
 	{"last usable", 48, 200, true, "usable lbas 34..200 are outside the 200-sector disk"},
-	{"entry array", 512 + 2*128 + 56, 'B', false, "partition entry array crc32 0x2632f41e does not match the header's 0x0db6bfa9"},
+	{"entry array", 512 + 2*128 + 56, 'B', false, "partition entry array crc32 0x17da40fa does not match the header's 0x3c5e0b4d"},
 }
 
 func TestReadGPTPrimaryMangled(t *testing.T) {
@@ -71,7 +71,7 @@ func TestReadGPTBothMangled(t *testing.T) {
 	img[SectorSize] = 'e'
 	img[199*SectorSize+8] = 1
 	_, err = ReadGPT(img, 200)
-	want := `primary gpt at lba 1: no "EFI PART" signature; backup gpt at lba 199: header crc32 0xd73856c4 does not match the stored 0x8d3bf60b`
+	want := `primary gpt at lba 1: no "EFI PART" signature; backup gpt at lba 199: header crc32 0xce467fdf does not match the stored 0x9445df10`
 	if err == nil || err.Error() != want {
 		t.Errorf("ReadGPT(both mangled) error = %v, want %q", err, want)
 	}

@@ -73,24 +73,33 @@ func (g GUID) String() string {
 // IsZero reports whether g is the all-zero GUID of an unused entry.
 func (g GUID) IsZero() bool { return g == GUID{} }
 
-// RandomUUID returns a version 4 UUID in RFC 4122 byte order, as illumos
-// uuid_generate does; format_image stores it raw at MBR offset 0x106.
+// RandomUUID returns a UUID as illumos uuid_generate lays it out
+// (usr/src/lib/libuuid/common/uuid.c:391-424, uuid_generate_random):
+// random bytes in RFC 4122 order, then time_hi_and_version |= 1<<14 and
+// &= VER1_MASK (0xefff, uuid_misc.h:80), clock_seq_hi_and_reserved |= 0x80
+// and node_addr[0] |= 0x80. That leaves bits RFC 4122 fixes random: the
+// version nibble is one of 4, 6, C or E and the variant 10 or 11.
+// format_image stores it raw at MBR offset 0x106 (STAGE1_STAGE2_UUID,
+// smartos-live tools/format_image/format_image.c:84,215).
 func RandomUUID(rand io.Reader) ([16]byte, error) {
 	var u [16]byte
 	if _, err := io.ReadFull(rand, u[:]); err != nil {
 		return u, fmt.Errorf("generate uuid: %w", err)
 	}
-	u[6] = u[6]&0x0f | 0x40 // version 4
-	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	u[6] = (u[6] | 0x40) & 0xef // time_hi_and_version: |= 1<<14, &= VER1_MASK
+	u[8] |= 0x80                // clock_seq_hi_and_reserved
+	u[10] |= 0x80               // node_addr[0]: "generated randomly"
 	return u, nil
 }
 
-// randomGUID is RandomUUID converted to on-disk order, as libefi does for
-// the disk GUID.
+// randomGUID is a GUID as libefi writes a random one on x86: the bytes of
+// uuid_generate unchanged. efi_alloc_and_init and efi_write pass the disk
+// GUID through UUID_LE_CONVERT (libefi rdwr_efi.c:310-311, 1127), which on
+// a little-endian host is a plain copy (uts/common/sys/uuid.h:86-92,
+// byteorder.h:155-156), and bcopy each partition's (rdwr_efi.c:1170-1179);
+// so unlike the type GUIDs, which start as host-order struct fields, they
+// are never put in the mixed-endian order that GUID.String assumes.
 func randomGUID(rand io.Reader) (GUID, error) {
 	u, err := RandomUUID(rand)
-	if err != nil {
-		return GUID{}, err
-	}
-	return guidFromCanonical(u), nil
+	return GUID(u), err
 }
