@@ -22,7 +22,7 @@ type Volume interface {
 // full (so stale data from an earlier filesystem cannot be mistaken for
 // chains) and the root directory cluster. The only bytes that depend on
 // more than the size and label are the label's write time, from now in UTC:
-// mkfs's dirent_time_fill takes localtime() (mkfs.c:2893-2908), and a
+// mkfs's dirent_time_fill takes localtime() (mkfs.c:2891-2909), and a
 // SmartOS build zone runs in UTC.
 func Format(v Volume, sectors uint64, label string, now time.Time) (*FS, error) {
 	g, err := NewGeometry(sectors)

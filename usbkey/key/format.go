@@ -114,8 +114,8 @@ func Format(d Disk, size int64, o FormatOptions) (*Formatted, error) {
 	if err := parttable.NewGPT(l, o.Rand).Write(d, l.Sectors); err != nil {
 		return nil, fmt.Errorf("write gpt: %w", err)
 	}
-	var uuid [16]byte
-	if _, err := io.ReadFull(o.Rand, uuid[:]); err != nil {
+	uuid, err := parttable.RandomUUID(o.Rand)
+	if err != nil {
 		return nil, fmt.Errorf("stage2 uuid: %w", err)
 	}
 	mbr, err := parttable.PatchMBR(o.Boot.PMBR, res.Stage2Size, l.Boot.Start, uuid, l.Sectors)
