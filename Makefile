@@ -12,7 +12,7 @@ NEED_CMDS := fsck.fat mcopy sgdisk /usr/sbin/sshd rsync
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all test deps vet lint unit illumos bench cn-tools demo clean
+.PHONY: all test deps vet lint unit illumos bench cn-tools cn-tools-merge demo clean
 
 all: cn-tools
 
@@ -56,8 +56,12 @@ $(BUILD)/illumos/cn-tools: FORCE
 $(BUILD)/host/cn-tools: FORCE
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./tools/cn-tools
 
-# cn_tools.tar.gz, laid out as Triton extracts it into /opt/smartdc: one
-# multi-call binary, a link per tool, a man page per tool, a version stamp.
+# cn-tools-rfd67.tar.gz, laid out as Triton extracts cn_tools.tar.gz into
+# /opt/smartdc: one multi-call binary, a link per tool, a man page per tool,
+# a version stamp. It is not Triton's cn_tools.tar.gz (that one carries
+# sdc-usbkey, which CN setup runs): cn-tools-merge adds it to Triton's.
+PAYLOAD := $(BUILD)/cn-tools-rfd67.tar.gz
+
 cn-tools: $(BUILD)/illumos/cn-tools $(BUILD)/host/cn-tools
 	rm -rf $(BUILD)/proto && mkdir -p $(BUILD)/proto/bin $(BUILD)/proto/etc
 	cp $(BUILD)/illumos/cn-tools $(BUILD)/proto/bin/cn-tools
@@ -66,8 +70,19 @@ cn-tools: $(BUILD)/illumos/cn-tools $(BUILD)/host/cn-tools
 	install -D -m 0644 tools/sdcadm-sync/sdcadm-usbkey-sync.patch $(BUILD)/proto/share/cn-tools/sdcadm-usbkey-sync.patch
 	$(BUILD)/host/cn-tools man $(BUILD)/proto/man/man1
 	echo "cn-tools $(VERSION)" > $(BUILD)/proto/etc/cn-tools.version
-	tar -C $(BUILD)/proto --owner=0 --group=0 -czf $(BUILD)/cn_tools.tar.gz bin man etc share
-	@tar -tvzf $(BUILD)/cn_tools.tar.gz
+	tar -C $(BUILD)/proto --owner=0 --group=0 -czf $(PAYLOAD) bin man etc share
+	@tar -tvzf $(PAYLOAD)
+
+# Triton's own cn_tools.tar.gz with cn-tools added and a manifest of what
+# was added: what goes to /usbkey/extra/joysetup/cn_tools.tar.gz.
+#   make cn-tools-merge CN_TOOLS=path/to/cn_tools.tar.gz
+ifneq ($(filter cn-tools-merge,$(MAKECMDGOALS)),)
+ifeq ($(CN_TOOLS),)
+$(error cn-tools-merge: set CN_TOOLS to the cn_tools.tar.gz sdc-headnode built)
+endif
+endif
+cn-tools-merge: cn-tools
+	$(GO) run ./tools/cn-tools-merge "$(CN_TOOLS)" $(PAYLOAD) $(BUILD)/cn_tools.tar.gz
 
 demo: deps $(BUILD)/host/cn-tools
 	bash testscripts/demo.sh $(BUILD)/host/cn-tools
