@@ -8,6 +8,7 @@ BUILD     := build
 # The packages the tests drive; installed when missing.
 APT_PKGS  := dosfstools mtools gdisk openssh-server rsync
 NEED_CMDS := fsck.fat mcopy sgdisk /usr/sbin/sshd rsync
+BUNYAN_VERSION := 1.8.15
 # staticcheck, pinned; installed through the module proxy when missing.
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
@@ -22,6 +23,11 @@ deps:
 		echo "installing $(APT_PKGS)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS) >/dev/null; \
 	fi
+	@# The real bunyan CLI reads the run logs in the tests; npm's, pinned.
+	@command -v bunyan >/dev/null 2>&1 || { \
+		command -v npm >/dev/null 2>&1 || { echo "installing nodejs npm"; apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }; \
+		echo "installing bunyan $(BUNYAN_VERSION)"; npm install -g --no-fund --no-audit bunyan@$(BUNYAN_VERSION) >/dev/null 2>&1; }
 
 vet:
 	$(GO) vet ./...
