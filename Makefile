@@ -13,7 +13,7 @@ BUNYAN_VERSION := 1.8.15
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all test deps vet lint unit illumos bench cn-tools cn-tools-merge demo clean
+.PHONY: all test deps vet lint unit illumos bench cn-tools cn-tools-merge diagram demo clean
 
 all: cn-tools
 
@@ -90,8 +90,15 @@ endif
 cn-tools-merge: cn-tools
 	$(GO) run ./tools/cn-tools-merge "$(CN_TOOLS)" $(PAYLOAD) $(BUILD)/cn_tools.tar.gz
 
+# doc/flow.svg, the README's picture of the flow, from its Graphviz source.
+diagram: doc/flow.svg
+doc/flow.svg: doc/flow.dot
+	@command -v dot >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; }
+	dot -Tsvg $< -o $@
+
+# KEEP=1 keeps the simulated node's temporary root.
 demo: deps $(BUILD)/host/cn-tools
-	bash testscripts/demo.sh $(BUILD)/host/cn-tools
+	KEEP=$(KEEP) bash testscripts/demo.sh $(BUILD)/host/cn-tools
 
 clean:
 	rm -rf $(BUILD)
