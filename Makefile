@@ -6,8 +6,8 @@ LDFLAGS   := -s -w -X cntools/internal/tool.Version=$(VERSION)
 TOOLS     := $(notdir $(wildcard tools/usbkey-* tools/gztools-* tools/convert-*))
 BUILD     := build
 # The packages the tests drive; installed when missing.
-APT_PKGS  := dosfstools mtools gdisk openssh-server rsync
-NEED_CMDS := fsck.fat mcopy sgdisk /usr/sbin/sshd rsync
+APT_PKGS  := dosfstools mtools gdisk openssh-server rsync groff-base
+NEED_CMDS := fsck.fat mcopy sgdisk /usr/sbin/sshd rsync groff
 BUNYAN_VERSION := 1.8.15
 # staticcheck, pinned; installed through the module proxy when missing.
 STATICCHECK_VERSION := v0.8.2
@@ -64,7 +64,7 @@ $(BUILD)/host/cn-tools: FORCE
 
 # cn-tools-rfd67.tar.gz, laid out as Triton extracts cn_tools.tar.gz into
 # /opt/smartdc: one multi-call binary, a link per tool, a man page per tool,
-# a version stamp. It is not Triton's cn_tools.tar.gz (that one carries
+# bash completion, a version stamp. It is not Triton's cn_tools.tar.gz (that one carries
 # sdc-usbkey, which CN setup runs): cn-tools-merge adds it to Triton's.
 PAYLOAD := $(BUILD)/cn-tools-rfd67.tar.gz
 
@@ -75,6 +75,7 @@ cn-tools: $(BUILD)/illumos/cn-tools $(BUILD)/host/cn-tools
 	install -m 0755 tools/sdcadm-sync/sdcadm-sync $(BUILD)/proto/bin/sdcadm-sync
 	install -D -m 0644 tools/sdcadm-sync/sdcadm-usbkey-sync.patch $(BUILD)/proto/share/cn-tools/sdcadm-usbkey-sync.patch
 	$(BUILD)/host/cn-tools man $(BUILD)/proto/man/man1
+	$(BUILD)/host/cn-tools completion bash > $(BUILD)/proto/share/cn-tools/cn-tools.completion
 	echo "cn-tools $(VERSION)" > $(BUILD)/proto/etc/cn-tools.version
 	tar -C $(BUILD)/proto --owner=0 --group=0 -czf $(PAYLOAD) bin man etc share
 	@tar -tvzf $(PAYLOAD)

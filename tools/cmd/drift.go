@@ -75,7 +75,7 @@ EXIT STATUS
 		Flags: append(tool.CommonFlags(),
 			&cli.StringFlag{Name: "key", Usage: "the key: `DEV|IMAGE|DIR`, or none (default: the key mounted at /mnt/usbkey)"},
 			&cli.StringFlag{Name: "usbkey", Usage: "the usbkey copy: `DIR`, [user@]host[:port][:/path], or none (default /usbkey)"},
-			&cli.StringSliceFlag{Name: "standby", Usage: "a standby copy: `[user@]host[:port][:/path]`, ssh://[user@]host[:port]/path or a DIR (repeatable)"},
+			&cli.StringSliceFlag{Name: "standby", Usage: "a standby copy `TARGET`: [user@]host[:port][:/path], ssh://[user@]host[:port]/path or a DIR (repeatable)"},
 			&cli.BoolFlag{Name: "all", Usage: "also report what differs by design (dot-files, private/, extra/)"},
 			&cli.BoolFlag{Name: "ignore-mtime", Usage: "do not compare file mtimes"},
 			&cli.BoolFlag{Name: "sftp", Usage: "read standby copies over SFTP even where usbkey-drift is installed on the CN"},

@@ -33,6 +33,10 @@ func MultiMain() {
 		os.Args = os.Args[1:]
 		OSMain(os.Args[0])
 	}
+	if len(os.Args) == 3 && os.Args[1] == "completion" && os.Args[2] == "bash" {
+		fmt.Print(BashCompletion())
+		os.Exit(tool.ExitOK)
+	}
 	if len(os.Args) == 3 && os.Args[1] == "man" {
 		if err := WriteManPages(os.Args[2]); err != nil {
 			fmt.Fprintf(os.Stderr, "cn-tools: error: %v\n", err)
@@ -40,29 +44,9 @@ func MultiMain() {
 		}
 		os.Exit(tool.ExitOK)
 	}
-	fmt.Fprintf(os.Stderr, "usage: cn-tools TOOL [ARGS...] (or call it through a link named for the tool)\n       cn-tools man DIR\ntools:\n")
+	fmt.Fprintf(os.Stderr, "usage: cn-tools TOOL [ARGS...] (or call it through a link named for the tool)\n       cn-tools man DIR\n       cn-tools completion bash\ntools:\n")
 	for _, n := range Names() {
 		fmt.Fprintf(os.Stderr, "    %s\n", n)
 	}
 	os.Exit(tool.ExitError)
-}
-
-// WriteManPages writes NAME.1 for every tool into dir.
-func WriteManPages(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for _, n := range Names() {
-		app := App(n)
-		app.Name = n
-		app.Version = tool.Version
-		page, err := app.ToManWithSection(1)
-		if err != nil {
-			return fmt.Errorf("man page for %s: %w", n, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, n+".1"), []byte(page), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -80,7 +80,7 @@ EXIT STATUS
 		Flags: append(append(tool.CommonFlags(),
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "show what would be sent, send nothing"}),
 			&cli.StringFlag{Name: "from", Value: node.UsbkeyDir, Usage: "copy from the directory `DIR`"},
-			&cli.StringSliceFlag{Name: "target", Aliases: []string{"t"}, Usage: "sync to `[user@]host[:port][:/path]` or ssh://[user@]host[:port]/path (repeatable; default path " + node.StandbyDir + ")"},
+			&cli.StringSliceFlag{Name: "target", Aliases: []string{"t"}, Usage: "sync to `TARGET`: [user@]host[:port][:/path] or ssh://[user@]host[:port]/path (repeatable; default path " + node.StandbyDir + ")"},
 			&cli.StringFlag{Name: "targets-file", Value: keysync.DefaultTargetsFile, Usage: "read targets from `FILE`, one a line, when there is no --target"},
 			&cli.BoolFlag{Name: "discover", Usage: "find the core CNs through SAPI and CNAPI"},
 			&cli.StringFlag{Name: "sapi-url", Usage: "SAPI at `URL` (default: from the usbkey config)"},
