@@ -217,16 +217,22 @@ func driftCompareAction(c *cli.Context) error {
 	if c.NArg() < 2 {
 		return tool.Usage("want at least two manifests to compare, got %d", c.NArg())
 	}
-	var copies []*drift.Copy
+	// One manifest at a time: a DC's thousands need not fit in memory.
+	var srcs []drift.ManifestSource
 	for _, name := range c.Args().Slice() {
-		cp, err := loadManifestFile(env, name)
-		if err != nil {
-			return err
-		}
-		copies = append(copies, cp)
+		srcs = append(srcs, drift.ManifestSource{Name: name, Open: func() (io.ReadCloser, error) {
+			if name == "-" {
+				return io.NopCloser(env.Stdin), nil
+			}
+			return os.Open(env.Node.Path(name))
+		}})
 	}
 	opts := drift.Options{All: anyBool(c, "all"), IgnoreMTime: anyBool(c, "ignore-mtime")}
-	return driftReport(env, drift.Compare(copies[0], copies[1:], opts), nil)
+	r, err := drift.CompareStream(srcs, opts)
+	if err != nil {
+		return err
+	}
+	return driftReport(env, r, nil)
 }
 
 // loadManifestFile reads a manifest file; "-" is stdin.
