@@ -150,7 +150,7 @@ func TestCrashResume(t *testing.T) {
 	}
 	var points []point
 	for _, s := range convert.StepOrder {
-		points = append(points, point{name: "at step " + s, after: "msg=step name=" + s + " "})
+		points = append(points, point{name: "at step " + s, after: `"step":"` + s + `"`})
 	}
 	r := rand.New(rand.NewSource(67))
 	for i := 0; i < 20; i++ {

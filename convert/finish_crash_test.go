@@ -35,7 +35,7 @@ func TestFinishKilledResumes(t *testing.T) {
 		}
 		logf := filepath.Join(root, "var/log/cn-tools/convert-to-headnode.log")
 		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-			if b, _ := os.ReadFile(logf); bytes.Contains(b, []byte("msg=step name="+step+" ")) {
+			if b, _ := os.ReadFile(logf); bytes.Contains(b, []byte(`"step":"`+step+`"`)) {
 				break
 			}
 		}

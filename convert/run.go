@@ -106,7 +106,7 @@ func Execute(ctx context.Context, o *Options, res *Result, j *Journal) error {
 			continue
 		}
 		o.progress(StepResult{Type: "step", Name: s.Name, Status: "running"})
-		o.log().Info("step", "name", s.Name, "what", s.What, "command", s.Command)
+		o.log().Info("step", "step", s.Name, "what", s.What, "command", s.Command)
 		if err := s.run(ctx); err != nil {
 			res.step(o, StepResult{Type: "step", Name: s.Name, Status: "failed", Error: err.Error()})
 			return &StepError{Step: s.Name, Err: err}

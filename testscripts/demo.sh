@@ -46,5 +46,5 @@ The simulated node is $node:
     this node's config, on the key   mcopy -i <root partition> ::/config (usbkey-status shows the layout)
     node.config, left as it was      $node/opt/smartdc/config/node.config
     the conversion's journal         $node/var/cn-tools/convert-to-headnode.json
-    the log                          $node/var/log/cn-tools/convert-to-headnode.log
+    the log (bunyan renders it)      $node/var/log/cn-tools/convert-to-headnode.log
 MSG

@@ -180,33 +180,6 @@ func jsonValue(v slog.Value) any {
 	}
 }
 
-// teeHandler sends every record to both handlers that want it: the
-// terminal at the operator's level, the log file at every level.
-type teeHandler struct{ a, b slog.Handler }
-
-func (t teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return t.a.Enabled(ctx, l) || t.b.Enabled(ctx, l)
-}
-
-func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
-	var errs []error
-	if t.a.Enabled(ctx, r.Level) {
-		errs = append(errs, t.a.Handle(ctx, r.Clone()))
-	}
-	if t.b.Enabled(ctx, r.Level) {
-		errs = append(errs, t.b.Handle(ctx, r.Clone()))
-	}
-	return errors.Join(errs...)
-}
-
-func (t teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return teeHandler{t.a.WithAttrs(as), t.b.WithAttrs(as)}
-}
-
-func (t teeHandler) WithGroup(name string) slog.Handler {
-	return teeHandler{t.a.WithGroup(name), t.b.WithGroup(name)}
-}
-
 // LogFileName is a run's log file in dir, as sdcadm names its own
 // (sdcadm lib/logging.js:192-193, "%s/%s-%06d-%s.log": milliseconds since
 // the epoch, the pid, the command).

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,14 +26,16 @@ type Env struct {
 	Stderr io.Writer
 	// Log is the run's logger; libraries get it as it is. Its handler is
 	// term, charmbracelet/log, which draws it on stderr (and the log file).
-	Log    *slog.Logger
-	term   *log.Logger
-	JSON   bool
-	DryRun bool
-	Yes    bool
-	Node   *node.Node // the node: --root, its facts, its commands
-	Getenv func(string) string
-	Now    func() time.Time
+	Log     *slog.Logger
+	term    *log.Logger
+	handler *runHandler
+	logFile *os.File
+	JSON    bool
+	DryRun  bool
+	Yes     bool
+	Node    *node.Node // the node: --root, its facts, its commands
+	Getenv  func(string) string
+	Now     func() time.Time
 
 	stdinTTY bool
 	args     []string
@@ -86,22 +87,4 @@ func (e *Env) Confirm(action string, summary []string) (bool, error) {
 	}
 	fmt.Fprintln(e.Stderr, "Aborting")
 	return false, nil
-}
-
-// LogToFile adds a log file under the root's /var/log, so that a
-// destructive run leaves a record for later support.
-func (e *Env) LogToFile() (func(), error) {
-	dir := e.Node.Path(node.LogDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("log file: %w; check that %s is writable", err, dir)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, e.Name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("log file: %w", err)
-	}
-	// The file gets the same lines as stderr, under a header that dates
-	// the run and records how it was called.
-	fmt.Fprintf(f, "# %s %s\n", e.Now().UTC().Format(time.RFC3339), strings.Join(e.args, " "))
-	e.term.SetOutput(io.MultiWriter(struct{ io.Writer }{e.Stderr}, f))
-	return func() { f.Close() }, nil
 }

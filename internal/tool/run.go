@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -70,6 +71,9 @@ func Run(ctx context.Context, app *cli.App, args []string, s Streams) int {
 	app.OnUsageError = func(c *cli.Context, err error, _ bool) error {
 		return fmt.Errorf("%w; see %s -h", err, app.Name)
 	}
+	for _, c := range app.Commands {
+		commandErrors(app.Name, c)
+	}
 	if app.Metadata == nil {
 		app.Metadata = map[string]any{}
 	}
@@ -79,16 +83,18 @@ func Run(ctx context.Context, app *cli.App, args []string, s Streams) int {
 		env.JSON, env.DryRun, env.Yes = c.Bool("json"), c.Bool("dry-run"), c.Bool("yes")
 		env.Node = node.New(c.String("root"))
 		env.term = newLogger(s.Stderr, c.Bool("verbose"), env.JSON, env.Getenv)
-		env.Log = slog.New(env.term)
+		env.handler = newRunHandler(env.term)
+		env.Log = slog.New(env.handler)
 		if before != nil {
 			return before(c)
 		}
 		return nil
 	}
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, interspersed(app, args))
 	if err != nil && !errors.Is(err, ErrReported) {
 		printError(env, app.Name, err)
 	}
+	env.closeLog(err, ExitCode(err))
 	return ExitCode(err)
 }
 
@@ -98,4 +104,32 @@ func printError(env *Env, name string, err error) {
 		return
 	}
 	fmt.Fprintf(env.Stderr, "%s: error: %s\n", name, err)
+}
+
+// commandErrors makes a command's usage errors what the tool's are: one
+// line that says what to type, never the help followed by a second error.
+// A command that only groups others (usbkey-sync hook) names the ones it
+// has when given none or one it does not know; urfave/cli would say "No
+// help topic".
+func commandErrors(tool string, c *cli.Command) {
+	name := tool + " " + c.Name
+	c.HideHelpCommand = true
+	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+		return fmt.Errorf("%w; see %s -h", err, name)
+	}
+	if len(c.Subcommands) > 0 && c.Action == nil {
+		var names []string
+		for _, s := range c.Subcommands {
+			names = append(names, s.Name)
+		}
+		c.Action = func(cc *cli.Context) error {
+			if cc.NArg() == 0 {
+				return Usage("%s: want one of %s; see %s -h", name, strings.Join(names, ", "), name)
+			}
+			return Usage("%s %s: no such command: want one of %s", name, cc.Args().First(), strings.Join(names, ", "))
+		}
+	}
+	for _, s := range c.Subcommands {
+		commandErrors(name, s)
+	}
 }
