@@ -23,6 +23,11 @@ type FS struct {
 	pending   []uint32 // clusters to free once the directories no longer use them
 	formatted bool
 
+	// Sync, when set, flushes the volume to stable storage. Commit calls
+	// it between its steps so that a power cut leaves a volume that
+	// Repair (or fsck.fat) mends without losing a committed file.
+	Sync func() error
+
 	// VerifyWrites reads every chunk of file data back as soon as it is
 	// written and compares it byte for byte, so a copy is verified without
 	// a second pass over the data.
@@ -38,6 +43,9 @@ type node struct {
 	children []*node  // nil until the directory is read
 	clusters []uint32 // a directory's cluster chain
 	dirty    bool     // a directory whose entries must be rewritten
+	fresh    int      // clusters[fresh:] were allocated by this Commit
+	fault    error    // why the directory's chain is damaged; Check read what it could
+	dots     [2]int64 // the clusters "." and ".." name, -1 when missing
 }
 
 func (n *node) isDir() bool { return n.attr&attrDir != 0 }
@@ -101,7 +109,7 @@ func (f *FS) ClustersFor(size int64) uint32 {
 // load reads a directory's entries.
 func (f *FS) load(d *node) error {
 	if d.children != nil {
-		return nil
+		return d.fault
 	}
 	for a := d.parent; a != nil; a = a.parent {
 		if a.cluster == d.cluster {
@@ -116,8 +124,15 @@ func (f *FS) load(d *node) error {
 	if int64(len(cs))*f.g.ClusterSize > 65536*dirEntrySize {
 		return fmt.Errorf("fat32: directory %q: %d clusters, more than FAT allows: the filesystem is damaged; run fsck.fat", f.pathOf(d), len(cs))
 	}
+	return f.parse(d, cs)
+}
+
+// parse reads the entries of directory d from the clusters cs.
+func (f *FS) parse(d *node, cs []uint32) error {
 	d.clusters = cs
+	d.fresh = len(cs)
 	d.children = []*node{}
+	d.dots = [2]int64{-1, -1}
 	buf := make([]byte, f.g.ClusterSize)
 	var long []uint16
 	var longSum uint8
@@ -161,6 +176,9 @@ func (f *FS) load(d *node) error {
 				continue
 			}
 			if name == "." || name == ".." {
+				if i := len(name) - 1; d.dots[i] < 0 {
+					d.dots[i] = int64(e.cluster)
+				}
 				continue
 			}
 			d.children = append(d.children, &node{entry: e, name: name, hasLong: hasLong, parent: d})
@@ -238,22 +256,47 @@ func (f *FS) lookup(p string) (*node, error) {
 	return n, nil
 }
 
-// Commit writes what changed: first the FATs with every new chain, then the
-// directories that point at them, then the FATs again with the clusters of
-// replaced and removed files freed, then FSInfo. A crash between any two
-// steps leaves each file either old or new, never pointing at free clusters;
-// at worst it leaves unlinked clusters that fsck reclaims.
+// Commit writes what changed, in an order that leaves the volume
+// repairable (by Repair or fsck.fat) wherever a kill or a power cut stops
+// it, with no file pointing at clusters it does not own:
+//
+//  1. the FATs with every new chain, and the content of every new
+//     directory (no directory on disk points at either yet); the clusters
+//     an existing directory grows into are zeroed, so that its old entries
+//     read on to an end marker rather than into stale data;
+//  2. a flush, then the directories that changed, which now point at
+//     chains the disk already holds;
+//  3. a flush, then the FATs again with the clusters of replaced and
+//     removed files freed, which no directory on disk points at any more;
+//  4. FSInfo.
+//
+// Interrupted after 1 or 3, the volume has lost clusters or FAT copies that
+// differ; within 2, directories that are old or new. Sync, when set, is the
+// flush; without it the order holds only against a killed process.
 func (f *FS) Commit() error {
 	if err := f.layoutDirs(f.root); err != nil {
 		return err
 	}
+	wrote := f.fat.dirty()
 	if err := f.writeFAT(); err != nil {
 		return err
+	}
+	fresh, err := f.writeFresh(f.root)
+	if err != nil {
+		return err
+	}
+	if wrote || fresh {
+		if err := f.sync(); err != nil {
+			return err
+		}
 	}
 	if err := f.writeDirs(f.root); err != nil {
 		return err
 	}
 	if len(f.pending) > 0 {
+		if err := f.sync(); err != nil {
+			return err
+		}
 		f.fat.release(f.pending)
 		f.pending = nil
 		if err := f.writeFAT(); err != nil {
@@ -263,6 +306,16 @@ func (f *FS) Commit() error {
 	if f.formatted || f.fat.dirty() || f.infoStale() {
 		f.formatted = false
 		return f.writeFSInfo()
+	}
+	return nil
+}
+
+func (f *FS) sync() error {
+	if f.Sync == nil {
+		return nil
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("fat32: flush: %w", err)
 	}
 	return nil
 }
@@ -323,6 +376,7 @@ func (f *FS) encodeDir(d *node) []byte {
 			f.rootLabel.encode(one)
 			out = append(out, one...)
 		}
+		d.dots = [2]int64{-1, -1}
 	} else {
 		dot := entry{attr: attrDir, cluster: d.cluster, crtTime: d.crtTime, crtDate: d.crtDate, accDate: d.accDate, wrtTime: d.wrtTime, wrtDate: d.wrtDate}
 		copy(dot.short[:], ".          ")
@@ -336,6 +390,7 @@ func (f *FS) encodeDir(d *node) []byte {
 		}
 		dotdot.encode(one)
 		out = append(out, one...)
+		d.dots = [2]int64{int64(dot.cluster), int64(dotdot.cluster)}
 	}
 	for _, c := range d.children {
 		if c.hasLong {
@@ -365,13 +420,14 @@ func (f *FS) layoutDirs(d *node) error {
 			if err != nil {
 				return fmt.Errorf("fat32: directory %q: %w", f.pathOf(d), err)
 			}
-			d.clusters, d.cluster = cs, cs[0]
+			d.clusters, d.cluster, d.fresh = cs, cs[0], 0
 		case need > have:
 			more, err := f.fat.extend(d.clusters[have-1], need-have)
 			if err != nil {
 				return fmt.Errorf("fat32: directory %q: %w", f.pathOf(d), err)
 			}
 			d.clusters = append(d.clusters, more...)
+			d.fresh = min(d.fresh, int(have))
 		}
 	}
 	for _, c := range d.children {
@@ -382,6 +438,39 @@ func (f *FS) layoutDirs(d *node) error {
 		}
 	}
 	return nil
+}
+
+// writeFresh writes what no directory on disk points at yet: the whole
+// of a new directory, and zeros in the clusters an existing one grows into.
+// It reports whether it wrote anything.
+func (f *FS) writeFresh(d *node) (bool, error) {
+	if d.children == nil {
+		return false, nil
+	}
+	wrote := false
+	for _, c := range d.children {
+		if c.isDir() {
+			w, err := f.writeFresh(c)
+			if err != nil {
+				return false, err
+			}
+			wrote = wrote || w
+		}
+	}
+	if !d.dirty || d.fresh >= len(d.clusters) {
+		return wrote, nil
+	}
+	full := make([]byte, int64(len(d.clusters))*f.g.ClusterSize)
+	if d.fresh == 0 {
+		copy(full, f.encodeDir(d))
+		d.dirty = false
+	}
+	lo := int64(d.fresh) * f.g.ClusterSize
+	if err := f.writeRuns(d.clusters[d.fresh:], full[lo:]); err != nil {
+		return false, fmt.Errorf("fat32: write directory %q: %w", f.pathOf(d), err)
+	}
+	d.fresh = len(d.clusters)
+	return true, nil
 }
 
 func (f *FS) writeDirs(d *node) error {
