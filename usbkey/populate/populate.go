@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"log/slog"
@@ -241,7 +242,7 @@ func sameHash(src, dst keytree.Tree, p string) bool {
 	}
 	defer r.Close()
 	h := newHasher(0)
-	if _, err := io.CopyBuffer(h, r, make([]byte, 1<<20)); err != nil {
+	if _, err := copyHashed(h, r); err != nil {
 		return false
 	}
 	return h.Sum() == a
@@ -406,6 +407,17 @@ func copyFile(src keytree.Tree, dst keytree.Writer, a Action) (string, error) {
 	return sum, nil
 }
 
+// hashBufs keeps the 1 MiB buffers files are hashed through: a run hashes
+// thousands of small files, and a fresh buffer for each is most of the
+// work.
+var hashBufs = sync.Pool{New: func() any { return new([1 << 20]byte) }}
+
+func copyHashed(w io.Writer, r io.Reader) (int64, error) {
+	b := hashBufs.Get().(*[1 << 20]byte)
+	defer hashBufs.Put(b)
+	return io.CopyBuffer(w, r, b[:])
+}
+
 func hashOf(dst keytree.Tree, p string) (string, error) {
 	r, err := dst.Open(p)
 	if err != nil {
@@ -413,7 +425,7 @@ func hashOf(dst keytree.Tree, p string) (string, error) {
 	}
 	defer r.Close()
 	h := sha256.New()
-	if _, err := io.CopyBuffer(h, r, make([]byte, 1<<20)); err != nil {
+	if _, err := copyHashed(h, r); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
