@@ -27,7 +27,7 @@ func fsckClean(t *testing.T, img string) (bool, string) {
 // damage is a volume being mutated by hand: raw FAT entries and directory
 // entries, written as a corrupting tool or a torn write would.
 type damage struct {
-	t  *testing.T
+	t  testing.TB
 	f  *os.File
 	fs *FS
 }
@@ -104,9 +104,9 @@ func (d damage) setEntrySize(p string, size uint32) {
 	d.f.WriteAt(b[:], d.entry(p)+28)
 }
 
-// freeCluster is a cluster no file uses, far from the files.
+// freeCluster is a cluster no file uses, the skip+1-th from the start.
 func (d damage) freeCluster(skip int) uint32 {
-	for c := uint32(len(d.fs.fat.e) - 1); c >= 2; c-- {
+	for c := uint32(2); c < uint32(len(d.fs.fat.e)); c++ {
 		if d.fs.fat.e[c] == 0 {
 			if skip == 0 {
 				return c

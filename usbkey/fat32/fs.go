@@ -360,6 +360,11 @@ func (f *FS) writeFSInfo() error {
 	}
 	info := (&fsInfo{LeadSig: fsInfoLeadSig, StructSig: fsInfoStructSig, FreeCount: f.fat.free, NextFree: next, TrailSig: fsInfoTrailSig}).encode()
 	for _, s := range []int64{int64(f.boot.FSInfo), int64(f.boot.BkBootSec) + 1} {
+		// A damaged boot sector may name any sector: FSInfo lives in the
+		// reserved area, never over the boot sector, a FAT or data.
+		if s < 1 || s >= int64(f.boot.RsvdSecCnt) || s == int64(f.boot.BkBootSec) {
+			continue
+		}
 		if _, err := f.v.WriteAt(info, s*SectorSize); err != nil {
 			return fmt.Errorf("fat32: write FSInfo: %w", err)
 		}
