@@ -13,8 +13,9 @@ import (
 // damaged, or the fuzzer starts from nothing.
 func TestFuzzCorpus(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzOpen")
-	for _, s := range seedImagesT(t) {
-		fs, err := Open(newFuzzVolume(s.b))
+	seeds, bases := seedImagesT(t)
+	for _, s := range seeds {
+		fs, err := Open(newFuzzVolume(patched(bases, s.b)))
 		if err != nil {
 			t.Errorf("seed %s: Open: %v", s.name, err)
 		} else if ps, err := fs.Check(); err != nil || (len(ps) > 0) != (s.name[:6] == "damage") {

@@ -70,7 +70,9 @@ func Open(v Volume) (*FS, error) {
 		return nil, fmt.Errorf("fat32: boot sector claims %d sectors, the partition has %d: %w", g.Sectors, sz.Size()/SectorSize, errNotFAT32)
 	}
 	fs := &FS{v: v, g: g, boot: *bs, label: strings.TrimRight(string(bs.VolLab[:]), " ")}
-	raw := make([]byte, int64(g.FATSectors)*SectorSize)
+	// Only the entries of clusters the volume has are read: the FAT's
+	// slack past them means nothing.
+	raw := make([]byte, min(int64(g.FATSectors)*SectorSize, (int64(g.Clusters)+2)*4))
 	if _, err := v.ReadAt(raw, int64(bs.RsvdSecCnt)*SectorSize); err != nil {
 		return nil, fmt.Errorf("fat32: read FAT: %w", err)
 	}
