@@ -165,6 +165,11 @@ var mutations = []struct {
 	{"fat1-ahead", []ProblemKind{FATsDiffer, LostClusters}, func(d damage) {
 		d.setFAT(d.freeCluster(0), eoc, 0)
 	}},
+	{"free-count-wrong", []ProblemKind{FreeCount}, func(d damage) {
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], 16)
+		d.f.WriteAt(b[:], int64(d.fs.boot.FSInfo)*SectorSize+0x1E8)
+	}},
 	{"size-past-chain", []ProblemKind{SizeMismatch}, func(d damage) {
 		d.setEntrySize("LICENSE", uint32(d.fs.ClusterSize())*3)
 	}},

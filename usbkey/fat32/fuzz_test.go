@@ -307,8 +307,13 @@ func seedImagesT(tb testing.TB) ([]seed, []fuzzSpace) {
 		}
 		fl, fs := fresh()
 		fill(fs)
+		info := spaceOf(fl)[SectorSize+0x1E8:][:4]
 		m.do(damage{t: tb, f: fl, fs: fs})
-		seeds = append(seeds, seed{"damage-" + m.name, patches(1, full, space(fl))})
+		s := space(fl)
+		if raw := spaceOf(fl)[SectorSize+0x1E8:][:4]; !bytes.Equal(raw, info) {
+			copy(s[SectorSize+0x1E8:], raw) // the mutation is FSInfo's
+		}
+		seeds = append(seeds, seed{"damage-" + m.name, patches(1, full, s)})
 		fl.Close()
 	}
 	sort.Slice(seeds, func(i, j int) bool { return seeds[i].name < seeds[j].name })
