@@ -50,12 +50,6 @@ func (d damage) setFAT(c, v uint32, copies ...int) {
 	}
 }
 
-func (d damage) getFAT(c uint32) uint32 {
-	var b [4]byte
-	d.f.ReadAt(b[:], d.fatOff(0, c))
-	return binary.LittleEndian.Uint32(b[:])
-}
-
 // chain is the committed chain of the file or directory p.
 func (d damage) chain(p string) []uint32 {
 	fi, err := d.fs.Stat(p)
