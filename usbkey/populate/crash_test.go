@@ -257,6 +257,28 @@ func (x *crashFixture) rerun(t *testing.T, img, what string) {
 	}
 }
 
+// checkAgrees asserts that fat32's Check and fsck.fat -n both call the
+// image damaged, or both clean.
+func checkAgrees(t *testing.T, img, what string) {
+	t.Helper()
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fs, err := fat32.Open(f)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	ps, err := fs.Check()
+	if err != nil {
+		t.Fatalf("%s: Check: %v", what, err)
+	}
+	if fsckErr := fsckFAT(t, img); (fsckErr == nil) != (len(ps) == 0) {
+		t.Fatalf("%s: Check() = %v, but %v", what, ps, fsckErr)
+	}
+}
+
 // checkMarker asserts that a key that carries the marker is complete.
 func (x *crashFixture) checkMarker(t *testing.T, img, what string) {
 	t.Helper()
@@ -293,6 +315,11 @@ func TestPopulateKilledAtEveryWrite(t *testing.T) {
 			t.Fatalf("%s: run = %v, want it killed", what, err)
 		}
 		x.checkMarker(t, img, what)
+		if k%3 == 0 {
+			// Check and fsck.fat -n agree on what a kill leaves; a
+			// third of the points keep the test quick.
+			checkAgrees(t, img, what)
+		}
 		x.rerun(t, img, what)
 	}
 	t.Logf("%d kill points in %v (a full run: %v)", x.writes, time.Since(start), x.interval)
@@ -329,6 +356,7 @@ func TestPopulatePowerCut(t *testing.T) {
 		what := fmt.Sprintf("power cut %d at log entry %d of %d (last flush at %d, %d writes kept)", i, k, len(x.log), synced, kept)
 		writeSparse(t, img, snap)
 		x.checkMarker(t, img, what)
+		checkAgrees(t, img, what)
 		x.rerun(t, img, what)
 	}
 	t.Logf("%d power cuts in %v", cuts, time.Since(start))
