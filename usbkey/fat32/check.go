@@ -49,9 +49,9 @@ func (p Problem) String() string {
 // read-only volume will do. It examines the filesystem as committed: it
 // refuses to run with uncommitted changes.
 //
-// It follows every chain, so an FS that has been checked reads and
-// repairs what a damaged directory still holds, while ReadDir and Open
-// keep refusing what is damaged.
+// It loads what a damaged directory still holds, for Repair to keep;
+// ReadDir and Open go on refusing a damaged directory until it is
+// repaired.
 func (f *FS) Check() ([]Problem, error) {
 	return f.check()
 }
