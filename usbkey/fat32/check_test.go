@@ -179,6 +179,18 @@ var mutations = []struct {
 	}},
 }
 
+// readOnly is a volume as usbkey-status opens it: a write fails the test.
+type readOnly struct {
+	t *testing.T
+	f *os.File
+}
+
+func (v readOnly) ReadAt(b []byte, off int64) (int, error) { return v.f.ReadAt(b, off) }
+func (v readOnly) WriteAt(b []byte, off int64) (int, error) {
+	v.t.Errorf("Check wrote %d bytes at %d", len(b), off)
+	return 0, os.ErrPermission
+}
+
 // mutated returns a volume filled by tree(), with m done to it, reopened.
 func mutated(t *testing.T, do func(d damage)) (string, *os.File) {
 	img, f, fs := newImage(t, 64<<20, "SMARTOSBOOT")
@@ -203,11 +215,11 @@ func TestCheckFindsWhatFsckFinds(t *testing.T) {
 	for _, m := range mutations {
 		t.Run(m.name, func(t *testing.T) {
 			img, f := mutated(t, m.do)
-			fs, err := Open(f)
+			ro, err := Open(readOnly{t, f})
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}
-			ps, err := fs.Check()
+			ps, err := ro.Check()
 			if err != nil {
 				t.Fatalf("Check: %v", err)
 			}
@@ -223,6 +235,10 @@ func TestCheckFindsWhatFsckFinds(t *testing.T) {
 			}
 			if m.kinds == nil {
 				return
+			}
+			fs, err := Open(f)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
 			}
 			if _, err := fs.Repair(); err != nil {
 				t.Fatalf("Repair: %v", err)
