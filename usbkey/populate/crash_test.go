@@ -199,7 +199,11 @@ type crashFixture struct {
 	interval time.Duration
 }
 
-func newCrashFixture(t *testing.T) *crashFixture {
+func newCrashFixture(t *testing.T) *crashFixture { return newFixture(t, true) }
+
+// newFixture makes the fixture; without v1, the base is a freshly
+// formatted image, as usbkey-format leaves it.
+func newFixture(t *testing.T, v1 bool) *crashFixture {
 	t.Helper()
 	x := &crashFixture{dir: t.TempDir()}
 	x.src1, x.src2 = filepath.Join(x.dir, "src1"), filepath.Join(x.dir, "src2")
@@ -215,8 +219,10 @@ func newCrashFixture(t *testing.T) *crashFixture {
 	if _, err := fat32.Format(f, crashImage/fat32.SectorSize, "SMARTOSBOOT", time.Unix(0, 0)); err != nil {
 		t.Fatal(err)
 	}
-	if err := populateImage(&crashVolume{f: f}, x.src1); err != nil {
-		t.Fatalf("populate version 1: %v", err)
+	if v1 {
+		if err := populateImage(&crashVolume{f: f}, x.src1); err != nil {
+			t.Fatalf("populate version 1: %v", err)
+		}
 	}
 	if x.base, err = os.ReadFile(img); err != nil {
 		t.Fatal(err)
@@ -323,6 +329,31 @@ func TestPopulateKilledAtEveryWrite(t *testing.T) {
 		x.rerun(t, img, what)
 	}
 	t.Logf("%d kill points in %v (a full run: %v)", x.writes, time.Since(start), x.interval)
+}
+
+// So does a first run on a freshly formatted key, killed at every fourth
+// write.
+func TestPopulateKilledOnFreshKey(t *testing.T) {
+	t.Parallel()
+	x := newFixture(t, false)
+	img := filepath.Join(x.dir, "key.img")
+	for k := 1; k <= x.writes; k += 4 {
+		what := fmt.Sprintf("first run killed at write %d of %d", k, x.writes)
+		writeSparse(t, img, x.base)
+		f, err := os.OpenFile(img, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = populateImage(&crashVolume{f: f, killAt: k}, x.src2)
+		f.Close()
+		if !errors.Is(err, errKilled) {
+			t.Fatalf("%s: run = %v, want it killed", what, err)
+		}
+		if marked, same := keyState(t, img, x.src2); marked && !same {
+			t.Fatalf("%s: the key carries the marker but is not complete", what)
+		}
+		x.rerun(t, img, what)
+	}
 }
 
 // A power cut keeps every write made before the last flush and any of the
