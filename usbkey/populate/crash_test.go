@@ -354,6 +354,7 @@ func TestPopulateKilledOnFreshKey(t *testing.T) {
 		}
 		x.rerun(t, img, what)
 	}
+	t.Logf("%d kill points of %d writes", (x.writes+3)/4, x.writes)
 }
 
 // A power cut keeps every write made before the last flush and any of the
