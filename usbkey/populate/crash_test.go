@@ -297,6 +297,30 @@ func (x *crashFixture) checkMarker(t *testing.T, img, what string) {
 	}
 }
 
+// killAt runs a populate to version 2 on a copy of the base, killed at
+// write k, and checks what it leaves: the marker only on a complete key;
+// with agree, Check and fsck.fat -n agreeing on whether it is damaged. Then
+// the next run must complete it.
+func (x *crashFixture) killAt(t *testing.T, k int, agree bool, what string) {
+	t.Helper()
+	img := filepath.Join(x.dir, "key.img")
+	writeSparse(t, img, x.base)
+	f, err := os.OpenFile(img, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = populateImage(&crashVolume{f: f, killAt: k}, x.src2)
+	f.Close()
+	if !errors.Is(err, errKilled) {
+		t.Fatalf("%s: run = %v, want it killed", what, err)
+	}
+	x.checkMarker(t, img, what)
+	if agree {
+		checkAgrees(t, img, what)
+	}
+	x.rerun(t, img, what)
+}
+
 // A run killed at any write leaves a key without the marker unless it is
 // complete, and the next run completes it with a filesystem fsck.fat
 // calls clean: no lost clusters, the two FATs equal.
@@ -306,27 +330,11 @@ func TestPopulateKilledAtEveryWrite(t *testing.T) {
 	if x.writes < 100 {
 		t.Fatalf("a full run makes %d writes; the test needs 100 kill points", x.writes)
 	}
-	img := filepath.Join(x.dir, "key.img")
 	start := time.Now()
 	for k := 1; k <= x.writes; k++ {
-		what := fmt.Sprintf("killed at write %d of %d", k, x.writes)
-		writeSparse(t, img, x.base)
-		f, err := os.OpenFile(img, os.O_RDWR, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = populateImage(&crashVolume{f: f, killAt: k}, x.src2)
-		f.Close()
-		if !errors.Is(err, errKilled) {
-			t.Fatalf("%s: run = %v, want it killed", what, err)
-		}
-		x.checkMarker(t, img, what)
-		if k%3 == 0 {
-			// Check and fsck.fat -n agree on what a kill leaves; a
-			// third of the points keep the test quick.
-			checkAgrees(t, img, what)
-		}
-		x.rerun(t, img, what)
+		// Check and fsck.fat -n are compared at a third of the points,
+		// which keeps the test quick.
+		x.killAt(t, k, k%3 == 0, fmt.Sprintf("killed at write %d of %d", k, x.writes))
 	}
 	t.Logf("%d kill points in %v (a full run: %v)", x.writes, time.Since(start), x.interval)
 }
@@ -336,23 +344,8 @@ func TestPopulateKilledAtEveryWrite(t *testing.T) {
 func TestPopulateKilledOnFreshKey(t *testing.T) {
 	t.Parallel()
 	x := newFixture(t, false)
-	img := filepath.Join(x.dir, "key.img")
 	for k := 1; k <= x.writes; k += 4 {
-		what := fmt.Sprintf("first run killed at write %d of %d", k, x.writes)
-		writeSparse(t, img, x.base)
-		f, err := os.OpenFile(img, os.O_RDWR, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = populateImage(&crashVolume{f: f, killAt: k}, x.src2)
-		f.Close()
-		if !errors.Is(err, errKilled) {
-			t.Fatalf("%s: run = %v, want it killed", what, err)
-		}
-		if marked, same := keyState(t, img, x.src2); marked && !same {
-			t.Fatalf("%s: the key carries the marker but is not complete", what)
-		}
-		x.rerun(t, img, what)
+		x.killAt(t, k, false, fmt.Sprintf("first run killed at write %d of %d", k, x.writes))
 	}
 	t.Logf("%d kill points of %d writes", (x.writes+3)/4, x.writes)
 }
