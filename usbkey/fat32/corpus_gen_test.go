@@ -8,12 +8,21 @@ import (
 )
 
 // TestFuzzCorpus keeps the committed seed corpus of FuzzOpen in step with
-// what Format writes: CNTOOLS_UPDATE=1 rewrites it.
+// what Format writes and the mutations Check must find: CNTOOLS_UPDATE=1
+// rewrites it. Each seed must open, and each damaged one must be found
+// damaged, or the fuzzer starts from nothing.
 func TestFuzzCorpus(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzOpen")
-	for i, seed := range seedImagesT(t) {
-		p := filepath.Join(dir, fmt.Sprintf("seed-%d", i))
-		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", seed)
+	seeds, bases := seedImagesT(t)
+	for _, s := range seeds {
+		fs, err := Open(newFuzzVolume(patched(bases, s.b)))
+		if err != nil {
+			t.Errorf("seed %s: Open: %v", s.name, err)
+		} else if ps, err := fs.Check(); err != nil || (len(ps) > 0) != (s.name[:6] == "damage") {
+			t.Errorf("seed %s: Check() = %v, %v", s.name, ps, err)
+		}
+		p := filepath.Join(dir, s.name)
+		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s.b)
 		if os.Getenv("CNTOOLS_UPDATE") == "1" {
 			os.MkdirAll(dir, 0o755)
 			if err := os.WriteFile(p, []byte(want), 0o644); err != nil {

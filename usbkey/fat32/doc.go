@@ -11,7 +11,15 @@
 // contiguous clusters as it is added, and the FATs, FSInfo and directories
 // are written once, by Commit. Nothing is written before Commit except the
 // data clusters of new files, which are free space until Commit links them,
-// so an interrupted run leaves the previous filesystem intact.
+// and Commit orders its writes, with a flush (FS.Sync) between them, so
+// that a kill or a power cut anywhere leaves every committed file whole
+// and at worst lost clusters or FAT copies that differ.
+//
+// It also owns checking such a volume: Check is a read-only fsck of the
+// filesystem (looping chains, directory loops, cross-links, chains that
+// reach free, bad or out-of-range clusters, lost clusters, FAT copies that
+// differ, sizes that do not match chains, wrong "." and ".."), and Repair
+// mends what Check finds as fsck.fat -a would, for Commit to write.
 //
 // It refuses: FAT12/FAT16 volumes, sector sizes other than 512, files of
 // 4 GiB or more, names that pcfs cannot hold, and two names in one directory

@@ -23,6 +23,11 @@ type FS struct {
 	pending   []uint32 // clusters to free once the directories no longer use them
 	formatted bool
 
+	// Sync, when set, flushes the volume to stable storage. Commit calls
+	// it between its steps so that a power cut leaves a volume that
+	// Repair (or fsck.fat) mends without losing a committed file.
+	Sync func() error
+
 	// VerifyWrites reads every chunk of file data back as soon as it is
 	// written and compares it byte for byte, so a copy is verified without
 	// a second pass over the data.
@@ -38,6 +43,9 @@ type node struct {
 	children []*node  // nil until the directory is read
 	clusters []uint32 // a directory's cluster chain
 	dirty    bool     // a directory whose entries must be rewritten
+	fresh    int      // clusters[fresh:] were allocated by this Commit
+	fault    error    // why the directory's chain is damaged; Check read what it could
+	dots     [2]int64 // the clusters "." and ".." name, -1 when missing
 }
 
 func (n *node) isDir() bool { return n.attr&attrDir != 0 }
@@ -62,7 +70,9 @@ func Open(v Volume) (*FS, error) {
 		return nil, fmt.Errorf("fat32: boot sector claims %d sectors, the partition has %d: %w", g.Sectors, sz.Size()/SectorSize, errNotFAT32)
 	}
 	fs := &FS{v: v, g: g, boot: *bs, label: strings.TrimRight(string(bs.VolLab[:]), " ")}
-	raw := make([]byte, int64(g.FATSectors)*SectorSize)
+	// Only the entries of clusters the volume has are read: the FAT's
+	// slack past them means nothing.
+	raw := make([]byte, min(int64(g.FATSectors)*SectorSize, (int64(g.Clusters)+2)*4))
 	if _, err := v.ReadAt(raw, int64(bs.RsvdSecCnt)*SectorSize); err != nil {
 		return nil, fmt.Errorf("fat32: read FAT: %w", err)
 	}
@@ -101,7 +111,7 @@ func (f *FS) ClustersFor(size int64) uint32 {
 // load reads a directory's entries.
 func (f *FS) load(d *node) error {
 	if d.children != nil {
-		return nil
+		return d.fault
 	}
 	for a := d.parent; a != nil; a = a.parent {
 		if a.cluster == d.cluster {
@@ -116,8 +126,15 @@ func (f *FS) load(d *node) error {
 	if int64(len(cs))*f.g.ClusterSize > 65536*dirEntrySize {
 		return fmt.Errorf("fat32: directory %q: %d clusters, more than FAT allows: the filesystem is damaged; run fsck.fat", f.pathOf(d), len(cs))
 	}
+	return f.parse(d, cs)
+}
+
+// parse reads the entries of directory d from the clusters cs.
+func (f *FS) parse(d *node, cs []uint32) error {
 	d.clusters = cs
+	d.fresh = len(cs)
 	d.children = []*node{}
+	d.dots = [2]int64{-1, -1}
 	buf := make([]byte, f.g.ClusterSize)
 	var long []uint16
 	var longSum uint8
@@ -161,6 +178,9 @@ func (f *FS) load(d *node) error {
 				continue
 			}
 			if name == "." || name == ".." {
+				if i := len(name) - 1; d.dots[i] < 0 {
+					d.dots[i] = int64(e.cluster)
+				}
 				continue
 			}
 			d.children = append(d.children, &node{entry: e, name: name, hasLong: hasLong, parent: d})
@@ -236,198 +256,6 @@ func (f *FS) lookup(p string) (*node, error) {
 		n = c
 	}
 	return n, nil
-}
-
-// Commit writes what changed: first the FATs with every new chain, then the
-// directories that point at them, then the FATs again with the clusters of
-// replaced and removed files freed, then FSInfo. A crash between any two
-// steps leaves each file either old or new, never pointing at free clusters;
-// at worst it leaves unlinked clusters that fsck reclaims.
-func (f *FS) Commit() error {
-	if err := f.layoutDirs(f.root); err != nil {
-		return err
-	}
-	if err := f.writeFAT(); err != nil {
-		return err
-	}
-	if err := f.writeDirs(f.root); err != nil {
-		return err
-	}
-	if len(f.pending) > 0 {
-		f.fat.release(f.pending)
-		f.pending = nil
-		if err := f.writeFAT(); err != nil {
-			return err
-		}
-	}
-	if f.formatted || f.fat.dirty() || f.infoStale() {
-		f.formatted = false
-		return f.writeFSInfo()
-	}
-	return nil
-}
-
-// infoStale reports whether the on-disk FSInfo free count is wrong, so
-// that Commit repairs a count another tool left stale.
-func (f *FS) infoStale() bool {
-	b := make([]byte, SectorSize)
-	if _, err := f.v.ReadAt(b, int64(f.boot.FSInfo)*SectorSize); err != nil {
-		return true
-	}
-	return uint32(b[0x1E8])|uint32(b[0x1E9])<<8|uint32(b[0x1EA])<<16|uint32(b[0x1EB])<<24 != f.fat.free
-}
-
-func (f *FS) writeFAT() error {
-	if !f.fat.dirty() {
-		return nil
-	}
-	lo, hi := f.fat.lo, f.fat.hi
-	b := f.fat.encodeRange(lo, hi)
-	if f.formatted {
-		// A fresh FAT covers its whole area: zero the slack past the last
-		// entry too, so nothing stale survives from an earlier filesystem.
-		full := make([]byte, int64(f.g.FATSectors)*SectorSize)
-		copy(full, b)
-		b = full
-	}
-	for i := 0; i < int(f.boot.NumFATs); i++ {
-		off := (int64(f.boot.RsvdSecCnt)+int64(i)*int64(f.g.FATSectors))*SectorSize + 4*int64(lo)
-		if _, err := f.v.WriteAt(b, off); err != nil {
-			return fmt.Errorf("fat32: write FAT %d: %w", i+1, err)
-		}
-	}
-	f.fat.lo, f.fat.hi = ^uint32(0), 0
-	return nil
-}
-
-func (f *FS) writeFSInfo() error {
-	next := f.fat.hint
-	if next < 2 || next >= uint32(len(f.fat.e)) {
-		next = unknownFree // a hint past the last cluster means "no hint"
-	}
-	info := (&fsInfo{LeadSig: fsInfoLeadSig, StructSig: fsInfoStructSig, FreeCount: f.fat.free, NextFree: next, TrailSig: fsInfoTrailSig}).encode()
-	for _, s := range []int64{int64(f.boot.FSInfo), int64(f.boot.BkBootSec) + 1} {
-		if _, err := f.v.WriteAt(info, s*SectorSize); err != nil {
-			return fmt.Errorf("fat32: write FSInfo: %w", err)
-		}
-	}
-	return nil
-}
-
-// encodeDir serialises a directory's entries.
-func (f *FS) encodeDir(d *node) []byte {
-	var out []byte
-	one := make([]byte, dirEntrySize)
-	if d == f.root {
-		if f.rootLabel != nil {
-			f.rootLabel.encode(one)
-			out = append(out, one...)
-		}
-	} else {
-		dot := entry{attr: attrDir, cluster: d.cluster, crtTime: d.crtTime, crtDate: d.crtDate, accDate: d.accDate, wrtTime: d.wrtTime, wrtDate: d.wrtDate}
-		copy(dot.short[:], ".          ")
-		dot.encode(one)
-		out = append(out, one...)
-		dotdot := dot
-		copy(dotdot.short[:], "..         ")
-		dotdot.cluster = 0 // ".." of a top-level directory names the root as cluster 0
-		if d.parent != f.root {
-			dotdot.cluster = d.parent.cluster
-		}
-		dotdot.encode(one)
-		out = append(out, one...)
-	}
-	for _, c := range d.children {
-		if c.hasLong {
-			out = append(out, longEntries(c.name, c.short)...)
-		}
-		c.entry.encode(one)
-		out = append(out, one...)
-	}
-	return out
-}
-
-// layoutDirs sizes the cluster chain of every dirty directory before the
-// FAT is written, so one FAT write covers them.
-func (f *FS) layoutDirs(d *node) error {
-	if d.children == nil {
-		return nil
-	}
-	if d.dirty {
-		need := f.ClustersFor(int64(len(f.encodeDir(d))))
-		if need == 0 {
-			need = 1
-		}
-		have := uint32(len(d.clusters))
-		switch {
-		case have == 0:
-			cs, err := f.fat.alloc(need)
-			if err != nil {
-				return fmt.Errorf("fat32: directory %q: %w", f.pathOf(d), err)
-			}
-			d.clusters, d.cluster = cs, cs[0]
-		case need > have:
-			more, err := f.fat.extend(d.clusters[have-1], need-have)
-			if err != nil {
-				return fmt.Errorf("fat32: directory %q: %w", f.pathOf(d), err)
-			}
-			d.clusters = append(d.clusters, more...)
-		}
-	}
-	for _, c := range d.children {
-		if c.isDir() {
-			if err := f.layoutDirs(c); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (f *FS) writeDirs(d *node) error {
-	if d.children == nil {
-		return nil
-	}
-	for _, c := range d.children {
-		if c.isDir() {
-			if err := f.writeDirs(c); err != nil {
-				return err
-			}
-		}
-	}
-	if !d.dirty {
-		return nil
-	}
-	b := f.encodeDir(d)
-	full := make([]byte, int64(len(d.clusters))*f.g.ClusterSize)
-	copy(full, b)
-	if err := f.writeRuns(d.clusters, full); err != nil {
-		return fmt.Errorf("fat32: write directory %q: %w", f.pathOf(d), err)
-	}
-	d.dirty = false
-	return nil
-}
-
-// writeRuns writes b across the clusters, one WriteAt per contiguous run.
-func (f *FS) writeRuns(cs []uint32, b []byte) error {
-	for i := 0; i < len(cs); {
-		j := i + 1
-		for j < len(cs) && cs[j] == cs[j-1]+1 {
-			j++
-		}
-		lo := int64(i) * f.g.ClusterSize
-		hi := int64(j) * f.g.ClusterSize
-		if hi > int64(len(b)) {
-			hi = int64(len(b))
-		}
-		if lo < hi {
-			if _, err := f.v.WriteAt(b[lo:hi], f.g.clusterOffset(cs[i])); err != nil {
-				return err
-			}
-		}
-		i = j
-	}
-	return nil
 }
 
 // FileInfo describes one entry.

@@ -36,7 +36,13 @@ type FATTree struct {
 
 // FAT returns the tree of fs, whose device dev is flushed by Flush. name
 // is how the operator gave the key or image.
+//
+// fs flushes dev between the steps of each commit, so that a power cut
+// leaves a key Repair mends.
 func FAT(fs *fat32.FS, dev interface{ Sync() error }, name string) *FATTree {
+	if dev != nil && fs.Sync == nil {
+		fs.Sync = dev.Sync
+	}
 	return &FATTree{fs: fs, dev: dev, name: name}
 }
 
@@ -191,6 +197,30 @@ func (t *FATTree) Flush() error {
 		return fmt.Errorf("%s: flush: %w", t, err)
 	}
 	return nil
+}
+
+// Check reads every directory and chain of the committed filesystem and
+// returns the damage it finds, writing nothing.
+func (t *FATTree) Check() ([]fat32.Problem, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ps, err := t.fs.Check()
+	if err != nil {
+		return nil, fmt.Errorf("%s: check: %w", t, err)
+	}
+	return ps, nil
+}
+
+// Repair mends the damage Check finds, in memory: the next Commit writes
+// it. Every file it names lost content.
+func (t *FATTree) Repair() ([]fat32.Problem, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ps, err := t.fs.Repair()
+	if err != nil {
+		return nil, fmt.Errorf("%s: repair: %w", t, err)
+	}
+	return ps, nil
 }
 
 func (t *FATTree) Space() (free, unit int64) {

@@ -7,7 +7,11 @@
 // limits checked before anything is written, the copy with read-back
 // verification, and the order that keeps an interrupted run safe: the
 // .joyliveusb marker is removed first and written last, so a key whose
-// content is incomplete is never taken for a good one.
+// content is incomplete is never taken for a good one. On a key, the plan
+// reads every chain and repairs what an interrupted run or a power cut
+// left (lost clusters, FAT copies that differ, directories reaching free
+// clusters), copying again every file that lost content; the marker is
+// written only once fat32's Check calls the filesystem clean.
 //
 // usbkey-populate is a Request: NewPlan opens its source and target through
 // keytree (any location keytree.ParseLocation reads), lays this node's

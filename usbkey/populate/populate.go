@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"log/slog"
@@ -43,7 +44,7 @@ type Options struct {
 type Action struct {
 	Path   string `json:"path"`
 	Size   int64  `json:"size"`
-	Reason string `json:"reason"` // "new" or "changed"
+	Reason string `json:"reason"` // "new", "changed" or "damaged"
 	mtime  time.Time
 }
 
@@ -56,6 +57,10 @@ type Plan struct {
 	Same    int             // files already on the target
 	Bytes   int64           // bytes to copy
 	Changes []config.Change // what --node-config changes in the config
+	// Repairs is the damage found on the target's filesystem (a key's
+	// FAT), mended in memory and written once the marker is off; the
+	// files it names are copied again.
+	Repairs []fat32.Problem
 
 	src      keytree.Tree
 	dst      keytree.Writer
@@ -67,7 +72,7 @@ type Plan struct {
 // InStep reports whether the target already holds everything the plan
 // would copy, marker included.
 func (p *Plan) InStep() bool {
-	if len(p.Copy) > 0 || len(p.Mkdirs) > 0 || len(p.Stale) > 0 {
+	if len(p.Copy) > 0 || len(p.Mkdirs) > 0 || len(p.Stale) > 0 || len(p.Repairs) > 0 {
 		return false
 	}
 	_, err := p.dst.Lstat(MarkerFile)
@@ -79,6 +84,58 @@ func (p *Plan) InStep() bool {
 // hashed after the copy fail the same way.
 var ErrVerify = fat32.ErrVerify
 
+// checker is a target whose filesystem populate checks: a key's FAT.
+type checker interface {
+	Check() ([]fat32.Problem, error)
+	Repair() ([]fat32.Problem, error)
+}
+
+// repair mends the target's filesystem in memory before it is compared,
+// so that an interrupted run or a power cut (lost clusters, FATs that
+// differ, a directory reaching a free cluster) or a chain that cannot be
+// read does not stop every later run. It returns the damage and the
+// files that lost content, by lower-case path.
+func repair(dst keytree.Writer, log *slog.Logger) ([]fat32.Problem, map[string]bool, error) {
+	c, ok := dst.(checker)
+	if !ok {
+		return nil, nil, nil
+	}
+	ps, err := c.Repair()
+	if err != nil {
+		return nil, nil, err
+	}
+	damaged := map[string]bool{}
+	for _, p := range ps {
+		if log != nil {
+			log.Warn("repairing the target's filesystem", "target", dst.String(), "problem", p.String())
+		}
+		if p.Path != "" {
+			damaged[strings.ToLower(strings.TrimPrefix(p.Path, "/"))] = true
+		}
+	}
+	return ps, damaged, nil
+}
+
+// checkClean refuses to mark a target whose filesystem is not consistent.
+func checkClean(dst keytree.Writer) error {
+	c, ok := dst.(checker)
+	if !ok {
+		return nil
+	}
+	ps, err := c.Check()
+	if err != nil {
+		return err
+	}
+	if len(ps) > 0 {
+		var s []string
+		for _, p := range ps {
+			s = append(s, p.String())
+		}
+		return fmt.Errorf("the filesystem is damaged after the copy (%s); the key is left unmarked: run usbkey-populate again, and replace the key if it happens again", strings.Join(s, "; "))
+	}
+	return nil
+}
+
 // mtimeWindow is FAT's mtime resolution: times this close are the same.
 const mtimeWindow = 2 * time.Second
 
@@ -89,12 +146,16 @@ func MakePlan(ctx context.Context, src keytree.Tree, dst keytree.Writer, r Reque
 	if err != nil {
 		return nil, err
 	}
+	repairs, damaged, err := repair(dst, o.Log)
+	if err != nil {
+		return nil, fmt.Errorf("check target %s: %w", dst, err)
+	}
 	have, err := walk(ctx, dst)
 	if err != nil {
 		return nil, fmt.Errorf("read target %s: %w", dst, err)
 	}
 	vouched := vouchedFor(dst)
-	p := &Plan{Selection: sel, src: src, dst: dst, opts: o, noVerify: r.NoVerify}
+	p := &Plan{Selection: sel, src: src, dst: dst, opts: o, noVerify: r.NoVerify, Repairs: repairs}
 	onTarget := map[string]Entry{}
 	for _, e := range have {
 		onTarget[strings.ToLower(e.Path)] = e
@@ -112,6 +173,13 @@ func MakePlan(ctx context.Context, src keytree.Tree, dst keytree.Writer, r Reque
 		case e.Dir:
 			p.Mkdirs = append(p.Mkdirs, e.Path)
 			need += unit
+		case damaged[strings.ToLower(e.Path)]:
+			p.Copy = append(p.Copy, Action{Path: e.Path, Size: e.Size, Reason: "damaged", mtime: e.MTime})
+			p.Bytes += e.Size
+			need += clusters(e.Size) * unit
+			if exists {
+				freed += clusters(old.Size) * unit
+			}
 		case exists && !old.Dir && e.Data != nil && sameContent(dst, e):
 			p.Same++
 		case exists && !old.Dir && e.Data == nil && old.Size == e.Size && within(old.MTime, e.MTime, mtimeWindow) &&
@@ -174,7 +242,7 @@ func sameHash(src, dst keytree.Tree, p string) bool {
 	}
 	defer r.Close()
 	h := newHasher(0)
-	if _, err := io.CopyBuffer(h, r, make([]byte, 1<<20)); err != nil {
+	if _, err := copyHashed(h, r); err != nil {
 		return false
 	}
 	return h.Sum() == a
@@ -205,7 +273,7 @@ type Result struct {
 // streams and, unless NoVerify, read back and hashed again), the manifest,
 // and the marker last.
 func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o Options) (*Result, error) {
-	if len(p.Copy) == 0 && len(p.Mkdirs) == 0 && len(p.Stale) == 0 {
+	if len(p.Copy) == 0 && len(p.Mkdirs) == 0 && len(p.Stale) == 0 && len(p.Repairs) == 0 {
 		// Nothing to copy: a marked key whose manifest still says what is
 		// on it is left untouched, so an unchanged run writes nothing.
 		if m, ok := upToDate(ctx, dst, o); ok {
@@ -238,7 +306,7 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 			return nil, err
 		}
 		sum, err := copyFile(src, dst, a)
-		if errors.Is(err, fat32.ErrNoSpace) && a.Reason == "changed" {
+		if errors.Is(err, fat32.ErrNoSpace) && a.Reason != "new" {
 			// The plan counted the old file's clusters as free, but a
 			// replaced file keeps them until the new one is committed.
 			// The marker is off, so drop the old file first and retry.
@@ -308,6 +376,12 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 		return nil, err
 	}
 	res.Manifest = m
+	if err := dst.Flush(); err != nil {
+		return nil, fmt.Errorf("write manifest: %w", err)
+	}
+	if err := checkClean(dst); err != nil {
+		return nil, fmt.Errorf("%s: %w", dst, err)
+	}
 	// The marker last: only now is the key complete.
 	if err := dst.WriteFile(MarkerFile, bytes.NewReader(nil), 0, time.Now()); err != nil {
 		return nil, fmt.Errorf("write marker: %w", err)
@@ -333,6 +407,17 @@ func copyFile(src keytree.Tree, dst keytree.Writer, a Action) (string, error) {
 	return sum, nil
 }
 
+// hashBufs keeps the 1 MiB buffers files are hashed through: a run hashes
+// thousands of small files, and a fresh buffer for each is most of the
+// work.
+var hashBufs = sync.Pool{New: func() any { return new([1 << 20]byte) }}
+
+func copyHashed(w io.Writer, r io.Reader) (int64, error) {
+	b := hashBufs.Get().(*[1 << 20]byte)
+	defer hashBufs.Put(b)
+	return io.CopyBuffer(w, r, b[:])
+}
+
 func hashOf(dst keytree.Tree, p string) (string, error) {
 	r, err := dst.Open(p)
 	if err != nil {
@@ -340,7 +425,7 @@ func hashOf(dst keytree.Tree, p string) (string, error) {
 	}
 	defer r.Close()
 	h := sha256.New()
-	if _, err := io.CopyBuffer(h, r, make([]byte, 1<<20)); err != nil {
+	if _, err := copyHashed(h, r); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil

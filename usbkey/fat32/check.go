@@ -1,0 +1,394 @@
+package fat32
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+)
+
+// ProblemKind names one kind of damage Check finds.
+type ProblemKind string
+
+// The damage Check finds, each what `fsck.fat -n` would report too.
+const (
+	ChainLoop       ProblemKind = "chain loops"                   // a chain comes back to one of its own clusters
+	ChainFree       ProblemKind = "chain reaches a free cluster"  // the FAT says a cluster in use is free
+	ChainOutOfRange ProblemKind = "chain leaves the volume"       // a cluster number past the FAT, or a reserved one
+	ChainBad        ProblemKind = "chain reaches a bad cluster"   // a cluster marked bad is in use
+	CrossLinked     ProblemKind = "cross-linked"                  // two entries share clusters
+	DirLoop         ProblemKind = "directory loop"                // a directory names itself or an ancestor as a subdirectory
+	SizeMismatch    ProblemKind = "size does not match the chain" // a file's size needs more or fewer clusters than its chain has
+	BadDots         ProblemKind = `wrong "." or ".."`             // a directory's "." or ".." is missing or names the wrong cluster
+	LostClusters    ProblemKind = "lost clusters"                 // clusters in use that no entry reaches
+	FATsDiffer      ProblemKind = "FAT copies differ"             // the FATs disagree
+	FreeCount       ProblemKind = "FSInfo free count is wrong"    // FSInfo's count of free clusters is not the FAT's
+)
+
+// Problem is one piece of damage.
+type Problem struct {
+	Kind    ProblemKind
+	Path    string // the file or directory ("/" is the root), "" for the volume
+	Cluster uint32 // the cluster where it shows, 0 when none does
+	Detail  string // what was found, in words
+	fix     func() // what Repair does about it
+}
+
+func (p Problem) String() string {
+	s := string(p.Kind)
+	if p.Path != "" {
+		s = p.Path + ": " + s
+	}
+	if p.Detail != "" {
+		s += ": " + p.Detail
+	}
+	return s
+}
+
+// Check reads the whole filesystem, as `fsck.fat -n` does, and returns the
+// damage it finds; nil means the volume is clean. It writes nothing, so a
+// read-only volume will do. It examines the filesystem as committed: it
+// refuses to run with uncommitted changes.
+//
+// It loads what a damaged directory still holds, for Repair to keep;
+// ReadDir and Open go on refusing a damaged directory until it is
+// repaired.
+func (f *FS) Check() ([]Problem, error) {
+	return f.check()
+}
+
+// Repair checks the filesystem and mends what Check finds, in memory, the
+// way `fsck.fat -a` does: a damaged chain is cut where it goes wrong and
+// the file's size cut to what is left; a directory loop or a directory
+// that shares another's clusters is dropped; a cross-linked file loses the
+// shared clusters; lost clusters are freed; both FATs are written from the
+// first. The next Commit writes the repair. It returns what it mended:
+// every file it names lost content and must be written again.
+func (f *FS) Repair() ([]Problem, error) {
+	ps, err := f.check()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.fix != nil {
+			p.fix()
+		}
+	}
+	if len(ps) > 0 {
+		f.fat.countFree()
+	}
+	return ps, nil
+}
+
+// errUncommitted refuses to check an FS whose memory and disk differ.
+var errUncommitted = errors.New("BUG: fat32: check with uncommitted changes: commit first")
+
+// checker is one run of Check: who owns each cluster so far.
+type checker struct {
+	f        *FS
+	owner    []int32 // per cluster, 1 + the index in nodes of the entry that owns it; 0 for none
+	nodes    []*node
+	problems []Problem
+}
+
+func (f *FS) check() ([]Problem, error) {
+	if f.fat.dirty() || len(f.pending) > 0 || dirtyDir(f.root) {
+		return nil, errUncommitted
+	}
+	c := &checker{f: f, owner: make([]int32, len(f.fat.e))}
+	if err := c.fats(); err != nil {
+		return nil, err
+	}
+	if err := c.dir(f.root); err != nil {
+		return nil, err
+	}
+	c.lost()
+	c.freeCount()
+	return c.problems, nil
+}
+
+func dirtyDir(d *node) bool {
+	if d.dirty {
+		return true
+	}
+	for _, c := range d.children {
+		if c.isDir() && dirtyDir(c) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *checker) add(p Problem) { c.problems = append(c.problems, p) }
+
+func (c *checker) name(n *node) string { return "/" + c.f.pathOf(n) }
+
+// fats compares the FAT copies on disk, entry by entry.
+func (c *checker) fats() error {
+	f := c.f
+	n := int64(len(f.fat.e)) * 4
+	var first []byte
+	for i := 0; i < int(f.boot.NumFATs); i++ {
+		b := make([]byte, n)
+		off := (int64(f.boot.RsvdSecCnt) + int64(i)*int64(f.g.FATSectors)) * SectorSize
+		if _, err := f.v.ReadAt(b, off); err != nil {
+			return fmt.Errorf("fat32: read FAT %d: %w", i+1, err)
+		}
+		if i == 0 {
+			first = b
+			continue
+		}
+		if !bytes.Equal(b, first) {
+			at := 0
+			for at < len(b) && b[at] == first[at] {
+				at++
+			}
+			c.add(Problem{Kind: FATsDiffer, Cluster: uint32(at / 4), Detail: fmt.Sprintf("FAT %d differs from FAT 1 from cluster %d on", i+1, at/4), fix: f.fat.dirtyAll})
+		}
+	}
+	return nil
+}
+
+// chain follows the chain of n from start, claiming its clusters, up to
+// where it goes wrong. It returns the clusters that are n's and, when the
+// chain goes wrong, the problem, whose fix cuts the chain there.
+func (c *checker) chain(n *node, start uint32) ([]uint32, *Problem) {
+	t := c.f.fat
+	c.nodes = append(c.nodes, n)
+	id := int32(len(c.nodes))
+	var cs []uint32
+	var p *Problem
+	for cl := start; ; {
+		if cl < 2 || int(cl) >= len(t.e) {
+			p = &Problem{Kind: ChainOutOfRange, Cluster: cl, Detail: fmt.Sprintf("cluster %d is not on the volume (clusters 2 to %d)", cl, len(t.e)-1)}
+			break
+		}
+		if o := c.owner[cl]; o != 0 {
+			if o == id {
+				p = &Problem{Kind: ChainLoop, Cluster: cl, Detail: fmt.Sprintf("cluster %d comes round again", cl)}
+			} else {
+				p = &Problem{Kind: CrossLinked, Cluster: cl, Detail: fmt.Sprintf("cluster %d is also %s's", cl, c.name(c.nodes[o-1]))}
+			}
+			break
+		}
+		v := t.e[cl] & entryMask
+		if v == 0 {
+			p = &Problem{Kind: ChainFree, Cluster: cl, Detail: fmt.Sprintf("cluster %d is free", cl)}
+			break
+		}
+		if v == badClus {
+			p = &Problem{Kind: ChainBad, Cluster: cl, Detail: fmt.Sprintf("cluster %d is marked bad", cl)}
+			break
+		}
+		c.owner[cl] = id
+		cs = append(cs, cl)
+		if v >= 0x0FFFFFF8 {
+			return cs, nil
+		}
+		cl = v
+	}
+	p.Path = c.name(n)
+	p.fix = c.cut(n, cs)
+	return cs, p
+}
+
+// cut returns the repair that ends n's chain after the clusters cs; with
+// none left, a file becomes empty and a directory keeps its first cluster
+// (the caller drops a directory that has none).
+func (c *checker) cut(n *node, cs []uint32) func() {
+	t := c.f.fat
+	if len(cs) == 0 {
+		return func() {
+			n.cluster, n.size = 0, 0
+			n.parent.dirty = true
+		}
+	}
+	last := cs[len(cs)-1]
+	return func() {
+		t.set(last, eoc)
+		if !n.isDir() {
+			n.size = uint32(min(int64(n.size), int64(len(cs))*c.f.g.ClusterSize))
+			n.parent.dirty = true
+		}
+	}
+}
+
+// dir checks directory d, whose own entry is sound, and what it holds.
+func (c *checker) dir(d *node) error {
+	f := c.f
+	cs, p := c.chain(d, d.cluster)
+	if p != nil {
+		c.add(*p)
+		fix := p.fix
+		c.problems[len(c.problems)-1].fix = func() {
+			fix()
+			d.fault, d.dirty = nil, true
+		}
+	}
+	if p != nil || d.children == nil {
+		if err := f.parse(d, cs); err != nil {
+			return err
+		}
+		if p != nil {
+			d.fault = fmt.Errorf("fat32: directory %q: %s: the filesystem is damaged; run fsck.fat", f.pathOf(d), p.Detail)
+		}
+	}
+	c.dots(d)
+	for _, ch := range d.children {
+		if !ch.isDir() {
+			c.file(ch)
+			continue
+		}
+		if a := c.ancestor(ch); a != nil {
+			c.add(Problem{Kind: DirLoop, Path: c.name(ch), Cluster: ch.cluster, Detail: fmt.Sprintf("its cluster %d is %s's", ch.cluster, c.name(a)), fix: c.drop(ch)})
+			continue
+		}
+		if ch.cluster >= 2 && int(ch.cluster) < len(c.owner) && c.owner[ch.cluster] != 0 {
+			o := c.nodes[c.owner[ch.cluster]-1]
+			c.add(Problem{Kind: CrossLinked, Path: c.name(ch), Cluster: ch.cluster, Detail: fmt.Sprintf("cluster %d is also %s's", ch.cluster, c.name(o)), fix: c.drop(ch)})
+			continue
+		}
+		if err := c.dirEntry(ch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dirEntry checks a subdirectory whose chain may be broken at its very
+// start, in which case nothing of it can be read and it is dropped.
+func (c *checker) dirEntry(ch *node) error {
+	first := ch.cluster
+	if first >= 2 && int(first) < len(c.owner) {
+		v := c.f.fat.e[first] & entryMask
+		if v != 0 && v != badClus {
+			return c.dir(ch)
+		}
+	}
+	_, p := c.chain(ch, first)
+	p.fix = c.drop(ch)
+	c.add(*p)
+	return nil
+}
+
+// ancestor returns the directory above d (or d's parent itself) whose
+// cluster d names, if any.
+func (c *checker) ancestor(d *node) *node {
+	for a := d.parent; a != nil; a = a.parent {
+		if a.cluster == d.cluster || (a == c.f.root && d.cluster == 0) {
+			return a
+		}
+	}
+	return nil
+}
+
+// drop returns the repair that removes n from its directory.
+func (c *checker) drop(n *node) func() {
+	return func() {
+		d := n.parent
+		for i, x := range d.children {
+			if x == n {
+				d.children = append(d.children[:i], d.children[i+1:]...)
+				break
+			}
+		}
+		d.dirty = true
+	}
+}
+
+// dots checks the "." and ".." of a directory other than the root.
+func (c *checker) dots(d *node) {
+	if d == c.f.root {
+		return
+	}
+	up := int64(d.parent.cluster)
+	if d.parent == c.f.root {
+		up = 0
+	}
+	if d.dots[0] == int64(d.cluster) && d.dots[1] == up {
+		return
+	}
+	c.add(Problem{Kind: BadDots, Path: c.name(d), Cluster: d.cluster,
+		Detail: fmt.Sprintf(`"." names %s and ".." %s, want %d and %d`, dotName(d.dots[0]), dotName(d.dots[1]), d.cluster, up),
+		fix:    func() { d.dirty = true }})
+}
+
+func dotName(c int64) string {
+	if c < 0 {
+		return "nothing"
+	}
+	return fmt.Sprintf("cluster %d", c)
+}
+
+// file checks a file's chain against its size.
+func (c *checker) file(n *node) {
+	if n.cluster == 0 && n.size == 0 {
+		return
+	}
+	var cs []uint32
+	var p *Problem
+	if n.cluster != 0 {
+		cs, p = c.chain(n, n.cluster)
+	}
+	need := int(c.f.ClustersFor(int64(n.size)))
+	if p == nil && len(cs) == need {
+		return
+	}
+	// The clusters past the size are no one's: lost() frees them.
+	keep := min(len(cs), need)
+	for _, cl := range cs[keep:] {
+		c.owner[cl] = 0
+	}
+	fix := c.cut(n, cs[:keep])
+	if p == nil {
+		p = &Problem{Kind: SizeMismatch, Path: c.name(n), Cluster: n.cluster,
+			Detail: fmt.Sprintf("%d bytes need %d clusters, the chain has %d", n.size, need, len(cs))}
+	}
+	p.fix = fix
+	c.add(*p)
+}
+
+// lost finds the clusters in use that no entry reaches.
+func (c *checker) lost() {
+	t := c.f.fat
+	var lost []uint32
+	for cl := 2; cl < len(t.e); cl++ {
+		if v := t.e[cl] & entryMask; v != 0 && v != badClus && c.owner[cl] == 0 {
+			lost = append(lost, uint32(cl))
+		}
+	}
+	if len(lost) == 0 {
+		return
+	}
+	c.add(Problem{Kind: LostClusters, Cluster: lost[0],
+		Detail: fmt.Sprintf("%d clusters (%d bytes) in use that no file reaches, the first %d", len(lost), int64(len(lost))*c.f.g.ClusterSize, lost[0]),
+		fix: func() {
+			for _, cl := range lost {
+				t.set(cl, 0)
+			}
+		}})
+}
+
+// freeCount compares FSInfo's free count, when it keeps one, with the FAT.
+func (c *checker) freeCount() {
+	f := c.f
+	b := make([]byte, SectorSize)
+	if _, err := f.v.ReadAt(b, int64(f.boot.FSInfo)*SectorSize); err != nil {
+		return
+	}
+	info := fsInfoFree(b)
+	if info == unknownFree || info == f.fat.free {
+		return
+	}
+	// Repair needs no fix of its own: Commit rewrites a stale count.
+	c.add(Problem{Kind: FreeCount, Detail: fmt.Sprintf("FSInfo says %d clusters are free, the FAT %d", info, f.fat.free)})
+}
+
+// fsInfoFree is FSInfo's free count, or unknownFree when the sector is not
+// an FSInfo.
+func fsInfoFree(b []byte) uint32 {
+	le := func(o int) uint32 { return uint32(b[o]) | uint32(b[o+1])<<8 | uint32(b[o+2])<<16 | uint32(b[o+3])<<24 }
+	if le(0) != fsInfoLeadSig || le(0x1E4) != fsInfoStructSig {
+		return unknownFree
+	}
+	return le(0x1E8)
+}
