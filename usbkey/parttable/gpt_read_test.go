@@ -2,6 +2,7 @@ package parttable
 
 import (
 	"bytes"
+	"slices"
 	"encoding/binary"
 	"hash/crc32"
 	"testing"
@@ -31,9 +32,10 @@ var mangleTests = []struct {
 	{"header size 93", 12, 93, false, "header crc32 0xa3fe169b does not match the stored 0x515b0751"},
 	{"header crc", 16, 0, false, "header crc32 0x515b0751 does not match the stored 0x515b0700"},
 	{"my lba", 24, 5, true, "header says it is at lba 5"},
-	{"entry count", 80, 128, true, "128 partition entries of 128 bytes, want 9 of 128 as libefi writes: not a v2 usb key table"},
-	{"entry size", 84, 0, true, "9 partition entries of 0 bytes, want 9 of 128 as libefi writes: not a v2 usb key table"},
-	{"entry lba", 72, 199, true, "partition entry array at lba 199 is outside the 200-sector disk"},
+	{"entry count", 80, 0, true, "0 partition entries: want 1 to 8192"},
+	{"entry size", 84, 0, true, "partition entries of 0 bytes, want 128: illumos makes no slices from them"},
+	{"entry lba", 72, 199, true, "partition entry array at lba 199 (3 sectors) is outside the 200-sector disk"},
+	{"alternate is self", 32, 1, true, "header names its own lba 1 for the other copy"},
 	{"last usable", 48, 200, true, "usable lbas 34..200 are outside the 200-sector disk"},
 	{"entry array", 512 + 2*128 + 56, 'B', false, "partition entry array crc32 0x2632f41e does not match the header's 0x0db6bfa9"},
 }
@@ -57,7 +59,7 @@ func TestReadGPTPrimaryMangled(t *testing.T) {
 		if g.PrimaryErr == nil || g.PrimaryErr.Error() != wantErr {
 			t.Errorf("ReadGPT(primary %s mangled).PrimaryErr = %v, want %q", tt.name, g.PrimaryErr, wantErr)
 		}
-		if g.Entries != want.Entries || g.DiskGUID != want.DiskGUID || g.Header.MyLBA != 199 {
+		if !slices.Equal(g.Entries, want.Entries) || g.DiskGUID != want.DiskGUID || g.Header.MyLBA != 199 {
 			t.Errorf("ReadGPT(primary %s mangled) = %+v, want the backup of %+v", tt.name, g, want)
 		}
 	}
@@ -86,7 +88,7 @@ func TestReadGPTGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.PrimaryErr != nil || g.Entries != want.Entries || g.DiskGUID != want.DiskGUID || g.Header.MyLBA != 1 {
+	if g.PrimaryErr != nil || !slices.Equal(g.Entries, want.Entries) || g.DiskGUID != want.DiskGUID || g.Header.MyLBA != 1 {
 		t.Errorf("ReadGPT(good) = %+v, want the primary of %+v", g, want)
 	}
 }
@@ -109,7 +111,7 @@ func TestReadGPTImageOnLargerDisk(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReadGPT(damaged image on larger disk) error = %v, want the backup at lba 199", err)
 	}
-	if g.Header.MyLBA != 199 || g.Entries != want.Entries {
+	if g.Header.MyLBA != 199 || !slices.Equal(g.Entries, want.Entries) {
 		t.Errorf("ReadGPT(damaged image on larger disk) header at lba %d, want 199", g.Header.MyLBA)
 	}
 	if l, err := g.Layout(); err != nil || l.Sectors != 200 {
@@ -157,7 +159,8 @@ func TestWriteReadRoundTrip(t *testing.T) {
 // does not depend on the header's own CRC.
 func TestReadGPTBackupMangled(t *testing.T) {
 	for _, tt := range mangleTests {
-		if !tt.fixCRC && tt.name != "signature" {
+		// The backup already names lba 1 for the other copy.
+		if !tt.fixCRC && tt.name != "signature" || tt.name == "alternate is self" {
 			continue
 		}
 		img, _, err := smallImage()
