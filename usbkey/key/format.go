@@ -21,6 +21,13 @@ const (
 	ESPLoaderPath = "efi/boot/bootx64.efi"
 )
 
+// MaxSize is the largest key whose root partition a FAT32 boot sector can
+// describe: a root of at most 0xFFFFFFFF sectors, rounded down to 1 MiB
+// (0xFFFFF800), with the 528384 sectors before it and the reserved
+// partition (16384) and backup GPT (33) after it, less the 2047 sectors
+// the rounding may drop: 4295512096 sectors (2.0 TiB).
+const MaxSize = 4295512096 * parttable.SectorSize
+
 // MinSize is the smallest key Format writes without --force: the 4gb.img,
 // the smallest image Triton builds a headnode key from.
 const MinSize = 4_000_000_000
@@ -67,6 +74,16 @@ func Plan(size int64, o FormatOptions) (*Formatted, error) {
 		if err := bootfiles.CheckESPImage(o.ESPImageSize, int64(l.ESP.Size)*parttable.SectorSize); err != nil {
 			return nil, err
 		}
+	} else if _, err := fat32.NewGeometry(l.ESP.Size); err != nil {
+		return nil, fmt.Errorf("loader partition: %w", err)
+	}
+	// Every geometry is computed here, so that Format fails on nothing
+	// the plan could have known: a root over 2^32-1 sectors cannot be
+	// described by a FAT32 boot sector (BPB_TotSec32; mkfs_pcfs's
+	// sectors_in_logical_volume is a uint32_t, illumos-joyent
+	// usr/src/cmd/fs.d/pcfs/mkfs/mkfs_pcfs.h:108).
+	if _, err := fat32.NewGeometry(l.Root.Size); err != nil {
+		return nil, fmt.Errorf("root partition of %d sectors: %w; a v2 key can be at most %d bytes (%s): use a smaller image or disk", l.Root.Size, err, int64(MaxSize), "2.0 TiB")
 	}
 	return &Formatted{
 		Layout:       l,

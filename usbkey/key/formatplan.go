@@ -15,6 +15,7 @@ import (
 	"cntools/internal/node"
 	"cntools/usbkey/bootfiles"
 	"cntools/usbkey/device"
+	"cntools/usbkey/parttable"
 )
 
 // FormatPlan is a format of one target, checked: what PlanFormat found on
@@ -171,6 +172,10 @@ func (p *FormatPlan) openTarget(req FormatRequest, size int64) error {
 	}
 	if p.t, err = device.Open(p.path, false); err != nil {
 		return err
+	}
+	// Before anything else: no override makes a 4Kn disk hold a v2 key.
+	if err := parttable.CheckSectorSize(p.t.SectorSize); err != nil {
+		return fmt.Errorf("%s has %w", req.Target, err)
 	}
 	p.Size = p.t.Size
 	if req.Size != "" && size != p.Size {
