@@ -38,7 +38,12 @@ type Env struct {
 
 	stdinTTY bool
 	args     []string
+	state    *State
 }
+
+// Doing records what the run is doing now ("formatting /dev/rdsk/c1t0d0p0"),
+// which an interrupt reports; "" clears it.
+func (e *Env) Doing(what string) { e.state.Set(what) }
 
 const envKey = "cntools.env"
 
