@@ -45,6 +45,10 @@ type Env struct {
 // which an interrupt reports; "" clears it.
 func (e *Env) Doing(what string) { e.state.Set(what) }
 
+// AtHardExit registers f to run if a second signal ends the run at once
+// (see State.AtHardExit).
+func (e *Env) AtHardExit(f func()) { e.state.AtHardExit(f) }
+
 const envKey = "cntools.env"
 
 // FromContext returns the Env of the running command.

@@ -14,8 +14,34 @@ import (
 // /dev/rdsk/c1t0d0p0"), for the line an interrupt prints. Commands set it
 // through Env.Doing; the zero value says nothing.
 type State struct {
-	mu    sync.Mutex
-	doing string
+	mu      sync.Mutex
+	doing   string
+	cleanup []func()
+}
+
+// AtHardExit registers f to run when a second signal ends the run at once,
+// for what must not outlive it (an image file the run created). f runs on
+// the signal's goroutine while the run is still going, so it must be safe
+// to call concurrently with it, and quick.
+func (s *State) AtHardExit(f func()) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.cleanup = append(s.cleanup, f)
+	s.mu.Unlock()
+}
+
+func (s *State) hardExit() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	fs := s.cleanup
+	s.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
 }
 
 // Set records what the run is doing now; "" clears it.
@@ -65,6 +91,7 @@ func WatchSignals(parent context.Context, name string, stderr io.Writer, st *Sta
 		select {
 		case sig := <-ch:
 			fmt.Fprintf(stderr, "%s: %s again: stopping now\n", name, signalName(sig))
+			st.hardExit()
 			exit(ExitError)
 		case <-done:
 		}

@@ -92,6 +92,8 @@ func formatAction(c *cli.Context) error {
 		return err
 	}
 	defer closeLog()
+	env.Doing("formatting " + target)
+	env.AtHardExit(plan.AbandonCreated)
 	res, err := plan.Apply(env.Ctx)
 	if err != nil {
 		return err

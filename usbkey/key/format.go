@@ -2,6 +2,7 @@ package key
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -41,6 +42,17 @@ type FormatOptions struct {
 	ESPImageSize int64
 	Rand         io.Reader // GUIDs and the stage2 UUID; crypto/rand when nil
 	Now          time.Time
+	// Ctx, when set, is checked between the steps of Format, so a
+	// cancelled run stops between writes; nil never cancels.
+	Ctx context.Context
+}
+
+// stopped returns the context's error, naming the step not started.
+func (o FormatOptions) stopped(next string) error {
+	if o.Ctx == nil || o.Ctx.Err() == nil {
+		return nil
+	}
+	return fmt.Errorf("stopped before %s: %w", next, o.Ctx.Err())
 }
 
 // Formatted says what Format wrote.
@@ -118,14 +130,26 @@ func Format(d Disk, size int64, o FormatOptions) (*Formatted, error) {
 	if _, err := d.WriteAt(zero[:sector], int64(l.Sectors-1)*sector); err != nil {
 		return nil, fmt.Errorf("clear old backup GPT header: %w", err)
 	}
+	if err := o.stopped("the loader partition"); err != nil {
+		return nil, err
+	}
 	if err := writeESP(d, l, o); err != nil {
+		return nil, err
+	}
+	if err := o.stopped("the boot partition"); err != nil {
 		return nil, err
 	}
 	stage2, _ := bootfiles.PatchGPTZFSBoot(o.Boot.GPTZFSBoot, l.Root.Start)
 	if _, err := d.WriteAt(stage2, int64(l.Boot.Start)*sector); err != nil {
 		return nil, fmt.Errorf("write boot partition (gptzfsboot): %w", err)
 	}
+	if err := o.stopped("the root partition"); err != nil {
+		return nil, err
+	}
 	if err := writeRoot(d, l, o); err != nil {
+		return nil, err
+	}
+	if err := o.stopped("the gpt"); err != nil {
 		return nil, err
 	}
 	if err := parttable.NewGPT(l, o.Rand).Write(d, l.Sectors); err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"cntools/internal/node"
@@ -44,8 +45,21 @@ type FormatPlan struct {
 	esp     *os.File
 	espSize int64
 	t       *device.Target // opened by PlanFormat, or created by Apply
+	mu      sync.Mutex     // guards created and done for AbandonCreated
 	created bool           // Apply created the image
 	done    bool
+}
+
+// AbandonCreated removes the image Apply created and has not finished, and
+// does nothing otherwise: never a file the operator gave. It is safe to
+// call while Apply runs, for a process about to exit at once (a second
+// interrupt).
+func (p *FormatPlan) AbandonCreated() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.created && !p.done {
+		os.Remove(p.path)
+	}
 }
 
 // PlanFormat checks everything a format of req.Target on n needs, and
@@ -242,10 +256,14 @@ func (p *FormatPlan) Apply(ctx context.Context) (*Formatted, error) {
 		if err != nil {
 			return nil, err
 		}
+		p.mu.Lock()
 		p.t, p.created = t, true
+		p.mu.Unlock()
 	}
 	log.Info("formatting", "target", p.Target, "bytes", p.Size, "boot_version", p.BootVersion)
-	res, err := Format(p.t, p.Size, p.options())
+	o := p.options()
+	o.Ctx = ctx
+	res, err := Format(p.t, p.Size, o)
 	if err == nil {
 		err = p.t.Sync()
 	}
@@ -256,7 +274,9 @@ func (p *FormatPlan) Apply(ctx context.Context) (*Formatted, error) {
 		}
 		return nil, fmt.Errorf("%s: %w; the target is not a usable key now: run usbkey-format again", p.Target, err)
 	}
+	p.mu.Lock()
 	p.done = true
+	p.mu.Unlock()
 	log.Info("formatted", "target", p.Target)
 	return res, nil
 }

@@ -434,3 +434,75 @@ func TestPlanFormatRefusesImpossibleTargets(t *testing.T) {
 		t.Errorf("PlanFormat(--size 3T) created %s", img)
 	}
 }
+
+// abandonRand is crypto/rand's stand-in that calls AbandonCreated on its
+// first read, as a second interrupt does in the middle of Apply.
+type abandonRand struct {
+	p    *FormatPlan
+	once bool
+}
+
+func (r *abandonRand) Read(b []byte) (int, error) {
+	if !r.once {
+		r.once = true
+		r.p.AbandonCreated()
+	}
+	clear(b)
+	return len(b), nil
+}
+
+// TestAbandonCreated: an image Apply created is removed by AbandonCreated
+// in the middle of the run; an image the operator gave never is.
+func TestAbandonCreated(t *testing.T) {
+	ctx := context.Background()
+	n := testNode(t)
+	os.MkdirAll(n.Path("/images"), 0o755)
+	for _, tc := range []struct {
+		name   string
+		req    FormatRequest
+		exists bool
+	}{
+		{"created", FormatRequest{Target: "/images/new.img", Size: "4gb", Yes: true}, false},
+		{"given", FormatRequest{Target: "/images/given.img", Yes: true, Force: true}, true},
+	} {
+		if tc.exists {
+			if err := os.WriteFile(n.Path(tc.req.Target), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.Truncate(n.Path(tc.req.Target), 4_000_000_000)
+		}
+		p, err := PlanFormat(ctx, n, tc.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.AbandonCreated() // before Apply: nothing of the run's to remove
+		if _, err := os.Stat(n.Path(tc.req.Target)); (err == nil) != tc.exists {
+			t.Errorf("%s: AbandonCreated before Apply: stat = %v", tc.name, err)
+		}
+		p.Rand = &abandonRand{p: p}
+		if _, err := p.Apply(ctx); err != nil {
+			t.Fatalf("%s: Apply = %v", tc.name, err)
+		}
+		p.Close()
+		if _, err := os.Stat(n.Path(tc.req.Target)); (err == nil) != tc.exists {
+			t.Errorf("%s: AbandonCreated during Apply: stat = %v, want the file there: %v", tc.name, err, tc.exists)
+		}
+	}
+}
+
+// TestFormatStopsWhenCancelled: a cancelled run stops between steps and
+// says which step it did not start.
+func TestFormatStopsWhenCancelled(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "key.img"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Truncate(4_000_000_000)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = Format(f, 4_000_000_000, FormatOptions{Boot: bootSet(t), Ctx: ctx})
+	if want := "stopped before the loader partition: context canceled"; err == nil || err.Error() != want {
+		t.Errorf("Format(cancelled) = %v, want %q", err, want)
+	}
+}

@@ -2,10 +2,10 @@ package parttable
 
 import (
 	"bytes"
-	"slices"
-	"strings"
 	"encoding/binary"
 	"hash/crc32"
+	"slices"
+	"strings"
 	"testing"
 )
 
