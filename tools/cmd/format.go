@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"cntools/internal/tool"
+	"cntools/usbkey/device"
 	"cntools/usbkey/key"
 )
 
@@ -75,6 +76,13 @@ func formatAction(c *cli.Context) error {
 	}
 	defer plan.Close()
 	plan.Log, plan.Now = env.Log, env.Now
+	// Said on stderr before anything else, in a dry run too: what --force
+	// let through without being checked.
+	for _, r := range plan.Overridden {
+		if r.Code == device.CodeUnchecked {
+			env.Log.Warn("safety checks cannot run here", "target", target, "reason", r.Reason)
+		}
+	}
 
 	summary := plan.Summary()
 	if env.DryRun {

@@ -107,6 +107,13 @@ func PlanFormat(ctx context.Context, n *node.Node, req FormatRequest) (_ *Format
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.Target, err)
 	}
+	u, err := device.Unchecked(n.Live(), checkPath(n, req.Target))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", req.Target, err)
+	}
+	if u != nil {
+		refusals = append(refusals, *u)
+	}
 	if p.t != nil {
 		st, has, err := existingKey(p.t, req.Target, p.Size)
 		if err != nil {
@@ -224,7 +231,11 @@ func (p *FormatPlan) Summary() []string {
 	// Force overrides every refusal; the operator sees each one, not only
 	// the one they meant.
 	for _, r := range p.Overridden {
-		if r.Code != device.CodeHasKey {
+		switch r.Code {
+		case device.CodeHasKey:
+		case device.CodeUnchecked:
+			s = append(s, "WARN: "+r.Reason)
+		default:
 			s = append(s, "despite: "+r.Reason)
 		}
 	}
