@@ -12,10 +12,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/sys/unix"
 
 	"cntools/usbkey/bootfiles/bootfilestest"
 	"cntools/usbkey/device"
@@ -227,7 +227,7 @@ func mkfifo(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: mkfifo PATH")
 	}
-	ts.Check(syscall.Mkfifo(ts.MkAbs(args[0]), 0o644))
+	ts.Check(unix.Mkfifo(ts.MkAbs(args[0]), 0o644))
 }
 
 // gptentry IMAGE INDEX start|end LBA: set the first or last LBA of GPT

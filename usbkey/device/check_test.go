@@ -8,8 +8,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"cntools/internal/node"
 )
@@ -191,7 +192,7 @@ func TestCheckPathKinds(t *testing.T) {
 	facts := node.NewFacts(writeNode(t, nil))
 	// A directory or a FIFO is neither target, and is named for what it is.
 	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for p, what := range map[string]string{dir: "a directory", fifo: "a named pipe (FIFO)"} {

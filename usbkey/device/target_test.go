@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestOpenImageCreatesSparse(t *testing.T) {
@@ -156,7 +158,7 @@ func TestOpenErrors(t *testing.T) {
 // blocks for ever, so Open must refuse it from its mode, before opening.
 func TestOpenFIFORefusedWithoutBlocking(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
