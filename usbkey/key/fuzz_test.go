@@ -2,12 +2,11 @@ package key
 
 import (
 	"encoding/binary"
-	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"cntools/internal/fuzzcorpus"
 )
 
 // fuzzKeySectors is the size of the disk FuzzInspectGPT builds: room for a
@@ -113,25 +112,9 @@ func FuzzInspectGPT(f *testing.F) {
 // TestFuzzInspectSeedsCommitted keeps testdata/fuzz/FuzzInspectGPT in step
 // with fuzzKeySeeds; CNTOOLS_UPDATE=1 rewrites it.
 func TestFuzzInspectSeedsCommitted(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzInspectGPT")
+	files := map[string]string{}
 	for name, s := range fuzzKeySeeds() {
-		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n[]byte(%q)\nbool(%v)\n", s.hdr, s.entries, s.fix)
-		path := filepath.Join(dir, name)
-		if os.Getenv("CNTOOLS_UPDATE") == "1" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with CNTOOLS_UPDATE=1 to write the corpus)", err)
-		}
-		if string(got) != want {
-			t.Errorf("%s is stale: run with CNTOOLS_UPDATE=1", path)
-		}
+		files[name] = fuzzcorpus.Encode(s.hdr, s.entries, s.fix)
 	}
+	fuzzcorpus.Check(t, "FuzzInspectGPT", files)
 }

@@ -2,11 +2,10 @@ package parttable
 
 import (
 	"bytes"
-	"fmt"
 	"hash/crc32"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"cntools/internal/fuzzcorpus"
 )
 
 // fuzzSectors is the size of the disk FuzzReadGPT builds.
@@ -117,25 +116,9 @@ func FuzzReadGPT(f *testing.F) {
 // TestFuzzSeedsCommitted keeps testdata/fuzz/FuzzReadGPT in step with
 // fuzzSeeds; CNTOOLS_UPDATE=1 rewrites it.
 func TestFuzzSeedsCommitted(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzReadGPT")
+	files := map[string]string{}
 	for name, s := range fuzzSeeds(t) {
-		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n[]byte(%q)\n[]byte(%q)\n", s[0], s[1], s[2])
-		path := filepath.Join(dir, name)
-		if os.Getenv("CNTOOLS_UPDATE") == "1" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with CNTOOLS_UPDATE=1 to write the corpus)", err)
-		}
-		if string(got) != want {
-			t.Errorf("%s is stale: run with CNTOOLS_UPDATE=1", path)
-		}
+		files[name] = fuzzcorpus.Encode(s[0], s[1], s[2])
 	}
+	fuzzcorpus.Check(t, "FuzzReadGPT", files)
 }
