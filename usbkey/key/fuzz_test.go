@@ -1,9 +1,9 @@
 package key
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/crc32"
-	"io"
 	"testing"
 
 	"cntools/internal/fuzzcorpus"
@@ -13,25 +13,11 @@ import (
 // GPT and a few tiny partitions, too small for a real root filesystem.
 const fuzzKeySectors = 100
 
-// memDisk is a disk in memory.
-type memDisk []byte
-
-func (m memDisk) ReadAt(b []byte, off int64) (int, error) {
-	if off >= int64(len(m)) {
-		return 0, io.EOF
-	}
-	n := copy(b, m[off:])
-	if n < len(b) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
 // fuzzKey lays out a v2 key's sector 0 (0xfa = 2, boot signature) and
 // the given GPT header and entry array, both copies, CRCs fixed when fix
 // is set so that mutations reach the entries.
-func fuzzKey(hdr, entries []byte, fix bool) memDisk {
-	d := make(memDisk, fuzzKeySectors*512)
+func fuzzKey(hdr, entries []byte, fix bool) []byte {
+	d := make([]byte, fuzzKeySectors*512)
 	d[0xfa], d[0x1fe], d[0x1ff] = 2, 0x55, 0xaa
 	for _, at := range []struct{ hdr, arr int }{{1, 2}, {fuzzKeySectors - 1, fuzzKeySectors - 33}} {
 		h := d[at.hdr*512 : at.hdr*512+512]
@@ -94,7 +80,7 @@ func FuzzInspectGPT(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, hdr, entries []byte, fix bool) {
 		d := fuzzKey(hdr, entries, fix)
-		st, err := Inspect(d, "key.img", int64(len(d)))
+		st, err := Inspect(bytes.NewReader(d), "key.img", int64(len(d)))
 		if err != nil {
 			t.Fatalf("Inspect = %v, want problems, not an error", err)
 		}
