@@ -56,7 +56,7 @@ func ReadGPT(r io.ReaderAt, capacitySectors uint64) (*GPT, error) {
 // checkBackup reads the backup table where the good primary p says it is
 // (p.AlternateLBA: the loader looks there, part.c:295) and says what is
 // wrong with it, or nil. The fields compared are the ones the loader
-// compares before it trusts either copy (part.c:313-317).
+// compares before it trusts either copy (part.c:309-317).
 func checkBackup(r io.ReaderAt, capacity uint64, p Header) error {
 	alt := p.AlternateLBA
 	if alt >= capacity {
@@ -114,7 +114,7 @@ func readTable(r io.ReaderAt, capacity, lba uint64) (*GPT, Header, error) {
 // validate checks a header read from lba on a disk of capacity sectors.
 // sector is the whole header sector, since the CRC may cover more than the
 // 92 bytes libefi uses. The checks are the loader's gpt_checkhdr
-// (part.c:175-223) and the kernel's cmlb_validate_efi (illumos-joyent
+// (part.c:175-225) and the kernel's cmlb_validate_efi (illumos-joyent
 // usr/src/uts/common/io/cmlb.c:2747-2759), plus the bounds that keep every
 // read inside the disk.
 func (h Header) validate(sector []byte, capacity, lba uint64) error {
