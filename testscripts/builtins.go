@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"hash/crc32"
 	"io"
 	"os"
 	"os/exec"
@@ -14,8 +15,10 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/sys/unix"
 
 	"cntools/usbkey/bootfiles/bootfilestest"
+	"cntools/usbkey/device"
 	"cntools/usbkey/fat32"
 	"cntools/usbkey/parttable"
 )
@@ -202,5 +205,68 @@ func bytesat(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	if eq := bytes.Equal(got, want); eq == neg {
 		ts.Fatalf("%s at %#x: %x (want %s%x)", args[0], off, got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+func init() {
+	builtins["mkfifo"] = mkfifo
+	builtins["gptentry"] = gptentry
+	// The tools run in this binary; a script stands its images in for a
+	// disk with other logical sectors (a 4Kn disk) by setting this.
+	if s := os.Getenv("CNTOOLS_TEST_IMAGE_SECTOR_SIZE"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			panic("CNTOOLS_TEST_IMAGE_SECTOR_SIZE: " + err.Error())
+		}
+		device.ImageSectorSize = n
+	}
+}
+
+// mkfifo PATH: make a named pipe, which a tool must refuse without opening.
+func mkfifo(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mkfifo PATH")
+	}
+	ts.Check(unix.Mkfifo(ts.MkAbs(args[0]), 0o644))
+}
+
+// gptentry IMAGE INDEX start|end LBA: set the first or last LBA of GPT
+// entry INDEX in both tables of IMAGE and fix their CRCs, writing an entry
+// that libefi (and parttable.Write) would refuse to write.
+func gptentry(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 || (args[2] != "start" && args[2] != "end") {
+		ts.Fatalf("usage: gptentry IMAGE INDEX start|end LBA")
+	}
+	idx, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	lba, err := strconv.ParseUint(args[3], 0, 64)
+	ts.Check(err)
+	f, err := os.OpenFile(ts.MkAbs(args[0]), os.O_RDWR, 0)
+	ts.Check(err)
+	defer f.Close()
+	fi, err := f.Stat()
+	ts.Check(err)
+	g, err := parttable.ReadGPT(f, uint64(fi.Size()/512))
+	ts.Check(err)
+	if args[2] == "start" {
+		g.Entries[idx].StartingLBA = lba
+	} else {
+		g.Entries[idx].EndingLBA = lba
+	}
+	var arr bytes.Buffer
+	ts.Check(binary.Write(&arr, binary.LittleEndian, g.Entries))
+	for _, at := range []uint64{1, g.Header.AlternateLBA} {
+		h := make([]byte, 512)
+		_, err := f.ReadAt(h, int64(at)*512)
+		ts.Check(err)
+		entryLBA := binary.LittleEndian.Uint64(h[72:])
+		_, err = f.WriteAt(arr.Bytes(), int64(entryLBA)*512)
+		ts.Check(err)
+		binary.LittleEndian.PutUint32(h[88:], crc32.ChecksumIEEE(arr.Bytes()))
+		size := binary.LittleEndian.Uint32(h[12:])
+		binary.LittleEndian.PutUint32(h[16:], 0)
+		binary.LittleEndian.PutUint32(h[16:], crc32.ChecksumIEEE(h[:size]))
+		_, err = f.WriteAt(h, int64(at)*512)
+		ts.Check(err)
 	}
 }

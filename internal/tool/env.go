@@ -39,7 +39,16 @@ type Env struct {
 
 	stdinTTY bool
 	args     []string
+	state    *State
 }
+
+// Doing records what the run is doing now ("formatting /dev/rdsk/c1t0d0p0"),
+// which an interrupt reports; "" clears it.
+func (e *Env) Doing(what string) { e.state.Set(what) }
+
+// AtHardExit registers f to run if a second signal ends the run at once
+// (see State.AtHardExit).
+func (e *Env) AtHardExit(f func()) { e.state.AtHardExit(f) }
 
 const envKey = "cntools.env"
 

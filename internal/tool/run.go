@@ -31,6 +31,9 @@ type Streams struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// State, when set, is where Env.Doing records what the run is doing,
+	// for WatchSignals to say on an interrupt.
+	State *State
 }
 
 // OSStreams are the real ones.
@@ -59,7 +62,7 @@ func DestructiveFlags() []cli.Flag {
 // Run runs app with args and returns the exit status. It prints the error,
 // if any, once: "TOOL: error: message" (a JSON object under --json).
 func Run(ctx context.Context, app *cli.App, args []string, s Streams) int {
-	env := &Env{Name: app.Name, Ctx: ctx, Stdin: s.Stdin, Stdout: s.Stdout, Stderr: s.Stderr, Getenv: s.Getenv, Now: time.Now, args: args}
+	env := &Env{Name: app.Name, Ctx: ctx, Stdin: s.Stdin, Stdout: s.Stdout, Stderr: s.Stderr, Getenv: s.Getenv, Now: time.Now, args: args, state: s.State}
 	if env.Getenv == nil {
 		env.Getenv = func(string) string { return "" }
 	}

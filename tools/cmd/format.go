@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"cntools/internal/tool"
+	"cntools/usbkey/device"
 	"cntools/usbkey/key"
 )
 
@@ -27,12 +28,22 @@ created with --size (4G, 8gb, 8000000000: G is GiB, gb is 10^9 bytes).
 
 It refuses a device that is mounted, in an imported zpool, the boot disk, not
 removable, smaller than 4 GB, or already holding a Triton key, unless --force.
+On a host other than illumos those checks cannot run: a device is refused as
+unchecked, and --force formats it with a WARN naming what went unchecked.
 Without -y it shows what it is about to destroy and asks.
+
+A target no v2 key fits is refused before anything is written, whatever
+--force says: a disk with 4096-byte logical sectors (the key is laid out in
+512-byte sectors), or one over 2199302193152 bytes (2.0 TiB; a FAT32 root
+cannot be larger). An image it created is removed when the run fails.
+
+A first Ctrl-C (or SIGTERM) stops the format between writes and leaves the
+target unusable until formatted again; a second stops it at once.
 
 EXIT STATUS
    0  the key was written (or, with --dry-run, would be)
-   1  the target was refused as unsafe
-   2  usage or runtime error`,
+   1  the target was refused as unsafe, or as unchecked on this host
+   2  usage or runtime error, or a target no key fits`,
 		Flags: append(append(tool.CommonFlags(), tool.DestructiveFlags()...),
 			&cli.StringFlag{Name: "boot-tarball", Usage: "read the boot files from `TGZ` (boot-<stamp>.tgz)"},
 			&cli.StringFlag{Name: "boot-dir", Usage: "read the boot files from `DIR` (holding boot/ and etc/); default the usbkey copy"},
@@ -75,6 +86,13 @@ func formatAction(c *cli.Context) error {
 	}
 	defer plan.Close()
 	plan.Log, plan.Now = env.Log, env.Now
+	// Said on stderr before anything else, in a dry run too: what --force
+	// let through without being checked.
+	for _, r := range plan.Overridden {
+		if r.Code == device.CodeUnchecked {
+			env.Log.Warn("safety checks cannot run here", "target", target, "reason", r.Reason)
+		}
+	}
 
 	summary := plan.Summary()
 	if env.DryRun {
@@ -92,6 +110,8 @@ func formatAction(c *cli.Context) error {
 		return err
 	}
 	defer closeLog()
+	env.Doing("formatting " + target)
+	env.AtHardExit(plan.AbandonCreated)
 	res, err := plan.Apply(env.Ctx)
 	if err != nil {
 		return err

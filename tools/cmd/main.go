@@ -4,19 +4,21 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"cntools/internal/tool"
 )
 
 // OSMain runs the tool called name in this process and exits with its
-// status. Ctrl-C and SIGTERM cancel the context, so a tool stops between
-// writes rather than in the middle of one.
+// status. A first Ctrl-C or SIGTERM cancels the context, so a tool stops
+// between writes rather than in the middle of one, and says what it was
+// doing; a second one exits at once (tool.WatchSignals).
 func OSMain(name string) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Main(ctx, name, os.Args, tool.OSStreams())
+	st := new(tool.State)
+	ctx, stop := tool.WatchSignals(context.Background(), name, os.Stderr, st, os.Exit)
+	s := tool.OSStreams()
+	s.State = st
+	code := Main(ctx, name, os.Args, s)
 	stop()
 	os.Exit(code)
 }

@@ -21,6 +21,11 @@ table, the root filesystem and its label, whether the .joyliveusb marker is
 there, the platforms under os/, the default platform from boot/loader.conf,
 and size and free space. Reads only.
 
+Problems it lists: a primary or backup GPT that is missing, damaged or not a
+copy of the other (an image cut short loses the backup), a GPT entry that
+ends before it starts or lies outside the usable sectors, a disk whose
+logical sectors are not 512 bytes. A FIFO or socket is refused unopened.
+
 EXIT STATUS
    0  a key (or key directory) with its marker and no problems
    1  not a key, no marker, or a problem found (listed)
@@ -36,6 +41,7 @@ func statusAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	env.Doing("reading " + target)
 	st, err := key.ReadStatus(env.Node, key.StatusRequest{Target: target})
 	if err != nil {
 		return err

@@ -89,17 +89,17 @@ func devicePath(p string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("check %s: %w", p, err)
 	}
-	switch {
-	case fi.Mode().IsRegular():
-		return "", nil
-	case fi.Mode()&fs.ModeDevice != 0:
-		real, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			return "", fmt.Errorf("check %s: %w", p, err)
-		}
-		return real, nil
+	if err := CheckKind(p, fi.Mode()); err != nil {
+		return "", fmt.Errorf("check %w", err)
 	}
-	return "", fmt.Errorf("check %s: %s is neither an image file nor a disk device", p, fi.Mode().Type())
+	if fi.Mode().IsRegular() {
+		return "", nil
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", fmt.Errorf("check %s: %w", p, err)
+	}
+	return real, nil
 }
 
 // nodeFacts are the facts Check needs about a device.

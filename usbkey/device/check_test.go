@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"cntools/internal/node"
 )
 
@@ -188,10 +190,16 @@ func TestCheckPathKinds(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	facts := node.NewFacts(writeNode(t, nil))
-	// A directory is neither target.
-	want := "check " + dir + ": d--------- is neither an image file nor a disk device"
-	if got, err := Check(ctx, facts, dir, 0, minKey); err == nil || err.Error() != want {
-		t.Errorf("Check(%s) = %v, %v, want %q", dir, got, err, want)
+	// A directory or a FIFO is neither target, and is named for what it is.
+	fifo := filepath.Join(dir, "fifo")
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for p, what := range map[string]string{dir: "a directory", fifo: "a named pipe (FIFO)"} {
+		want := "check " + p + ": it is " + what + ", neither an image file nor a disk device; name an image file or a disk's /dev/rdsk node"
+		if got, err := Check(ctx, facts, p, 0, minKey); err == nil || err.Error() != want {
+			t.Errorf("Check(%s) = %v, %v, want %q", p, got, err, want)
+		}
 	}
 	// A device that is not a disk in the illumos naming is unknown, even
 	// through a symlink outside /dev.

@@ -1,23 +1,16 @@
-//go:build !illumos
+//go:build !illumos && !linux
 
 package device
 
 import (
-	"io"
+	"fmt"
 	"os"
+	"runtime"
 )
 
-// deviceSize returns the size of a block device, which Linux and the BSDs
-// report as the offset of the end, and a sector size of 512. Their block
-// devices are buffered and take any I/O; whole 512-byte sectors cost a little
-// reading and keep one I/O path for every device.
+// deviceSize refuses: cn-tools reads a disk's size and logical sector size
+// only on illumos (DKIOCGMEDIAINFO) and Linux (BLKSSZGET), and a guessed
+// 512 would lay a 4Kn disk out wrong.
 func deviceSize(f *os.File) (size, sector int64, err error) {
-	size, err = f.Seek(0, io.SeekEnd)
-	if err != nil {
-		return 0, 0, err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return 0, 0, err
-	}
-	return size, 512, nil
+	return 0, 0, fmt.Errorf("reading a disk's size and sector size is not supported on %s: write an image file and copy it to the disk", runtime.GOOS)
 }

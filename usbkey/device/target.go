@@ -16,13 +16,24 @@ import (
 // anything else. An image takes any I/O as it comes, unless opened with
 // OpenAligned.
 type Target struct {
-	Path    string // as given to Open or OpenImage
-	Size    int64  // bytes: the file size, or the device's media size
-	IsImage bool   // a regular file, not a device
-	f       *os.File
-	rw      readWriterAt // f, or f in whole sectors
-	ro      bool
+	Path string // as given to Open or OpenImage
+	Size int64  // bytes: the file size, or the device's media size
+	// SectorSize is the logical sector size in bytes: the device's
+	// (DKIOCGMEDIAINFO on illumos, BLKSSZGET on Linux), or ImageSectorSize
+	// for an image file.
+	SectorSize int64
+	IsImage    bool // a regular file, not a device
+	f          *os.File
+	rw         readWriterAt // f, or f in whole sectors
+	ro         bool
 }
+
+// ImageSectorSize is the logical sector size of an image file: the 512
+// bytes a key image is laid out in. A test binary may set another power of
+// two to make every image stand in for a disk with such sectors (a 4Kn
+// disk), read and written in whole sectors as a device is; the tools never
+// change it.
+var ImageSectorSize int64 = 512
 
 // OpenImage opens the image file at path for reading and writing. When path
 // does not exist and createSize is positive, it creates a sparse file of
@@ -66,7 +77,28 @@ func createImage(path string, size int64) (*Target, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("create image %s: set size %d: %w", path, size, err)
 	}
-	return &Target{Path: path, Size: size, IsImage: true, f: f, rw: f}, nil
+	t := &Target{Path: path, Size: size, IsImage: true, f: f}
+	if err := t.imageIO(ImageSectorSize); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("create image %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// imageIO makes an image file a disk of sector-byte sectors: any I/O goes
+// straight through at 512, whole sectors are imposed at anything else.
+func (t *Target) imageIO(sector int64) error {
+	t.SectorSize, t.rw = sector, t.f
+	if sector == 512 {
+		return nil
+	}
+	rw, err := newSectorIO(t.f, sector, t.Size)
+	if err != nil {
+		return err
+	}
+	t.rw = rw
+	return nil
 }
 
 // Open opens path, an image file or a disk device, for reading and writing,
@@ -89,12 +121,22 @@ func OpenAligned(path string, readOnly bool) (*Target, error) {
 		return nil, err
 	}
 	if t.IsImage {
+		t.SectorSize = AlignedSectorSize
 		t.rw, _ = newSectorIO(t.f, AlignedSectorSize, t.Size)
 	}
 	return t, nil
 }
 
 func open(path string, readOnly bool) (*Target, error) {
+	// Judge the file before opening it: open(2) of a FIFO blocks until a
+	// writer comes, and of some devices has side effects.
+	before, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := CheckKind(path, before.Mode()); err != nil {
+		return nil, fmt.Errorf("open %w", err)
+	}
 	flag := os.O_RDWR
 	if readOnly {
 		flag = os.O_RDONLY
@@ -108,10 +150,18 @@ func open(path string, readOnly bool) (*Target, error) {
 		f.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	if !os.SameFile(before, fi) {
+		f.Close()
+		return nil, fmt.Errorf("open %s: it was replaced while being opened; run again", path)
+	}
 	t := &Target{Path: path, f: f, rw: f, ro: readOnly}
 	switch {
 	case fi.Mode().IsRegular():
 		t.IsImage, t.Size = true, fi.Size()
+		if err := t.imageIO(ImageSectorSize); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
 	case fi.Mode()&fs.ModeDevice != 0:
 		size, sector, err := deviceSize(f)
 		if err != nil {
@@ -122,16 +172,33 @@ func open(path string, readOnly bool) (*Target, error) {
 			f.Close()
 			return nil, fmt.Errorf("open %s: device reports size %d: no media?", path, size)
 		}
-		t.Size = size
+		t.Size, t.SectorSize = size, sector
 		if t.rw, err = newSectorIO(f, sector, size); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
-	default:
-		f.Close()
-		return nil, fmt.Errorf("open %s: %s is neither an image file nor a disk device", path, fi.Mode().Type())
 	}
 	return t, nil
+}
+
+// CheckKind refuses anything at path (of the given mode, as os.Stat
+// reports it) that is neither a regular file (an image) nor a device: a
+// directory, a FIFO, a socket. It names what the path is, so the operator
+// sees the mistake.
+func CheckKind(path string, mode fs.FileMode) error {
+	if mode.IsRegular() || mode&fs.ModeDevice != 0 {
+		return nil
+	}
+	what := "a " + mode.Type().String()
+	switch {
+	case mode.IsDir():
+		what = "a directory"
+	case mode&fs.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case mode&fs.ModeSocket != 0:
+		what = "a socket"
+	}
+	return fmt.Errorf("%s: it is %s, neither an image file nor a disk device; name an image file or a disk's /dev/rdsk node", path, what)
 }
 
 // ReadAt reads from the target; reading at or past Size returns io.EOF.

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestOpenImageCreatesSparse(t *testing.T) {
@@ -141,12 +144,67 @@ func TestOpenErrors(t *testing.T) {
 	}{
 		// A character device whose end is at 0: no media, not an empty key.
 		{"/dev/null", "open /dev/null: device reports size 0: no media?"},
-		{filepath.Join(dir, "missing"), "open " + filepath.Join(dir, "missing") + ": open "},
-		{dir, "open " + dir + ": d--------- is neither an image file nor a disk device"},
+		{filepath.Join(dir, "missing"), "open " + filepath.Join(dir, "missing") + ": stat "},
+		{dir, "open " + dir + ": it is a directory, neither an image file nor a disk device; name an image file or a disk's /dev/rdsk node"},
 	} {
 		tg, err := Open(c.path, true)
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("Open(%s, true) = %+v, %v, want error starting %q", c.path, tg, err, c.want)
 		}
+	}
+}
+
+// TestOpenFIFORefusedWithoutBlocking: open(2) of a FIFO with no writer
+// blocks for ever, so Open must refuse it from its mode, before opening.
+func TestOpenFIFORefusedWithoutBlocking(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Open(fifo, true)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		want := "open " + fifo + ": it is a named pipe (FIFO), neither an image file nor a disk device; name an image file or a disk's /dev/rdsk node"
+		if err == nil || err.Error() != want {
+			t.Errorf("Open(fifo) = %v, want %q", err, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Open(fifo) still blocked after 5 s")
+	}
+}
+
+// TestImageSectorSize: an image is a disk of ImageSectorSize sectors, 512
+// unless a test binary stands it in for a 4Kn disk, and then it is read and
+// written in whole 4096-byte sectors as such a disk is.
+func TestImageSectorSize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "key.img")
+	if err := os.WriteFile(path, make([]byte, 64<<10), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tg, err := Open(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.SectorSize != 512 {
+		t.Errorf("Open(image).SectorSize = %d, want 512", tg.SectorSize)
+	}
+	tg.Close()
+
+	defer func(old int64) { ImageSectorSize = old }(ImageSectorSize)
+	ImageSectorSize = 4096
+	tg, err = Open(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if _, ok := tg.rw.(*sectorIO); tg.SectorSize != 4096 || !ok {
+		t.Errorf("Open(image) with ImageSectorSize 4096 = sector size %d, I/O %T, want 4096 in whole sectors", tg.SectorSize, tg.rw)
+	}
+	if _, err := tg.WriteAt([]byte("x"), 5000); err != nil {
+		t.Errorf("WriteAt(1 byte, 5000) on a 4K stand-in = %v", err)
 	}
 }

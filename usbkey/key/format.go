@@ -2,6 +2,7 @@ package key
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -21,6 +22,13 @@ const (
 	ESPLoaderPath = "efi/boot/bootx64.efi"
 )
 
+// MaxSize is the largest key whose root partition a FAT32 boot sector can
+// describe: a root of at most 0xFFFFFFFF sectors, rounded down to 1 MiB
+// (0xFFFFF800), with the 528384 sectors before it and the reserved
+// partition (16384) and backup GPT (33) after it, less the 2047 sectors
+// the rounding may drop: 4295512096 sectors (2.0 TiB).
+const MaxSize = 4295512096 * parttable.SectorSize
+
 // MinSize is the smallest key Format writes without --force: the 4gb.img,
 // the smallest image Triton builds a headnode key from.
 const MinSize = 4_000_000_000
@@ -34,6 +42,17 @@ type FormatOptions struct {
 	ESPImageSize int64
 	Rand         io.Reader // GUIDs and the stage2 UUID; crypto/rand when nil
 	Now          time.Time
+	// Ctx, when set, is checked between the steps of Format, so a
+	// cancelled run stops between writes; nil never cancels.
+	Ctx context.Context
+}
+
+// stopped returns the context's error, naming the step not started.
+func (o FormatOptions) stopped(next string) error {
+	if o.Ctx == nil || o.Ctx.Err() == nil {
+		return nil
+	}
+	return fmt.Errorf("stopped before %s: %w", next, o.Ctx.Err())
 }
 
 // Formatted says what Format wrote.
@@ -67,6 +86,16 @@ func Plan(size int64, o FormatOptions) (*Formatted, error) {
 		if err := bootfiles.CheckESPImage(o.ESPImageSize, int64(l.ESP.Size)*parttable.SectorSize); err != nil {
 			return nil, err
 		}
+	} else if _, err := fat32.NewGeometry(l.ESP.Size); err != nil {
+		return nil, fmt.Errorf("loader partition: %w", err)
+	}
+	// Every geometry is computed here, so that Format fails on nothing
+	// the plan could have known: a root over 2^32-1 sectors cannot be
+	// described by a FAT32 boot sector (BPB_TotSec32; mkfs_pcfs's
+	// sectors_in_logical_volume is a uint32_t, illumos-joyent
+	// usr/src/cmd/fs.d/pcfs/mkfs/mkfs_pcfs.h:108).
+	if _, err := fat32.NewGeometry(l.Root.Size); err != nil {
+		return nil, fmt.Errorf("root partition of %d sectors: %w; a v2 key can be at most %d bytes (%s): use a smaller image or disk", l.Root.Size, err, int64(MaxSize), "2.0 TiB")
 	}
 	return &Formatted{
 		Layout:       l,
@@ -101,14 +130,26 @@ func Format(d Disk, size int64, o FormatOptions) (*Formatted, error) {
 	if _, err := d.WriteAt(zero[:sector], int64(l.Sectors-1)*sector); err != nil {
 		return nil, fmt.Errorf("clear old backup GPT header: %w", err)
 	}
+	if err := o.stopped("the loader partition"); err != nil {
+		return nil, err
+	}
 	if err := writeESP(d, l, o); err != nil {
+		return nil, err
+	}
+	if err := o.stopped("the boot partition"); err != nil {
 		return nil, err
 	}
 	stage2, _ := bootfiles.PatchGPTZFSBoot(o.Boot.GPTZFSBoot, l.Root.Start)
 	if _, err := d.WriteAt(stage2, int64(l.Boot.Start)*sector); err != nil {
 		return nil, fmt.Errorf("write boot partition (gptzfsboot): %w", err)
 	}
+	if err := o.stopped("the root partition"); err != nil {
+		return nil, err
+	}
 	if err := writeRoot(d, l, o); err != nil {
+		return nil, err
+	}
+	if err := o.stopped("the gpt"); err != nil {
 		return nil, err
 	}
 	if err := parttable.NewGPT(l, o.Rand).Write(d, l.Sectors); err != nil {

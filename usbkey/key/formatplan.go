@@ -10,11 +10,13 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"cntools/internal/node"
 	"cntools/usbkey/bootfiles"
 	"cntools/usbkey/device"
+	"cntools/usbkey/parttable"
 )
 
 // FormatPlan is a format of one target, checked: what PlanFormat found on
@@ -43,8 +45,21 @@ type FormatPlan struct {
 	esp     *os.File
 	espSize int64
 	t       *device.Target // opened by PlanFormat, or created by Apply
+	mu      sync.Mutex     // guards created and done for AbandonCreated
 	created bool           // Apply created the image
 	done    bool
+}
+
+// AbandonCreated removes the image Apply created and has not finished, and
+// does nothing otherwise: never a file the operator gave. It is safe to
+// call while Apply runs, for a process about to exit at once (a second
+// interrupt).
+func (p *FormatPlan) AbandonCreated() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.created && !p.done {
+		os.Remove(p.path)
+	}
 }
 
 // PlanFormat checks everything a format of req.Target on n needs, and
@@ -91,6 +106,13 @@ func PlanFormat(ctx context.Context, n *node.Node, req FormatRequest) (_ *Format
 	refusals, err := device.Check(ctx, n.Facts, checkPath(n, req.Target), p.Size, MinSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.Target, err)
+	}
+	u, err := device.Unchecked(n.Live(), checkPath(n, req.Target))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", req.Target, err)
+	}
+	if u != nil {
+		refusals = append(refusals, *u)
 	}
 	if p.t != nil {
 		st, has, err := existingKey(p.t, req.Target, p.Size)
@@ -172,6 +194,10 @@ func (p *FormatPlan) openTarget(req FormatRequest, size int64) error {
 	if p.t, err = device.Open(p.path, false); err != nil {
 		return err
 	}
+	// Before anything else: no override makes a 4Kn disk hold a v2 key.
+	if err := parttable.CheckSectorSize(p.t.SectorSize); err != nil {
+		return fmt.Errorf("%s has %w", req.Target, err)
+	}
 	p.Size = p.t.Size
 	if req.Size != "" && size != p.Size {
 		return fmt.Errorf("%s exists with %d bytes, not the %d --size asks for; drop --size or remove it", req.Target, p.Size, size)
@@ -205,7 +231,11 @@ func (p *FormatPlan) Summary() []string {
 	// Force overrides every refusal; the operator sees each one, not only
 	// the one they meant.
 	for _, r := range p.Overridden {
-		if r.Code != device.CodeHasKey {
+		switch r.Code {
+		case device.CodeHasKey:
+		case device.CodeUnchecked:
+			s = append(s, "WARN: "+r.Reason)
+		default:
 			s = append(s, "despite: "+r.Reason)
 		}
 	}
@@ -237,10 +267,14 @@ func (p *FormatPlan) Apply(ctx context.Context) (*Formatted, error) {
 		if err != nil {
 			return nil, err
 		}
+		p.mu.Lock()
 		p.t, p.created = t, true
+		p.mu.Unlock()
 	}
 	log.Info("formatting", "target", p.Target, "bytes", p.Size, "boot_version", p.BootVersion)
-	res, err := Format(p.t, p.Size, p.options())
+	o := p.options()
+	o.Ctx = ctx
+	res, err := Format(p.t, p.Size, o)
 	if err == nil {
 		err = p.t.Sync()
 	}
@@ -251,7 +285,9 @@ func (p *FormatPlan) Apply(ctx context.Context) (*Formatted, error) {
 		}
 		return nil, fmt.Errorf("%s: %w; the target is not a usable key now: run usbkey-format again", p.Target, err)
 	}
+	p.mu.Lock()
 	p.done = true
+	p.mu.Unlock()
 	log.Info("formatted", "target", p.Target)
 	return res, nil
 }

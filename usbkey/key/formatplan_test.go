@@ -386,3 +386,123 @@ func TestPlanFormatCreatesTheImageOnlyInApply(t *testing.T) {
 		t.Errorf("ExistingKey after Apply = %v, %v, want a key", has, err)
 	}
 }
+
+// TestPlanFormatRefusesImpossibleTargets: a 4Kn disk (an image standing in
+// for one through device.ImageSectorSize, as DKIOCGMEDIAINFO or BLKSSZGET
+// would report it) and a target over MaxSize are refused by the plan,
+// before anything is written or created, and --force changes nothing.
+func TestPlanFormatRefusesImpossibleTargets(t *testing.T) {
+	ctx := context.Background()
+	n := testNode(t)
+	dev := n.Path("/dev/rdsk/c1t0d0p0")
+	os.MkdirAll(filepath.Dir(dev), 0o755)
+	if err := os.WriteFile(dev, patternAt(0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(dev, 8_000_000_000); err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func(old int64) { device.ImageSectorSize = old }(device.ImageSectorSize)
+		device.ImageSectorSize = 4096
+		for _, force := range []bool{false, true} {
+			_, err := PlanFormat(ctx, n, FormatRequest{Target: "/dev/rdsk/c1t0d0p0", Force: force, Yes: true})
+			want := "/dev/rdsk/c1t0d0p0 has 4096-byte logical sectors: a v2 usb key is laid out in 512-byte sectors"
+			if err == nil || !strings.HasPrefix(err.Error(), want) || errors.As(err, new(*RefusedError)) {
+				t.Errorf("PlanFormat(4Kn disk, force %v) = %v, want an error (not a refusal) starting %q", force, err, want)
+			}
+		}
+	}()
+	f, err := os.Open(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := make([]byte, patternChunk)
+	f.ReadAt(head, 0)
+	f.Close()
+	if !bytes.Equal(head, patternAt(0)) {
+		t.Errorf("a refused 4Kn format changed the disk")
+	}
+
+	img := n.Path("/images/huge.img")
+	os.MkdirAll(filepath.Dir(img), 0o755)
+	_, err = PlanFormat(ctx, n, FormatRequest{Target: "/images/huge.img", Size: "3T", Force: true, Yes: true})
+	if err == nil || !strings.HasSuffix(err.Error(), "a v2 key can be at most 2199302193152 bytes (2.0 TiB): use a smaller image or disk") {
+		t.Errorf("PlanFormat(--size 3T) = %v, want a refusal naming the 2 TiB limit", err)
+	}
+	if _, err := os.Stat(img); err == nil {
+		t.Errorf("PlanFormat(--size 3T) created %s", img)
+	}
+}
+
+// abandonRand is crypto/rand's stand-in that calls AbandonCreated on its
+// first read, as a second interrupt does in the middle of Apply.
+type abandonRand struct {
+	p    *FormatPlan
+	once bool
+}
+
+func (r *abandonRand) Read(b []byte) (int, error) {
+	if !r.once {
+		r.once = true
+		r.p.AbandonCreated()
+	}
+	clear(b)
+	return len(b), nil
+}
+
+// TestAbandonCreated: an image Apply created is removed by AbandonCreated
+// in the middle of the run; an image the operator gave never is.
+func TestAbandonCreated(t *testing.T) {
+	ctx := context.Background()
+	n := testNode(t)
+	os.MkdirAll(n.Path("/images"), 0o755)
+	for _, tc := range []struct {
+		name   string
+		req    FormatRequest
+		exists bool
+	}{
+		{"created", FormatRequest{Target: "/images/new.img", Size: "4gb", Yes: true}, false},
+		{"given", FormatRequest{Target: "/images/given.img", Yes: true, Force: true}, true},
+	} {
+		if tc.exists {
+			if err := os.WriteFile(n.Path(tc.req.Target), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.Truncate(n.Path(tc.req.Target), 4_000_000_000)
+		}
+		p, err := PlanFormat(ctx, n, tc.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.AbandonCreated() // before Apply: nothing of the run's to remove
+		if _, err := os.Stat(n.Path(tc.req.Target)); (err == nil) != tc.exists {
+			t.Errorf("%s: AbandonCreated before Apply: stat = %v", tc.name, err)
+		}
+		p.Rand = &abandonRand{p: p}
+		if _, err := p.Apply(ctx); err != nil {
+			t.Fatalf("%s: Apply = %v", tc.name, err)
+		}
+		p.Close()
+		if _, err := os.Stat(n.Path(tc.req.Target)); (err == nil) != tc.exists {
+			t.Errorf("%s: AbandonCreated during Apply: stat = %v, want the file there: %v", tc.name, err, tc.exists)
+		}
+	}
+}
+
+// TestFormatStopsWhenCancelled: a cancelled run stops between steps and
+// says which step it did not start.
+func TestFormatStopsWhenCancelled(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "key.img"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Truncate(4_000_000_000)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = Format(f, 4_000_000_000, FormatOptions{Boot: bootSet(t), Ctx: ctx})
+	if want := "stopped before the loader partition: context canceled"; err == nil || err.Error() != want {
+		t.Errorf("Format(cancelled) = %v, want %q", err, want)
+	}
+}

@@ -94,10 +94,16 @@ func TestPlanRefusesBeforeWriting(t *testing.T) {
 		{"too small", 100 << 20, FormatOptions{Boot: good}, "small"},
 		{"no multiboot", 4_000_000_000, FormatOptions{Boot: &noMB}, "multiboot"},
 		{"esp image", 4_000_000_000, FormatOptions{Boot: good, ESPImage: bytes.NewReader(nil), ESPImageSize: 12345}, "aligned"},
+		{"3 TiB", 3 << 40, FormatOptions{Boot: good}, "; a v2 key can be at most 2199302193152 bytes (2.0 TiB): use a smaller image or disk"},
+		{"one sector over", MaxSize + 512, FormatOptions{Boot: good}, "a v2 key can be at most"},
 	} {
 		_, err := Plan(tc.size, tc.o)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Plan(%s) = %v, want an error containing %q", tc.name, err, tc.want)
 		}
+	}
+	// MaxSize itself is the largest key: its root is 0xFFFFF800 sectors.
+	if res, err := Plan(MaxSize, FormatOptions{Boot: good}); err != nil || res.Layout.Root.Size != 0xFFFFF800 {
+		t.Errorf("Plan(MaxSize) = %+v, %v, want a root of 0xFFFFF800 sectors", res, err)
 	}
 }

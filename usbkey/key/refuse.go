@@ -33,6 +33,13 @@ func FormatRefusals(ctx context.Context, n *node.Node, target string, size int64
 	if err != nil {
 		return nil, err
 	}
+	u, err := device.Unchecked(n.Live(), checkPath(n, target))
+	if err != nil {
+		return nil, err
+	}
+	if u != nil {
+		rs = append(rs, *u)
+	}
 	has, err := ExistingKey(n, target)
 	if err != nil {
 		return nil, err

@@ -100,13 +100,21 @@ func Inspect(d io.ReaderAt, path string, size int64) (*Status, error) {
 			return st, nil
 		}
 		if g.PrimaryErr != nil {
-			st.Problems = append(st.Problems, "primary gpt: "+g.PrimaryErr.Error())
+			st.Problems = append(st.Problems, g.PrimaryErr.Error())
+		}
+		if g.BackupErr != nil {
+			st.Problems = append(st.Problems, g.BackupErr.Error())
 		}
 		for i, e := range g.Entries {
 			if !e.Used() {
 				continue
 			}
-			x := e.Extent()
+			// A damaged entry is reported, not listed with a made-up size.
+			x, err := g.Partition(i)
+			if err != nil {
+				st.Problems = append(st.Problems, err.Error())
+				continue
+			}
 			st.Partitions = append(st.Partitions, Partition{Index: i, Name: e.Name(), Type: e.PartitionTypeGUID.String(),
 				Start: int64(x.Start) * parttable.SectorSize, Size: int64(x.Size) * parttable.SectorSize})
 			if i == parttable.IndexRoot {
@@ -232,6 +240,13 @@ func ReadStatus(n *node.Node, r StatusRequest) (*Status, error) {
 		if t, err = device.Open(p, true); err == nil {
 			defer t.Close()
 			st, err = Inspect(t, p, t.Size)
+		}
+		if err == nil {
+			// Inspect reads 512-byte LBAs; on a disk with other sectors
+			// nothing else reads them so (see parttable.CheckSectorSize).
+			if serr := parttable.CheckSectorSize(t.SectorSize); serr != nil {
+				st.Problems = append([]string{r.Target + " has " + serr.Error()}, st.Problems...)
+			}
 		}
 	}
 	if err != nil {

@@ -41,7 +41,9 @@ func OpenKey(d Disk, size int64, write bool) (*fat32.FS, error) {
 		if err != nil {
 			return nil, err
 		}
-		x = g.Entries[parttable.IndexRoot].Extent()
+		if x, err = g.Partition(parttable.IndexRoot); err != nil {
+			return nil, fmt.Errorf("root partition: %w", err)
+		}
 	}
 	fs, err := fat32.Open(parttable.WindowOf(d, x))
 	if err != nil {

@@ -2,11 +2,10 @@ package parttable
 
 import (
 	"bytes"
-	"fmt"
 	"hash/crc32"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"cntools/internal/fuzzcorpus"
 )
 
 // fuzzSectors is the size of the disk FuzzReadGPT builds.
@@ -25,28 +24,44 @@ func fuzzImage(hdr, entries, backupHdr []byte) memImage {
 	return img
 }
 
-// fuzzSeeds are the committed corpus: a good table, and the same with the
-// primary or both headers broken.
+// fuzzSeeds are the committed corpus: a good table; the same with the
+// primary or both headers broken; entry arrays of 128 entries, with an
+// inverted entry, with one running past the disk, and with a CRC that does
+// not match; and no backup header at all.
 func fuzzSeeds(t testing.TB) map[string][3][]byte {
 	l := Layout{Sectors: fuzzSectors, ESP: Extent{34, 10}, Boot: Extent{44, 2}, Root: Extent{46, 10}, Reserved: Extent{60, 7}}
-	img := make(memImage, fuzzSectors*SectorSize)
-	if err := NewGPT(l, &countingRand{}).Write(img, fuzzSectors); err != nil {
-		t.Fatal(err)
+	table := func(mod func(g *GPT)) (hdr, entries, backup []byte) {
+		img := make(memImage, fuzzSectors*SectorSize)
+		g := NewGPT(l, &countingRand{})
+		mod(g)
+		writeUnchecked(t, img, g, fuzzSectors)
+		trim := func(b []byte) []byte { return bytes.TrimRight(b, "\x00") }
+		return trim(img[SectorSize : 2*SectorSize]), trim(img[2*SectorSize : 34*SectorSize]), trim(img[(fuzzSectors-1)*SectorSize:])
 	}
-	trim := func(b []byte) []byte { return bytes.TrimRight(b, "\x00") }
-	hdr := trim(img[SectorSize : 2*SectorSize])
-	entries := trim(img[2*SectorSize : 34*SectorSize])
-	backup := trim(img[(fuzzSectors-1)*SectorSize:])
+	hdr, entries, backup := table(func(*GPT) {})
 	badHdr := bytes.Clone(hdr)
 	badHdr[0] = 'e'
 	badBackup := bytes.Clone(backup)
 	badBackup[16] ^= 1
-	return map[string][3][]byte{
+	seeds := map[string][3][]byte{
 		"good":           {hdr, entries, backup},
 		"primary-broken": {badHdr, entries, backup},
 		"both-broken":    {badHdr, entries, badBackup},
 		"empty":          {nil, nil, nil},
+		"backup-missing": {hdr, entries, nil},
 	}
+	badCRC := bytes.Clone(entries)
+	badCRC[2*EntrySize+32] ^= 1 // root's StartingLBA, CRC left as it was
+	seeds["entries-bad-crc"] = [3][]byte{hdr, badCRC, backup}
+	for name, mod := range map[string]func(g *GPT){
+		"entries-128":       func(g *GPT) { g.Entries = append(g.Entries, make([]Entry, 128-NumEntries)...) },
+		"entry-inverted":    func(g *GPT) { g.Entries[IndexRoot].EndingLBA = g.Entries[IndexRoot].StartingLBA - 1 },
+		"entry-overflowing": func(g *GPT) { g.Entries[IndexRoot].EndingLBA = ^uint64(0) },
+	} {
+		h, e, b := table(mod)
+		seeds[name] = [3][]byte{h, e, b}
+	}
+	return seeds
 }
 
 func FuzzReadGPT(f *testing.F) {
@@ -64,12 +79,36 @@ func FuzzReadGPT(f *testing.F) {
 		if g.Header.MyLBA != 1 && g.Header.MyLBA != fuzzSectors-1 {
 			t.Errorf("ReadGPT accepted a header at lba %d", g.Header.MyLBA)
 		}
+		if g.PrimaryErr != nil && g.BackupErr != nil {
+			t.Errorf("ReadGPT found both tables bad and returned one: %v; %v", g.PrimaryErr, g.BackupErr)
+		}
+		if len(g.Entries) != int(g.Header.NumberOfPartitionEntries) {
+			t.Errorf("ReadGPT read %d entries, the header says %d", len(g.Entries), g.Header.NumberOfPartitionEntries)
+		}
 		if got := crc32.ChecksumIEEE(g.encodeEntries()); got != g.Header.PartitionEntryArrayCRC32 {
 			t.Errorf("entries read back encode to crc 0x%08x, header says 0x%08x", got, g.Header.PartitionEntryArrayCRC32)
 		}
-		_, _ = g.Layout()
-		for _, e := range g.Entries {
+		bad := 0
+		for i, e := range g.Entries {
 			_ = e.Name()
+			x, err := g.Partition(i)
+			if err != nil {
+				if e.Used() {
+					bad++
+				}
+				continue
+			}
+			// Whatever the entry says, a partition handed out lies inside
+			// the disk and has a size a reader can use.
+			if x.Size == 0 || x.Start < g.Header.FirstUsableLBA || x.End() > g.Header.LastUsableLBA || x.End() >= fuzzSectors {
+				t.Errorf("Partition(%d) = %+v, outside usable lbas %d..%d", i, x, g.Header.FirstUsableLBA, g.Header.LastUsableLBA)
+			}
+		}
+		if got := len(g.CheckEntries()); got != bad {
+			t.Errorf("CheckEntries() reports %d entries, Partition refuses %d used ones", got, bad)
+		}
+		if l, err := g.Layout(); err == nil && (l.Root.Size == 0 || l.Root.End() >= fuzzSectors) {
+			t.Errorf("Layout() = %+v, a root outside the disk", l)
 		}
 	})
 }
@@ -77,25 +116,9 @@ func FuzzReadGPT(f *testing.F) {
 // TestFuzzSeedsCommitted keeps testdata/fuzz/FuzzReadGPT in step with
 // fuzzSeeds; CNTOOLS_UPDATE=1 rewrites it.
 func TestFuzzSeedsCommitted(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzReadGPT")
+	files := map[string]string{}
 	for name, s := range fuzzSeeds(t) {
-		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n[]byte(%q)\n[]byte(%q)\n", s[0], s[1], s[2])
-		path := filepath.Join(dir, name)
-		if os.Getenv("CNTOOLS_UPDATE") == "1" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with CNTOOLS_UPDATE=1 to write the corpus)", err)
-		}
-		if string(got) != want {
-			t.Errorf("%s is stale: run with CNTOOLS_UPDATE=1", path)
-		}
+		files[name] = fuzzcorpus.Encode(s[0], s[1], s[2])
 	}
+	fuzzcorpus.Check(t, "FuzzReadGPT", files)
 }

@@ -80,16 +80,21 @@ func (e Entry) Extent() Extent {
 	return Extent{Start: e.StartingLBA, Size: e.EndingLBA - e.StartingLBA + 1}
 }
 
-// GPT is a 9-entry GUID partition table.
+// GPT is a GUID partition table: the 9 entries libefi writes, or as many
+// as the header of a table ReadGPT read says.
 type GPT struct {
 	DiskGUID GUID
-	Entries  [NumEntries]Entry
+	Entries  []Entry
 	// Header is the header ReadGPT validated (the backup's when PrimaryErr
 	// is set). Write ignores it and derives the headers from the capacity.
 	Header Header
 	// PrimaryErr says why ReadGPT fell back to the backup table; nil when
 	// the primary was good.
 	PrimaryErr error
+	// BackupErr says what is wrong with the backup table when ReadGPT used
+	// the primary: missing (past the end of the disk), damaged, or not a
+	// copy of the primary. nil when the backup is good.
+	BackupErr error
 }
 
 // NewGPT builds the table format_image writes for l: entries 0, 1, 2 and 8
@@ -107,7 +112,7 @@ func NewGPT(l Layout, rand io.Reader) *GPT {
 		}
 		return g
 	}
-	g := &GPT{DiskGUID: next()}
+	g := &GPT{DiskGUID: next(), Entries: make([]Entry, NumEntries)}
 	for i := range g.Entries {
 		// set_part never runs for these: p_start 0, p_size 0, and
 		// efi_write stores p_start+p_size-1.
@@ -139,7 +144,7 @@ func (g *GPT) header(capacity uint64, entries []byte, primary bool) Header {
 		LastUsableLBA:            lastUsableLBA(capacity),
 		DiskGUID:                 g.DiskGUID,
 		PartitionEntryLBA:        primaryEntryLBA,
-		NumberOfPartitionEntries: NumEntries,
+		NumberOfPartitionEntries: uint32(len(g.Entries)),
 		SizeOfPartitionEntry:     EntrySize,
 		PartitionEntryArrayCRC32: crc32.ChecksumIEEE(entries),
 	}
@@ -163,7 +168,7 @@ func (h Header) crc() uint32 {
 	return crc32.ChecksumIEEE(b[:n])
 }
 
-// encodeEntries returns the 9*128-byte entry array.
+// encodeEntries returns the entry array, 128 bytes an entry.
 func (g *GPT) encodeEntries() []byte {
 	var buf bytes.Buffer
 	if err := binary.Write(&buf, binary.LittleEndian, g.Entries); err != nil {
@@ -177,6 +182,9 @@ func (g *GPT) encodeEntries() []byte {
 func (g *GPT) check(capacity uint64) error {
 	if capacity < FirstUsableLBA+1+gptArraySectors+1 {
 		return fmt.Errorf("disk of %d sectors has no room for a gpt", capacity)
+	}
+	if n := len(g.Entries); n == 0 || n*EntrySize > gptArraySectors*SectorSize {
+		return fmt.Errorf("BUG: %d gpt entries: the %d-sector array area holds 1 to %d", n, gptArraySectors, gptArraySectors*SectorSize/EntrySize)
 	}
 	first, last := uint64(FirstUsableLBA), lastUsableLBA(capacity)
 	for i, e := range g.Entries {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -31,9 +33,10 @@ var mangleTests = []struct {
 	{"header size 93", 12, 93, false, "header crc32 0x2982a15e does not match the stored 0x48252e4a"},
 	{"header crc", 16, 0, false, "header crc32 0x48252e4a does not match the stored 0x48252e00"},
 	{"my lba", 24, 5, true, "header says it is at lba 5"},
-	{"entry count", 80, 128, true, "128 partition entries of 128 bytes, want 9 of 128 as libefi writes: not a v2 usb key table"},
-	{"entry size", 84, 0, true, "9 partition entries of 0 bytes, want 9 of 128 as libefi writes: not a v2 usb key table"},
-	{"entry lba", 72, 199, true, "partition entry array at lba 199 is outside the 200-sector disk"},
+	{"entry count", 80, 0, true, "0 partition entries: want 1 to 8192"},
+	{"entry size", 84, 0, true, "partition entries of 0 bytes, want 128: illumos makes no slices from them"},
+	{"entry lba", 72, 199, true, "partition entry array at lba 199 (3 sectors) is outside the 200-sector disk"},
+	{"alternate is self", 32, 1, true, "header names its own lba 1 for the other copy"},
 	{"last usable", 48, 200, true, "usable lbas 34..200 are outside the 200-sector disk"},
 	{"entry array", 512 + 2*128 + 56, 'B', false, "partition entry array crc32 0x17da40fa does not match the header's 0x3c5e0b4d"},
 }
@@ -57,7 +60,7 @@ func TestReadGPTPrimaryMangled(t *testing.T) {
 		if g.PrimaryErr == nil || g.PrimaryErr.Error() != wantErr {
 			t.Errorf("ReadGPT(primary %s mangled).PrimaryErr = %v, want %q", tt.name, g.PrimaryErr, wantErr)
 		}
-		if g.Entries != want.Entries || g.DiskGUID != want.DiskGUID || g.Header.MyLBA != 199 {
+		if !slices.Equal(g.Entries, want.Entries) || g.DiskGUID != want.DiskGUID || g.Header.MyLBA != 199 {
 			t.Errorf("ReadGPT(primary %s mangled) = %+v, want the backup of %+v", tt.name, g, want)
 		}
 	}
@@ -86,7 +89,7 @@ func TestReadGPTGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.PrimaryErr != nil || g.Entries != want.Entries || g.DiskGUID != want.DiskGUID || g.Header.MyLBA != 1 {
+	if g.PrimaryErr != nil || !slices.Equal(g.Entries, want.Entries) || g.DiskGUID != want.DiskGUID || g.Header.MyLBA != 1 {
 		t.Errorf("ReadGPT(good) = %+v, want the primary of %+v", g, want)
 	}
 }
@@ -109,7 +112,7 @@ func TestReadGPTImageOnLargerDisk(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReadGPT(damaged image on larger disk) error = %v, want the backup at lba 199", err)
 	}
-	if g.Header.MyLBA != 199 || g.Entries != want.Entries {
+	if g.Header.MyLBA != 199 || !slices.Equal(g.Entries, want.Entries) {
 		t.Errorf("ReadGPT(damaged image on larger disk) header at lba %d, want 199", g.Header.MyLBA)
 	}
 	if l, err := g.Layout(); err != nil || l.Sectors != 200 {
@@ -157,7 +160,8 @@ func TestWriteReadRoundTrip(t *testing.T) {
 // does not depend on the header's own CRC.
 func TestReadGPTBackupMangled(t *testing.T) {
 	for _, tt := range mangleTests {
-		if !tt.fixCRC && tt.name != "signature" {
+		// The backup already names lba 1 for the other copy.
+		if !tt.fixCRC && tt.name != "signature" || tt.name == "alternate is self" {
 			continue
 		}
 		img, _, err := smallImage()
@@ -174,5 +178,109 @@ func TestReadGPTBackupMangled(t *testing.T) {
 		if err == nil || err.Error() != want {
 			t.Errorf("ReadGPT(backup %s mangled) error = %v, want %q", tt.name, err, want)
 		}
+	}
+}
+
+// imageWith writes smallLayout's table, changed by mod, to a 200-sector
+// image, as a tool other than libefi might have written it.
+func imageWith(t *testing.T, mod func(g *GPT)) (memImage, *GPT) {
+	t.Helper()
+	img := make(memImage, 200*SectorSize)
+	g := NewGPT(smallLayout(), &countingRand{})
+	mod(g)
+	writeUnchecked(t, img, g, 200)
+	return img, g
+}
+
+// A 128-entry table, as sgdisk and most tools write: read whole, the v2
+// entries where they belong.
+func TestReadGPT128Entries(t *testing.T) {
+	img, want := imageWith(t, func(g *GPT) { g.Entries = append(g.Entries, make([]Entry, 128-NumEntries)...) })
+	g, err := ReadGPT(img, 200)
+	if err != nil || g.PrimaryErr != nil || g.BackupErr != nil {
+		t.Fatalf("ReadGPT(128 entries) = %+v, %v", g, err)
+	}
+	if len(g.Entries) != 128 || !slices.Equal(g.Entries, want.Entries) || g.Header.NumberOfPartitionEntries != 128 {
+		t.Errorf("ReadGPT(128 entries) read %d entries, want the 128 written", len(g.Entries))
+	}
+	if l, err := g.Layout(); err != nil || l.Root != smallLayout().Root {
+		t.Errorf("Layout() of a 128-entry table = %+v, %v, want root %+v", l, err, smallLayout().Root)
+	}
+	if errs := g.CheckEntries(); len(errs) != 0 {
+		t.Errorf("CheckEntries() = %v, want none", errs)
+	}
+}
+
+// A table of 3 entries has no entry 8: Layout says so, Partition does not
+// panic.
+func TestReadGPTFewEntries(t *testing.T) {
+	img, _ := imageWith(t, func(g *GPT) { g.Entries = g.Entries[:3] })
+	g, err := ReadGPT(img, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Partition(8); err == nil || err.Error() != "gpt has 3 entries, no entry 8" {
+		t.Errorf("Partition(8) of 3 entries = %v", err)
+	}
+	if _, err := g.Layout(); err == nil || !strings.HasPrefix(err.Error(), "gpt entry 8 has no entry, want ") {
+		t.Errorf("Layout() of 3 entries = %v", err)
+	}
+}
+
+// Entries the loader would skip (part.c:355-359) are read, and reported by
+// CheckEntries and Partition, never turned into a size.
+func TestReadGPTBadEntries(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(g *GPT)
+		want string
+	}{
+		{"inverted", func(g *GPT) { g.Entries[2].EndingLBA = 60 }, "gpt entry 2 (root) ends at lba 60, before it starts at lba 70"},
+		{"overflowing", func(g *GPT) { g.Entries[2].EndingLBA = ^uint64(0) - 5 }, "gpt entry 2 (root) covers lbas 70..18446744073709551610, outside the usable lbas 34..166"},
+		{"before first usable", func(g *GPT) { g.Entries[0].StartingLBA = 1 }, "gpt entry 0 (loader) covers lbas 1..59, outside the usable lbas 34..166"},
+	} {
+		img, _ := imageWith(t, tc.mod)
+		g, err := ReadGPT(img, 200)
+		if err != nil {
+			t.Errorf("ReadGPT(%s) = %v, want the table", tc.name, err)
+			continue
+		}
+		errs := g.CheckEntries()
+		if len(errs) != 1 || errs[0].Error() != tc.want {
+			t.Errorf("CheckEntries(%s) = %v, want [%s]", tc.name, errs, tc.want)
+		}
+		if _, err := g.Layout(); err == nil || err.Error() != tc.want {
+			t.Errorf("Layout(%s) = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// The backup is checked where the primary names it: missing from an image
+// one sector short, damaged, or a copy of another table.
+func TestReadGPTBackup(t *testing.T) {
+	img, _, err := smallImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := ReadGPT(img[:199*SectorSize], 199)
+	want := "backup gpt at lba 199 is past the end of the 199-sector disk: the image or device is shorter than the table was written for"
+	if err != nil || g.PrimaryErr != nil || g.BackupErr == nil || g.BackupErr.Error() != want {
+		t.Errorf("ReadGPT(one sector short) = %v, %v, want the primary and BackupErr %q", g, err, want)
+	}
+
+	img[199*SectorSize] = 'e'
+	g, err = ReadGPT(img, 200)
+	want = `backup gpt at lba 199: no "EFI PART" signature`
+	if err != nil || g.BackupErr == nil || g.BackupErr.Error() != want {
+		t.Errorf("ReadGPT(backup damaged) = %v, %v, want BackupErr %q", g, err, want)
+	}
+
+	other, _ := imageWith(t, func(g *GPT) { g.DiskGUID[0] ^= 1 })
+	img, _, _ = smallImage()
+	copy(img[199*SectorSize:], other[199*SectorSize:])
+	g, err = ReadGPT(img, 200)
+	want = "backup gpt at lba 199 differs from the primary (disk guid, usable lbas, or entries): the loader would prefer it"
+	if err != nil || g.BackupErr == nil || g.BackupErr.Error() != want {
+		t.Errorf("ReadGPT(backup of another table) = %v, %v, want BackupErr %q", g, err, want)
 	}
 }

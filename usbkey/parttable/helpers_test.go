@@ -1,8 +1,10 @@
 package parttable
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
+	"testing"
 )
 
 // memImage is a disk image in memory.
@@ -54,4 +56,21 @@ func smallImage() (memImage, *GPT, error) {
 	img := make(memImage, 200*SectorSize)
 	g := NewGPT(smallLayout(), &countingRand{})
 	return img, g, g.Write(img, 200)
+}
+
+// writeUnchecked writes g's headers and entry arrays for a disk of
+// capacity sectors without the checks Write makes, for a table libefi
+// would refuse to write (an inverted entry, one past the usable lbas).
+func writeUnchecked(t testing.TB, img memImage, g *GPT, capacity uint64) {
+	t.Helper()
+	entries := g.encodeEntries()
+	for _, primary := range []bool{true, false} {
+		h := g.header(capacity, entries, primary)
+		b := make([]byte, SectorSize)
+		if _, err := binary.Encode(b, binary.LittleEndian, h); err != nil {
+			t.Fatal(err)
+		}
+		copy(img[h.MyLBA*SectorSize:], b)
+		copy(img[h.PartitionEntryLBA*SectorSize:], entries)
+	}
 }

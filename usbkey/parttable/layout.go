@@ -6,7 +6,7 @@ import (
 )
 
 // SectorSize is the only logical sector size a v2 key can have: format_image
-// computes every offset in 512-byte LBAs.
+// computes every offset in 512-byte LBAs (see CheckSectorSize).
 const SectorSize = 512
 
 // Geometry of the v2 layout, in 512-byte sectors (format_image.c and libefi).
@@ -70,10 +70,17 @@ type Layout struct {
 	Reserved Extent // entry 8 "reserved": the illumos reserved partition
 }
 
-// CheckSectorSize refuses a device whose logical sectors are not 512 bytes.
-func CheckSectorSize(n int) error {
+// CheckSectorSize refuses a disk whose logical sectors are not 512 bytes.
+//
+// A v2 key is 512-byte LBAs through and through: format_image computes
+// every partition in SECTOR_SIZE (512) blocks (smartos-live
+// tools/format_image/format_image.c:81,95) and hands them to libefi, which
+// counts in the device's dki_lbsize (illumos-joyent
+// usr/src/lib/libefi/common/rdwr_efi.c:222-229,266-298), so upstream too
+// would write nonsense on a 4Kn disk. Refusing is the one safe answer.
+func CheckSectorSize(n int64) error {
 	if n != SectorSize {
-		return fmt.Errorf("device has %d-byte sectors: a v2 usb key needs %d-byte sectors (format_image is not 4Kn-aware); use another disk", n, SectorSize)
+		return fmt.Errorf("%d-byte logical sectors: a v2 usb key is laid out in %d-byte sectors (format_image and the loader's pmbr address it so); use a disk with %d-byte logical sectors (most USB sticks; 512e disks are fine)", n, SectorSize, SectorSize)
 	}
 	return nil
 }

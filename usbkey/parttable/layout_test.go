@@ -88,7 +88,7 @@ func TestCheckSectorSize(t *testing.T) {
 	if err := CheckSectorSize(512); err != nil {
 		t.Errorf("CheckSectorSize(512) = %v, want nil", err)
 	}
-	want := "device has 4096-byte sectors: a v2 usb key needs 512-byte sectors (format_image is not 4Kn-aware); use another disk"
+	want := "4096-byte logical sectors: a v2 usb key is laid out in 512-byte sectors (format_image and the loader's pmbr address it so); use a disk with 512-byte logical sectors (most USB sticks; 512e disks are fine)"
 	if err := CheckSectorSize(4096); err == nil || err.Error() != want {
 		t.Errorf("CheckSectorSize(4096) = %v, want %q", err, want)
 	}
