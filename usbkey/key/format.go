@@ -157,7 +157,7 @@ func Format(d Disk, size int64, o FormatOptions) (*Formatted, error) {
 	}
 	uuid, err := parttable.RandomUUID(o.Rand)
 	if err != nil {
-		return nil, fmt.Errorf("stage2 uuid: %w", err)
+		return nil, fmt.Errorf("stage2: %w", err)
 	}
 	mbr, err := parttable.PatchMBR(o.Boot.PMBR, res.Stage2Size, l.Boot.Start, uuid, l.Sectors)
 	if err != nil {

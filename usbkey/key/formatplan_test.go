@@ -364,7 +364,7 @@ func TestPlanFormatCreatesTheImageOnlyInApply(t *testing.T) {
 	// after them: the format fails once the image has content.
 	p.Rand = io.MultiReader(bytes.NewReader(make([]byte, 5*16)), iotest.ErrReader(errors.New("no entropy")))
 	_, err = p.Apply(ctx)
-	if err == nil || !strings.HasSuffix(err.Error(), "stage2 uuid: no entropy; the new image is removed: run usbkey-format again") {
+	if err == nil || !strings.HasSuffix(err.Error(), "stage2: generate uuid: no entropy; the new image is removed: run usbkey-format again") {
 		t.Errorf("Apply with a failing Rand = %v, want the image removed", err)
 	}
 	absent("after a failed Apply")
