@@ -86,6 +86,10 @@ func Inspect(d io.ReaderAt, path string, size int64) (*Status, error) {
 			if p.Type == 0 {
 				continue
 			}
+			if end := uint64(p.FirstLBA) + uint64(p.Sectors); end*parttable.SectorSize > uint64(size) {
+				st.Problems = append(st.Problems, fmt.Sprintf("mbr partition %d ends at sector %d, past the disk's %d", i+1, end, size/parttable.SectorSize))
+				continue
+			}
 			st.Partitions = append(st.Partitions, Partition{Index: i + 1, Type: fmt.Sprintf("0x%02x", p.Type),
 				Start: int64(p.FirstLBA) * parttable.SectorSize, Size: int64(p.Sectors) * parttable.SectorSize})
 			if rootSize == 0 {
@@ -130,6 +134,16 @@ func Inspect(d io.ReaderAt, path string, size int64) (*Status, error) {
 	if err != nil {
 		st.Problems = append(st.Problems, "root partition: "+err.Error())
 		return st, nil
+	}
+	// A read-only fsck of the root (fat32.Check): a key whose chains
+	// loop, cross or reach free clusters is not healthy, whatever its
+	// marker says.
+	ps, err := fs.Check()
+	if err != nil {
+		st.Problems = append(st.Problems, "root partition: check: "+err.Error())
+	}
+	for _, p := range ps {
+		st.Problems = append(st.Problems, "root partition: "+p.String())
 	}
 	st.RootFS, st.RootLabel = "fat32", fs.Label()
 	st.FreeBytes = int64(fs.FreeClusters()) * fs.ClusterSize()
