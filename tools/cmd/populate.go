@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -135,9 +134,11 @@ func populateAction(c *cli.Context) error {
 		return err
 	}
 	defer closeLog()
-	plan.SetProgress(progress(env, time.Now()))
+	meter := env.Meter("populating "+target, plan.Bytes)
+	plan.SetProgress(meter)
 	env.Log.Info("populating", "target", target, "source", plan.Source(), "files", len(plan.Copy), "bytes", plan.Bytes)
 	res, err := plan.Apply(env.Ctx)
+	meter.Done()
 	if err != nil {
 		if errors.Is(err, populate.ErrVerify) {
 			return tool.Problem(fmt.Errorf("%s: %w; the key may be failing: run usbkey-populate again, or use another key", target, err))
@@ -148,26 +149,4 @@ func populateAction(c *cli.Context) error {
 	return env.Emit(res, func(w io.Writer) {
 		fmt.Fprintf(w, "%s: %d files copied (%d bytes), %d unchanged, %d verified\n", target, res.Copied, res.Bytes, res.Same, res.Verified)
 	})
-}
-
-// progress reports copying on stderr: a line rewritten in place on a
-// terminal, a log line every few seconds otherwise, nothing under --json.
-func progress(env *tool.Env, start time.Time) func(string, int64, int64) {
-	last := start
-	tty := tool.IsTerminal(env.Stderr)
-	return func(p string, done, total int64) {
-		if env.JSON || time.Since(last) < time.Second && done < total {
-			return
-		}
-		last = time.Now()
-		pct := 100 * float64(done) / float64(max(total, 1))
-		if tty {
-			fmt.Fprintf(env.Stderr, "\r%5.1f%% %s of %s  %-50.50s", pct, device.HumanSize(done), device.HumanSize(total), p)
-			if done >= total {
-				fmt.Fprintln(env.Stderr)
-			}
-			return
-		}
-		env.Log.Info("copying", "percent", fmt.Sprintf("%.0f", pct), "bytes", done, "of", total)
-	}
 }

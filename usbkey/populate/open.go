@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"cntools/internal/node"
+	"cntools/internal/progress"
 	"cntools/usbkey/config"
 	"cntools/usbkey/device"
 	"cntools/usbkey/keytree"
@@ -196,5 +197,5 @@ func cacheName(target string) string {
 	return "populate" + strings.NewReplacer("/", "_", ":", "_").Replace(abs)
 }
 
-// SetProgress has Apply report every file copied.
-func (p *Plan) SetProgress(f func(path string, done, total int64)) { p.opts.Progress = f }
+// SetProgress has Apply count the bytes it copies on m.
+func (p *Plan) SetProgress(m *progress.Meter) { p.opts.Progress = m }

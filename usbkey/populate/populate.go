@@ -18,6 +18,7 @@ import (
 	"log/slog"
 
 	"cntools/internal/atomicfile"
+	"cntools/internal/progress"
 	"cntools/internal/sshconn"
 	"cntools/usbkey/config"
 	"cntools/usbkey/fat32"
@@ -36,8 +37,9 @@ type Options struct {
 	// SSH says how to reach a source on another node.
 	SSH sshconn.Options
 	Log *slog.Logger
-	// Progress, when set, hears of every file copied.
-	Progress func(path string, done, total int64)
+	// Progress, when set, counts the bytes copied as they are written,
+	// within files as well as between them.
+	Progress *progress.Meter
 }
 
 // Action is one file to copy.
@@ -300,19 +302,19 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 	}
 	res := &Result{Type: "usbkey-populate", Same: p.Same}
 	sums := map[string]string{}
-	var sinceSync, done int64
+	var sinceSync int64
 	for _, a := range p.Copy {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		sum, err := copyFile(src, dst, a)
+		sum, err := copyFile(src, dst, a, o.Progress)
 		if errors.Is(err, fat32.ErrNoSpace) && a.Reason != "new" {
 			// The plan counted the old file's clusters as free, but a
 			// replaced file keeps them until the new one is committed.
 			// The marker is off, so drop the old file first and retry.
 			if err = dst.Remove(a.Path); err == nil {
 				if err = dst.Commit(); err == nil {
-					sum, err = copyFile(src, dst, a)
+					sum, err = copyFile(src, dst, a, o.Progress)
 				}
 			}
 		}
@@ -322,11 +324,7 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 		sums[a.Path] = sum
 		res.Copied++
 		res.Bytes += a.Size
-		done += a.Size
 		sinceSync += a.Size
-		if o.Progress != nil {
-			o.Progress(a.Path, done, p.Bytes)
-		}
 		// Commit now and then, so that a run that is interrupted keeps
 		// most of what it copied and the next run finishes the job. The
 		// page cache keeps it across a killed process; one flush at the
@@ -392,14 +390,18 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 	return res, nil
 }
 
-func copyFile(src keytree.Tree, dst keytree.Writer, a Action) (string, error) {
+func copyFile(src keytree.Tree, dst keytree.Writer, a Action, m *progress.Meter) (string, error) {
 	r, err := src.Open(a.Path)
 	if err != nil {
 		return "", fmt.Errorf("read %s from the source: %w", a.Path, err)
 	}
 	defer r.Close()
 	h := newHasher(a.Size)
-	err = dst.WriteFile(a.Path, io.TeeReader(r, h), a.Size, a.mtime)
+	var w io.Writer = h
+	if m != nil {
+		w = io.MultiWriter(h, m)
+	}
+	err = dst.WriteFile(a.Path, io.TeeReader(r, w), a.Size, a.mtime)
 	sum := h.Sum()
 	if err != nil {
 		return "", fmt.Errorf("copy %s: %w", a.Path, err)
