@@ -73,9 +73,13 @@ func (r *remote) lost(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrClosed)
 }
 
-// prepare makes the target directory, refusing one that is a file. It
-// looks first: MkdirAll on a file fails with a bare "not a directory".
+// prepare makes the target directory, refusing one that is a file, a
+// symlink or leads through one to a refused path (CheckRoot). It looks
+// first: MkdirAll on a file fails with a bare "not a directory".
 func (r *remote) prepare() error {
+	if err := CheckRoot(r.sftp, r.name, r.root); err != nil {
+		return err
+	}
 	fi, err := r.sftp.Stat(r.root)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
