@@ -324,7 +324,8 @@ func (r *remote) putManifest(m *manifest.Manifest) (int64, error) {
 	}
 	// err is the function's: the write error must reach the check below,
 	// or a short manifest would be renamed over the real one.
-	err = f.Chmod(0o644)
+	// 0600: the manifest holds the hash of every file, private/'s too.
+	err = f.Chmod(0o600)
 	if err == nil {
 		_, err = f.ReadFrom(sized{&b, n})
 	}

@@ -53,8 +53,9 @@ type Writer interface {
 	MkdirAll(p string, mtime time.Time) error
 	// WriteFile stores size bytes from r at p, replacing what is there
 	// only once the new content is complete; a short r is an error and
-	// leaves the old file.
-	WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
+	// leaves the old file. mode is the source's: a tree with permissions
+	// gives the file FileMode(p, mode), a FAT key ignores it.
+	WriteFile(p string, r io.Reader, size int64, mode fs.FileMode, mtime time.Time) error
 	// Remove removes the file or empty directory p; one that does not
 	// exist is not an error.
 	Remove(p string) error
