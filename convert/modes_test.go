@@ -17,12 +17,12 @@ import (
 func TestConvertModes(t *testing.T) {
 	root := convertedAndRebooted(t)
 	for p, want := range map[string]fs.FileMode{
-		node.CopyDir + "/config":                                       0o600,
+		node.CopyDir + "/config": 0o600,
 		node.CopyDir + "/private/root.password." + converttest.Platform: 0o600,
-		node.CopyDir + "/private":                                      0o700,
-		node.CopyDir + "/config.inc/generic":                           0o644,
-		node.CopyDir + "/.cntools-manifest.json":                       0o600,
-		node.UsbkeyDir + "/config":                                     0o600,
+		node.CopyDir + "/private":                0o700,
+		node.CopyDir + "/config.inc/generic":     0o644,
+		node.CopyDir + "/.cntools-manifest.json": 0o600,
+		node.UsbkeyDir + "/config":               0o600,
 	} {
 		fi, err := os.Stat(filepath.Join(root, p))
 		if err != nil || fi.Mode().Perm() != want {
@@ -30,7 +30,8 @@ func TestConvertModes(t *testing.T) {
 		}
 	}
 	joysetup := filepath.Join(root, node.UsbkeyDir, "extra/joysetup/node.config")
-	if err := os.Chmod(joysetup, 0o640); err != nil {
+	// finish seeds it from the standby copy, then rewrites it.
+	if err := os.Chmod(filepath.Join(root, node.StandbyDir, "extra/joysetup/node.config"), 0o640); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := finishNode(t, root); err != nil {
