@@ -77,8 +77,14 @@ type Entry struct {
 	Info
 }
 
+// ErrSpecialFile is what Walk refuses a FIFO, socket or device with: a
+// reader of a FIFO blocks until a writer comes, which is forever, and none
+// of them is key content.
+var ErrSpecialFile = errors.New("only files, directories and symlinks belong in a key tree")
+
 // Walk lists the whole tree depth first: each directory right before its
-// entries, each directory's entries by name.
+// entries, each directory's entries by name. It refuses a special file
+// (ErrSpecialFile), naming it, before anything reads it.
 func Walk(ctx context.Context, t Tree) ([]Entry, error) {
 	var out []Entry
 	var walk func(dir string) error
@@ -94,6 +100,9 @@ func Walk(ctx context.Context, t Tree) ([]Entry, error) {
 			p := in.Name
 			if dir != "" {
 				p = dir + "/" + in.Name
+			}
+			if m := in.Mode; !m.IsRegular() && !m.IsDir() && m&fs.ModeSymlink == 0 {
+				return fmt.Errorf("%s: %s is %s: %w: remove it or move it out of the tree, and run again", t, p, TypeName(m), ErrSpecialFile)
 			}
 			out = append(out, Entry{Path: p, Info: in})
 			if in.IsDir() {
