@@ -191,6 +191,9 @@ func (r *remote) write(src string, e *manifest.Entry) (tmp string, sent int64, e
 		return "", 0, fmt.Errorf("source %s: %w", e.Path, err)
 	}
 	defer in.Close()
+	if err := atomicfile.CheckName(path.Base(e.Path)); err != nil {
+		return "", 0, fmt.Errorf("%s: %w", e.Path, err)
+	}
 	tmp = atomicfile.TempName(e.Path)
 	f, err := r.sftp.OpenFile(r.abs(tmp), os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {

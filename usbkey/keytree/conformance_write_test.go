@@ -30,6 +30,7 @@ var writeCases = []struct {
 	{"Persisted", testPersisted},
 	{"WriteRefusesEscape", testWriteRefusesEscape},
 	{"Modes", testModes},
+	{"LongName", testLongName},
 }
 
 // later is an mtime other than the fixture's, even for FAT.
@@ -344,5 +345,24 @@ func testModes(t *testing.T, k kind, in instance, w keytree.Writer) {
 	}
 	if fi, err := os.Stat(filepath.Join(in.raw, "scripts")); err != nil || fi.Mode().Perm() != 0o755 {
 		t.Errorf("MkdirAll(scripts): mode %v, %v, want 0755", fi.Mode().Perm(), err)
+	}
+}
+
+// testLongName: a name near the limit is written (its temporary name is
+// cut to fit); on a tree with a directory behind it, one over the limit
+// is refused naming the limit and the fix.
+func testLongName(t *testing.T, k kind, in instance, w keytree.Writer) {
+	name := strings.Repeat("n", 250)
+	write(t, w, name, []byte("x"))
+	if got := readFile(t, w, name); string(got) != "x" {
+		t.Errorf("%d-byte name reads back %q, want x", len(name), got)
+	}
+	if !k.raw {
+		return
+	}
+	long := strings.Repeat("n", 256)
+	err := w.WriteFile(long, strings.NewReader("x"), 1, 0o644, later)
+	if err == nil || !strings.Contains(err.Error(), "is 256 bytes, over the 255 a file name can have") || !strings.Contains(err.Error(), "rename it in the source") {
+		t.Errorf("WriteFile(256-byte name) = %v, want refused with the limit and the fix", err)
 	}
 }

@@ -177,6 +177,9 @@ func (t *SFTPTree) WriteFile(p string, r io.Reader, size int64, mode fs.FileMode
 	if p == "" {
 		return fmt.Errorf("%s: write: the root is a directory", t)
 	}
+	if err := atomicfile.CheckName(path.Base(p)); err != nil {
+		return fmt.Errorf("%s: %w", t.where(p), err)
+	}
 	tmp := atomicfile.TempName(t.abs(p))
 	f, err := t.c.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
