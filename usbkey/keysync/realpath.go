@@ -4,23 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"strings"
 )
 
-// linkReader is what resolving a path needs from a filesystem: the
-// local one (LocalLinks) or a target's over SFTP.
+// linkReader is what resolving a path needs from a filesystem: a
+// target's over SFTP (*sftp.Client).
 type linkReader interface {
 	Lstat(p string) (fs.FileInfo, error)
 	ReadLink(p string) (string, error)
 }
-
-// LocalLinks reads this node's filesystem for ResolvePath.
-type LocalLinks struct{}
-
-func (LocalLinks) Lstat(p string) (fs.FileInfo, error) { return os.Lstat(p) }
-func (LocalLinks) ReadLink(p string) (string, error)   { return os.Readlink(p) }
 
 // maxLinks bounds the symlinks followed while resolving, as the kernel's
 // ELOOP does, so a loop of links fails instead of spinning.
