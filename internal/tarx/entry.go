@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 	"time"
 )
 
@@ -70,7 +71,7 @@ func (r *reader) endOfArchive() error {
 	if r.headers == 0 {
 		return corrupt("tar", errors.New("the archive holds no entries: it is empty or was cut short; fetch or build it again"))
 	}
-	if r.tail.n-r.dataEnd < 2*blockLen || !r.tail.zeros() {
+	if r.dataEnd >= 0 && r.tail.n-r.dataEnd < 2*blockLen || !r.tail.zeros() {
 		return corrupt("tar", errors.New("the archive ends without its two zero end blocks: it was cut short; fetch or build it again"))
 	}
 	return nil
@@ -105,7 +106,10 @@ func (r *reader) next() (e *Entry, parents []string, replaces bool, err error) {
 			return nil, nil, false, corrupt("tar", err)
 		}
 		r.headers++
-		r.dataEnd = r.tail.n + dataLen(h)
+		r.dataEnd = -1 // unknown
+		if n := dataLen(h); n >= 0 {
+			r.dataEnd = r.tail.n + n
+		}
 		e, parents, replaces, err := r.check(h)
 		if err != nil || e != nil {
 			return e, parents, replaces, err
@@ -229,8 +233,15 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // dataLen is how many bytes of the stream follow h's header as its
 // content, padding included. archive/tar reads none for the header-only
-// types, whatever their size field says.
+// types, whatever their size field says. For a PAX sparse file the stream
+// holds less than its size; then where its data ends is not known here,
+// and only the zero end blocks are checked.
 func dataLen(h *tar.Header) int64 {
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return -1
+		}
+	}
 	switch h.Typeflag {
 	case tar.TypeLink, tar.TypeSymlink, tar.TypeChar, tar.TypeBlock, tar.TypeDir, tar.TypeFifo:
 		return 0

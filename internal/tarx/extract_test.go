@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"cntools/gztools/gztoolstest"
@@ -182,5 +183,23 @@ func TestExtractRefusesCutAtABoundary(t *testing.T) {
 	cut := gztoolstest.Gzip(whole[:512+3072])
 	if _, err := tarx.Extract(context.Background(), bytes.NewReader(cut), filepath.Join(t.TempDir(), "x"), tarx.Options{}); !errors.Is(err, tarx.ErrCorrupt) {
 		t.Errorf("Extract(cut after a zero-filled file) = %v, want tarx.ErrCorrupt", err)
+	}
+}
+
+// A PAX sparse file holds less in the stream than its size says; the end
+// check does not take that for a cut archive.
+func TestExtractPAXSparse(t *testing.T) {
+	src := t.TempDir()
+	os.MkdirAll(filepath.Join(src, "t"), 0o755)
+	f, _ := os.Create(filepath.Join(src, "t/holes"))
+	f.WriteAt([]byte("end"), 1<<20)
+	f.Close()
+	tgz := filepath.Join(t.TempDir(), "t.tgz")
+	if out, err := exec.Command("tar", "--format=posix", "--sparse", "-C", src, "-czf", tgz, "t").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	_, err := tarx.ExtractFile(context.Background(), tgz, filepath.Join(t.TempDir(), "x"), tarx.Options{})
+	if err != nil && strings.Contains(err.Error(), "end blocks") {
+		t.Errorf("ExtractFile(PAX sparse) = %v, want no end-block refusal", err)
 	}
 }
