@@ -154,7 +154,13 @@ func rewriteJoysetup(ctx context.Context, o *Options, check bool) (bool, error) 
 	if !changed || check {
 		return changed, nil
 	}
-	return true, atomicfile.WriteFile(p, f.Bytes(), 0o644)
+	// The rewrite keeps the file's mode: it is what the headnode serves
+	// CNs, as headnode.sh made it.
+	fi, err := os.Stat(p)
+	if err != nil {
+		return false, err
+	}
+	return true, atomicfile.WriteFile(p, f.Bytes(), fi.Mode().Perm())
 }
 
 // replaceIP swaps ip old for new in a comma- or space-separated list.

@@ -32,7 +32,9 @@
 // out by Plan.Apply. The CLI and the conversion build the same Request.
 //
 // It refuses: a source whose layout is not a gz-tools image or usbkey
-// copy; any archive tarx refuses; and a root whose sysinfo cannot be read
+// copy; any archive tarx refuses; a tarball whose symlinks lead out of
+// /opt/smartdc once installed, through a link the live tree keeps or one
+// beside it (checkStagedLinks); and a root whose sysinfo cannot be read
 // when sdcadm's server uuid is needed (Refused tells the source's faults
 // from the node's). It never runs svccfg, the shar, or anything else from
 // the node.

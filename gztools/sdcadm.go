@@ -155,15 +155,9 @@ func (p *Plan) installSdcadm(ctx context.Context, tgz string) (string, error) {
 	}
 	detail := p.sdcadm.String()
 	if isDir(dest) {
-		archive := filepath.Join(p.n.Path(selfUpdatesDir), p.o.Now().UTC().Format("20060102T150405Z"))
-		if err := os.MkdirAll(archive, 0o755); err != nil {
-			return "", err
-		}
-		if err := copyTree(dest, filepath.Join(archive, "sdcadm")); err != nil {
+		archive, err := p.archiveSdcadm(dest)
+		if err != nil {
 			return "", fmt.Errorf("archive the previous sdcadm: %w", err)
-		}
-		if err := pruneDirs(p.n.Path(selfUpdatesDir), selfUpdatesKept); err != nil {
-			return "", err
 		}
 		old := strings.TrimSpace(readString(filepath.Join(dest, "etc/buildstamp")))
 		if v, err := SdcadmVersion(dest); err == nil {
@@ -173,6 +167,7 @@ func (p *Plan) installSdcadm(ctx context.Context, tgz string) (string, error) {
 		if err := syncAll(); err != nil {
 			return "", err
 		}
+		p.o.stall("sdcadm-archived")
 		if err := os.Rename(dest, oldDir); err != nil {
 			return "", err
 		}
@@ -192,6 +187,64 @@ func (p *Plan) installSdcadm(ctx context.Context, tgz string) (string, error) {
 	}
 	p.o.Log.Info("installed sdcadm", "version", p.sdcadm.version, "from", p.sdcadm.from)
 	return detail, nil
+}
+
+// archiveSdcadm copies the sdcadm at dest into a new stamped directory of
+// self-updates, as install-sdcadm.sh does, and returns it. When the newest
+// archive there already holds this sdcadm (the same buildstamp), that one
+// is returned instead: a run killed between the archive and the swap
+// would otherwise archive it again at every rerun, and pruning to
+// selfUpdatesKept would push real older versions out. The copy is made
+// under a dot-name and renamed, so a kill mid-copy leaves no archive that
+// looks whole (and the next run removes it).
+func (p *Plan) archiveSdcadm(dest string) (string, error) {
+	dir := p.n.Path(selfUpdatesDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	newest := ""
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return "", err
+			}
+			continue
+		}
+		newest = max(newest, e.Name())
+	}
+	stamp := strings.TrimSpace(readString(filepath.Join(dest, "etc/buildstamp")))
+	if newest != "" && stamp != "" && strings.TrimSpace(readString(filepath.Join(dir, newest, "sdcadm/etc/buildstamp"))) == stamp {
+		p.o.Log.Info("previous sdcadm already archived", "archive", filepath.Join(dir, newest), "buildstamp", stamp)
+		return filepath.Join(dir, newest), nil
+	}
+	name := p.o.Now().UTC().Format("20060102T150405Z")
+	// Two archives within a second (an install right after another)
+	// must not collide; the suffix still sorts after the stamp.
+	for i := 1; exists(filepath.Join(dir, name)); i++ {
+		name = p.o.Now().UTC().Format("20060102T150405Z") + fmt.Sprintf("-%d", i)
+	}
+	archive, partial := filepath.Join(dir, name), filepath.Join(dir, "."+name+".partial")
+	if err := os.Mkdir(partial, 0o755); err != nil {
+		return "", err
+	}
+	if err := copyTree(dest, filepath.Join(partial, "sdcadm")); err != nil {
+		os.RemoveAll(partial)
+		return "", err
+	}
+	if err := syncAll(); err != nil {
+		return "", err
+	}
+	if err := os.Rename(partial, archive); err != nil {
+		return "", err
+	}
+	if err := pruneDirs(dir, selfUpdatesKept); err != nil {
+		return "", err
+	}
+	return archive, nil
 }
 
 // planConf sets serverUuid in sdcadm.conf, keeping what else it holds.

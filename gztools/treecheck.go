@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"cntools/internal/atomicfile"
 	"cntools/internal/tarx"
 )
 
@@ -134,6 +135,12 @@ func findExtras(dir string, tops, seen map[string]bool, ok func(string) bool) ([
 			rel, _ := filepath.Rel(dir, p)
 			rel = filepath.ToSlash(rel)
 			if seen[rel] {
+				return nil
+			}
+			// A writer killed before its rename (gz-tools.image is in
+			// etc/) left this; it is never content, and the next write of
+			// that file removes it. Counting it would fail --check forever.
+			if !d.IsDir() && atomicfile.IsTemp(d.Name()) {
 				return nil
 			}
 			if ok == nil || !ok(rel) {

@@ -98,6 +98,9 @@ func installTree(ctx context.Context, tgz, dest string, h hooks) (kept []string,
 		}
 		kept = append(kept, k...)
 	}
+	if err := checkStagedLinks(dest, tree, tops, kept); err != nil {
+		return nil, err
+	}
 	if err := syncAll(); err != nil {
 		return nil, err
 	}

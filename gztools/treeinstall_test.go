@@ -2,6 +2,7 @@ package gztools
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,3 +81,45 @@ func TestInstallTreeInterrupted(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// A link kept from the live tree is part of the escape check: image A's
+// lib/up -> .. stays when image B lacks it, and B's lib/x -> up/../etc
+// would then point outside. B is refused whole and A stays installed.
+func TestInstallTreeKeptLinkEscape(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.tgz"), filepath.Join(dir, "b.tgz")
+	gztoolstest.WriteTarGz(a, []gztoolstest.Entry{gztoolstest.Dir("lib/", 0o755), gztoolstest.Symlink("lib/up", ".."), gztoolstest.File("lib/a", 0o644, "a")})
+	gztoolstest.WriteTarGz(b, []gztoolstest.Entry{gztoolstest.Dir("lib/", 0o755), gztoolstest.Symlink("lib/x", "up/../etc"), gztoolstest.File("lib/a", 0o644, "b")})
+	dest := filepath.Join(dir, "opt/smartdc")
+	if _, err := installTree(context.Background(), a, dest, hooks{}); err != nil {
+		t.Fatalf("installTree(a) = %v", err)
+	}
+	// Through a link beside the tarball's names too: top -> .. in dest.
+	os.Symlink("..", filepath.Join(dest, "top"))
+	c := filepath.Join(dir, "c.tgz")
+	gztoolstest.WriteTarGz(c, []gztoolstest.Entry{gztoolstest.Dir("bin/", 0o755), gztoolstest.Symlink("bin/y", "../top/etc")})
+	for tgz, want := range map[string]string{
+		b: `entry "lib/x": unsafe entry: symlink to "up/../etc" points outside the tree once installed, through what ` + dest + ` already holds`,
+		c: `entry "bin/y": unsafe entry: symlink to "../top/etc" points outside the tree once installed`,
+	} {
+		_, err := installTree(context.Background(), tgz, dest, hooks{})
+		if !errors.Is(err, tarx.ErrUnsafe) || !strings.Contains(err.Error(), want) {
+			t.Errorf("installTree(%s) = %v, want tarx.ErrUnsafe containing %q", filepath.Base(tgz), err, want)
+		}
+	}
+	if got, _ := os.ReadFile(filepath.Join(dest, "lib/a")); string(got) != "a" {
+		t.Errorf("lib/a = %q after refused installs, want a's", got)
+	}
+	if _, err := os.Lstat(filepath.Join(dest, "lib/x")); err == nil {
+		t.Errorf("lib/x installed")
+	}
+	if _, err := os.Lstat(filepath.Join(dest, stageDir)); err == nil {
+		t.Errorf("the staged tree is left behind")
+	}
+	// A link that stays inside through the kept one is fine.
+	d := filepath.Join(dir, "d.tgz")
+	gztoolstest.WriteTarGz(d, []gztoolstest.Entry{gztoolstest.Dir("lib/", 0o755), gztoolstest.Symlink("lib/y", "up/lib/a"), gztoolstest.File("lib/a", 0o644, "d")})
+	if _, err := installTree(context.Background(), d, dest, hooks{}); err != nil {
+		t.Errorf("installTree(d) = %v, want nil", err)
+	}
+}

@@ -163,7 +163,7 @@ const killedInstall = "gztools-install-killed"
 // killinstall POINT ROOT FROM: install FROM on the node at ROOT, as
 // gztools-install --root ROOT --from FROM -y does, in a child process that
 // is killed (SIGKILL) when the install reaches POINT ("tools-extract",
-// "tools-swap"): a crash at a known place, not after a guessed delay. It
+// "tools-swap", "sdcadm-archived"): a crash at a known place, not after a guessed delay. It
 // prints the command line the killed run stands for.
 func killinstall(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {

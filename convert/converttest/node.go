@@ -319,6 +319,11 @@ func AfterReboot(root string) error {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(to, b, 0o644)
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		// As the copy has it: a 0600 config stays 0600 in /usbkey.
+		return os.WriteFile(to, b, fi.Mode().Perm())
 	})
 }

@@ -15,6 +15,7 @@ func Hostile() map[string][]byte {
 	corrupt := append([]byte(nil), valid...)
 	corrupt[len(corrupt)/2] ^= 0xff
 	badTar := Tar(good)
+	terminated := Tar(good)
 	copy(badTar[148:156], "garbage!") // header checksum field
 	return map[string][]byte{
 		"absolute":         with(File("/etc/passwd", 0o644, "root::0:0::/:/bin/sh\n")),
@@ -33,6 +34,10 @@ func Hostile() map[string][]byte {
 		"corrupt-gzip":     corrupt,
 		"corrupt-tar":      Gzip(badTar),
 		"not-gzip":         Tar(good),
+		"empty-file":       {},
+		"empty-tar":        TarGz(nil),
+		"unterminated":     Gzip(terminated[:len(terminated)-2*512]),
+		"one-end-block":    Gzip(terminated[:len(terminated)-512]),
 	}
 }
 

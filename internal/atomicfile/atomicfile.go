@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // File is a file being written under a temporary name. Nothing is visible
@@ -39,10 +40,13 @@ func Create(path string, perm fs.FileMode) (*File, error) {
 	if base == "" {
 		return nil, fmt.Errorf("%q: no file name", path)
 	}
+	if err := CheckName(base); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
 	// Temporary files of this name that a killed writer left behind go
 	// now: the file is being written again, and nothing else would ever
 	// remove them. (Concurrent writers of one file are not supported.)
-	if stale, err := filepath.Glob(filepath.Join(dir, "."+escapeGlob(base)+".tmp-*")); err == nil {
+	if stale, err := filepath.Glob(filepath.Join(dir, escapeGlob(tempPrefix(base))+"*")); err == nil {
 		for _, p := range stale {
 			if IsTemp(filepath.Base(p)) {
 				os.Remove(p)
@@ -91,7 +95,54 @@ func TempName(p string) string {
 	var b [6]byte
 	rand.Read(b[:]) // crypto/rand.Read never returns an error
 	dir, base := path.Split(p)
-	return dir + "." + base + ".tmp-" + hex.EncodeToString(b[:])
+	return dir + tempPrefix(base) + hex.EncodeToString(b[:])
+}
+
+// MaxName is the longest file name, in bytes, that the filesystems a copy
+// lives on hold: NAME_MAX of ZFS, UFS, tmpfs and ext4. A FAT key holds
+// longer ones (255 UTF-16 units can be 765 bytes of UTF-8).
+const MaxName = 255
+
+// tempSuffix is what TempName adds after the name: ".tmp-" and 12 hex
+// digits; the name gets a leading dot too.
+const tempSuffix = len(".tmp-") + 12
+
+// tempPrefix is the temporary name of base without its random part:
+// ".NAME.tmp-", NAME cut (at a character, so the name stays UTF-8) so that
+// the whole temporary name fits in MaxName. A name near the limit could
+// otherwise never be written: its temporary name would be too long (over
+// SFTP the error is a bare "Bad message").
+func tempPrefix(base string) string {
+	limit := MaxName - 1 - tempSuffix
+	if len(base) > limit {
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(base[cut]) {
+			cut--
+		}
+		base = base[:cut]
+	}
+	return "." + base + ".tmp-"
+}
+
+// CheckName refuses a file name (a base name) longer than MaxName, which
+// no write could ever create, with what to do about it.
+func CheckName(base string) error {
+	if len(base) > MaxName {
+		return fmt.Errorf("file name %q is %d bytes, over the %d a file name can have on this filesystem: rename it in the source (or leave it out) and run again", shorten(base), len(base), MaxName)
+	}
+	return nil
+}
+
+// shorten keeps an error about a long name readable.
+func shorten(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	cut := 60
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // Write writes to the temporary file.

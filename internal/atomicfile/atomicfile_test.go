@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func dirNames(t *testing.T, dir string) []string {
@@ -182,5 +183,49 @@ func TestCreateRemovesStaleTemps(t *testing.T) {
 	}
 	if _, err := os.Stat(other); err != nil {
 		t.Errorf("WriteFile(conf) removed %s, another file's temporary: %v", other, err)
+	}
+}
+
+// A name near the limit can be written: its temporary name is cut to fit
+// (at a character, so it stays UTF-8) and still says what it is for. A
+// name over the limit is refused with what to do, before anything is
+// created.
+func TestLongNames(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{
+		strings.Repeat("a", 230),
+		strings.Repeat("b", 255),
+		strings.Repeat("é", 127), // 254 bytes of 2-byte characters
+	} {
+		p := filepath.Join(dir, name)
+		f, err := Create(p, 0o644)
+		if err != nil {
+			t.Fatalf("Create(%d-byte name) = %v", len(name), err)
+		}
+		tmp := filepath.Base(f.tmp)
+		if len(tmp) > MaxName || !utf8.ValidString(tmp) || !IsTemp(tmp) || !strings.HasPrefix(tmp, "."+name[:100]) {
+			t.Errorf("temporary name of a %d-byte name: %d bytes %q, want at most %d, UTF-8, IsTemp, holding the name's start", len(name), len(tmp), tmp, MaxName)
+		}
+		f.Write([]byte("x"))
+		if err := f.Commit(); err != nil {
+			t.Fatalf("Commit(%d-byte name) = %v", len(name), err)
+		}
+		// A leftover of a killed write goes at the next write.
+		leftover := filepath.Join(dir, TempName(name))
+		os.WriteFile(leftover, nil, 0o600)
+		if err := WriteFile(p, []byte("y"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Lstat(leftover); err == nil {
+			t.Errorf("the leftover temporary file of a %d-byte name is still there", len(name))
+		}
+	}
+	long := strings.Repeat("c", 256)
+	err := WriteFile(filepath.Join(dir, long), []byte("x"), 0o644)
+	if err == nil || !strings.Contains(err.Error(), "is 256 bytes, over the 255 a file name can have on this filesystem: rename it in the source") {
+		t.Errorf("WriteFile(256-byte name) = %v, want the name refused with the fix", err)
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 3 {
+		t.Errorf("%d entries in the directory, want the 3 written", len(es))
 	}
 }

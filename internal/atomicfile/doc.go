@@ -3,8 +3,9 @@
 // the process or the machine dies half way.
 //
 // A write goes to a temporary file beside the final one whose name contains
-// the final name (".NAME.tmp-RANDOM"), so a leftover after a crash says what
-// it was for. The temporary file is created with O_EXCL, written, checked
+// the final name (".NAME.tmp-RANDOM", NAME cut so the whole fits in
+// MaxName), so a leftover after a crash says what it was for. A final name
+// over MaxName is refused (CheckName). The temporary file is created with O_EXCL, written, checked
 // against the number of bytes written, synced, closed, renamed over the final
 // name, and the directory is synced so the rename itself survives a power
 // cut. Anything that fails removes the temporary file.

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -33,13 +35,21 @@ func loadAuth(o Options) (*auth, error) {
 		files = o.DefaultIdentityFiles()
 	}
 	var encrypted []string
+	var unprotected []error
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := readIdentity(f)
 		if !named && errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
+		if errors.Is(err, ErrUnprotected) && !named {
+			// As ssh(1) does: a default key others can read is ignored,
+			// loudly; it is an error only if no other key is left.
+			o.Log.Warn("ssh identity ignored", "err", err)
+			unprotected = append(unprotected, err)
+			continue
+		}
 		if err != nil {
-			return nil, fmt.Errorf("identity %s: %w", f, err)
+			return nil, err
 		}
 		s, err := ssh.ParsePrivateKey(b)
 		var pm *ssh.PassphraseMissingError
@@ -54,9 +64,17 @@ func loadAuth(o Options) (*auth, error) {
 		a.tried = append(a.tried, f)
 	}
 	if o.UseAgent {
-		if err := a.addAgent(o.Getenv("SSH_AUTH_SOCK")); err != nil {
-			a.close()
-			return nil, err
+		sock := o.Getenv("SSH_AUTH_SOCK")
+		if err := a.addAgent(sock); err != nil {
+			// A stale SSH_AUTH_SOCK (a login that ended, a forwarded
+			// agent gone) must not fail every target while key files
+			// that work are at hand.
+			if len(a.signers) == 0 {
+				a.close()
+				return nil, fmt.Errorf("%w; and no identity file to fall back to", err)
+			}
+			warnAgentOnce(o.Log, sock, err)
+			a.tried = append(a.tried, "ssh-agent (unreachable)")
 		}
 	}
 	// A default key with a passphrase is fine when the agent holds it;
@@ -66,6 +84,10 @@ func loadAuth(o Options) (*auth, error) {
 		a.close()
 		return nil, fmt.Errorf("identity %s is encrypted and cannot be read without a prompt; load it into ssh-agent (ssh-add %s) and use the agent",
 			encrypted[0], encrypted[0])
+	}
+	if len(a.signers) == 0 && len(unprotected) > 0 {
+		a.close()
+		return nil, unprotected[0]
 	}
 	if len(a.signers) == 0 {
 		a.close()
@@ -128,4 +150,37 @@ func displayDir(d string) string {
 		return "$HOME/.ssh (HOME is not set)"
 	}
 	return d
+}
+
+// ErrUnprotected is why a private key that others can read is refused, in
+// ssh(1)'s words.
+var ErrUnprotected = errors.New("UNPROTECTED PRIVATE KEY FILE")
+
+// readIdentity reads the private key file f, refusing one that its group
+// or others can read, as ssh(1) refuses it: whoever could read it could
+// log in to every core CN as root.
+func readIdentity(f string) ([]byte, error) {
+	fi, err := os.Stat(f)
+	if err != nil {
+		return nil, fmt.Errorf("identity %s: %w", f, err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("identity %s: %w: permissions %04o are too open, and a private key must be readable by its owner only: chmod 600 %s", f, ErrUnprotected, perm, f)
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("identity %s: %w", f, err)
+	}
+	return b, nil
+}
+
+// warnedAgents are the agent sockets already warned about: a sync dials
+// every target, and one warning is enough.
+var warnedAgents sync.Map
+
+func warnAgentOnce(log *slog.Logger, sock string, err error) {
+	if _, done := warnedAgents.LoadOrStore(sock, true); done {
+		return
+	}
+	log.Warn("ssh-agent cannot be reached: logging in with the identity files only; unset SSH_AUTH_SOCK or start the agent", "err", err)
 }

@@ -24,6 +24,9 @@
 // operator's decision. ScanHostKey fetches a key unchecked, for a caller
 // that records it only on the operator's explicit request and shows its
 // fingerprint. It refuses encrypted identity files (it never prompts: load the
-// key into ssh-agent instead), passwords, and ssh_config: the caller passes
-// user, port and identities.
+// key into ssh-agent instead), a private key its group or others can read
+// (ssh(1)'s UNPROTECTED PRIVATE KEY FILE; a default one is skipped with a
+// warning while another key works), passwords, and ssh_config: the caller
+// passes user, port and identities. An ssh-agent that cannot be reached
+// (a stale SSH_AUTH_SOCK) is a warning when identity files are at hand.
 package sshconn

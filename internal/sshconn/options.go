@@ -2,6 +2,7 @@ package sshconn
 
 import (
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"time"
 )
@@ -58,6 +59,10 @@ type Options struct {
 	// KeepAliveMax unanswered in a row close the connection.
 	KeepAlive    time.Duration
 	KeepAliveMax int
+	// Log hears what a login falls back from: an ssh-agent that cannot be
+	// reached, a default identity ignored for its permissions. Nil
+	// discards.
+	Log *slog.Logger
 	// Getenv reads HOME and SSH_AUTH_SOCK. Nil means an empty environment.
 	Getenv func(string) string
 	// NodePath resolves the node paths PersistentIdentity and
@@ -70,6 +75,9 @@ type Options struct {
 func (o Options) withDefaults() (Options, error) {
 	if o.Getenv == nil {
 		o.Getenv = func(string) string { return "" }
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.ConnectTimeout == 0 {
 		o.ConnectTimeout = DefaultConnectTimeout

@@ -14,7 +14,9 @@
 // below a symlink; a hard link to anything but a regular file earlier in the
 // archive; device nodes, fifos and any other entry type; a truncated or
 // corrupt gzip or tar stream (the gzip trailer is checked, even after the
-// tar end blocks); and an archive that does not fit in the free space.
+// tar end blocks); an archive with no entries, or without its two zero end
+// blocks (cut at an entry boundary, which archive/tar takes for a clean
+// end); and an archive that does not fit in the free space.
 //
 // Swapping an extracted tree into place is the caller's job: Extract only
 // ever writes into a directory it creates.

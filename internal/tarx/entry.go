@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 	"time"
 )
 
@@ -33,10 +34,15 @@ const permBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 
 // reader yields validated entries of one archive.
 type reader struct {
-	ctx context.Context
-	gz  *gunzipper
-	tr  *tar.Reader
-	t   *tree
+	ctx   context.Context
+	drain func() error // checks what follows the tar stream
+	stop  func()
+	tail  *tailReader
+	tr    *tar.Reader
+	t     *tree
+
+	headers int   // headers read, skipped ones too
+	dataEnd int64 // where the last entry's content and padding end
 }
 
 func newReader(ctx context.Context, r io.Reader) (*reader, error) {
@@ -44,10 +50,32 @@ func newReader(ctx context.Context, r io.Reader) (*reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &reader{ctx: ctx, gz: gz, tr: tar.NewReader(gz), t: newTree()}, nil
+	return newTarReader(ctx, gz, gz.drain, gz.Close), nil
 }
 
-func (r *reader) close() { r.gz.Close() }
+// newTarReader reads the uncompressed tar stream src; drain checks what
+// follows its end blocks and stop releases src.
+func newTarReader(ctx context.Context, src io.Reader, drain func() error, stop func()) *reader {
+	tail := &tailReader{r: src}
+	return &reader{ctx: ctx, drain: drain, stop: stop, tail: tail, tr: tar.NewReader(tail), t: newTree()}
+}
+
+func (r *reader) close() { r.stop() }
+
+// endOfArchive refuses an archive that archive/tar would take as ended
+// although it is not whole: one with no entry at all (an empty file
+// gzip-ed, a tarball made of nothing), and one cut at an entry boundary,
+// which lacks the two zero blocks that end every tar. Either would replace
+// good tools with none or half of them.
+func (r *reader) endOfArchive() error {
+	if r.headers == 0 {
+		return corrupt("tar", errors.New("the archive holds no entries: it is empty or was cut short; fetch or build it again"))
+	}
+	if r.dataEnd >= 0 && r.tail.n-r.dataEnd < 2*blockLen || !r.tail.zeros() {
+		return corrupt("tar", errors.New("the archive ends without its two zero end blocks: it was cut short; fetch or build it again"))
+	}
+	return nil
+}
 
 // next returns the next entry, the directories above it that do not exist
 // yet, and whether it replaces an earlier non-directory of the same name.
@@ -60,7 +88,10 @@ func (r *reader) next() (e *Entry, parents []string, replaces bool, err error) {
 		}
 		h, err := r.tr.Next()
 		if errors.Is(err, io.EOF) {
-			if err := r.gz.drain(); err != nil {
+			if err := r.endOfArchive(); err != nil {
+				return nil, nil, false, err
+			}
+			if err := r.drain(); err != nil {
 				return nil, nil, false, err
 			}
 			if err := r.t.checkLinks(); err != nil {
@@ -73,6 +104,11 @@ func (r *reader) next() (e *Entry, parents []string, replaces bool, err error) {
 				return nil, nil, false, err
 			}
 			return nil, nil, false, corrupt("tar", err)
+		}
+		r.headers++
+		r.dataEnd = -1 // unknown
+		if n := dataLen(h); n >= 0 {
+			r.dataEnd = r.tail.n + n
 		}
 		e, parents, replaces, err := r.check(h)
 		if err != nil || e != nil {
@@ -194,3 +230,21 @@ func Walk(ctx context.Context, r io.Reader, fn func(e *Entry, content io.Reader)
 type eofReader struct{}
 
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// dataLen is how many bytes of the stream follow h's header as its
+// content, padding included. archive/tar reads none for the header-only
+// types, whatever their size field says. For a PAX sparse file the stream
+// holds less than its size; then where its data ends is not known here,
+// and only the zero end blocks are checked.
+func dataLen(h *tar.Header) int64 {
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return -1
+		}
+	}
+	switch h.Typeflag {
+	case tar.TypeLink, tar.TypeSymlink, tar.TypeChar, tar.TypeBlock, tar.TypeDir, tar.TypeFifo:
+		return 0
+	}
+	return (h.Size + blockLen - 1) / blockLen * blockLen
+}

@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"cntools/gztools/gztoolstest"
@@ -103,6 +105,10 @@ func TestExtractRefusesWhole(t *testing.T) {
 		"corrupt-gzip":     tarx.ErrCorrupt,
 		"corrupt-tar":      tarx.ErrCorrupt,
 		"not-gzip":         tarx.ErrCorrupt,
+		"empty-file":       tarx.ErrCorrupt,
+		"empty-tar":        tarx.ErrCorrupt,
+		"unterminated":     tarx.ErrCorrupt,
+		"one-end-block":    tarx.ErrCorrupt,
 	}
 	hostile := gztoolstest.Hostile()
 	for _, name := range gztoolstest.HostileNames() {
@@ -144,5 +150,56 @@ func TestExtractRefusesExistingDir(t *testing.T) {
 	}
 	if _, serr := os.Stat(dir); serr != nil {
 		t.Errorf("Extract removed a directory it did not create: %v", serr)
+	}
+}
+
+// archive/tar takes a stream cut at an entry boundary, or one with no
+// entry at all, for a clean end; Extract does not, and says why. An
+// archive from tar(1), padded to its 10 KiB records, ends cleanly.
+func TestExtractRefusesCutAtABoundary(t *testing.T) {
+	hostile := gztoolstest.Hostile()
+	for name, want := range map[string]string{
+		"empty-tar":     "corrupt archive: tar: the archive holds no entries: it is empty or was cut short; fetch or build it again",
+		"unterminated":  "corrupt archive: tar: the archive ends without its two zero end blocks: it was cut short; fetch or build it again",
+		"one-end-block": "corrupt archive: tar: the archive ends without its two zero end blocks: it was cut short; fetch or build it again",
+	} {
+		_, err := tarx.Extract(context.Background(), bytes.NewReader(hostile[name]), filepath.Join(t.TempDir(), "x"), tarx.Options{})
+		if err == nil || err.Error() != want {
+			t.Errorf("Extract(%s) = %v, want %q", name, err, want)
+		}
+	}
+	src := t.TempDir()
+	os.MkdirAll(filepath.Join(src, "t/bin"), 0o755)
+	os.WriteFile(filepath.Join(src, "t/bin/sdc"), make([]byte, 3000), 0o755) // zeros: they must not pass for end blocks
+	tgz := filepath.Join(t.TempDir(), "t.tgz")
+	if out, err := exec.Command("tar", "-C", src, "-czf", tgz, "t").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	if _, err := tarx.ExtractFile(context.Background(), tgz, filepath.Join(t.TempDir(), "x"), tarx.Options{}); err != nil {
+		t.Errorf("ExtractFile(tar -czf) = %v, want nil", err)
+	}
+	// The same content cut right after the zero-filled file.
+	whole := gztoolstest.Tar([]gztoolstest.Entry{gztoolstest.File("sdc", 0o755, string(make([]byte, 3000)))})
+	cut := gztoolstest.Gzip(whole[:512+3072])
+	if _, err := tarx.Extract(context.Background(), bytes.NewReader(cut), filepath.Join(t.TempDir(), "x"), tarx.Options{}); !errors.Is(err, tarx.ErrCorrupt) {
+		t.Errorf("Extract(cut after a zero-filled file) = %v, want tarx.ErrCorrupt", err)
+	}
+}
+
+// A PAX sparse file holds less in the stream than its size says; the end
+// check does not take that for a cut archive.
+func TestExtractPAXSparse(t *testing.T) {
+	src := t.TempDir()
+	os.MkdirAll(filepath.Join(src, "t"), 0o755)
+	f, _ := os.Create(filepath.Join(src, "t/holes"))
+	f.WriteAt([]byte("end"), 1<<20)
+	f.Close()
+	tgz := filepath.Join(t.TempDir(), "t.tgz")
+	if out, err := exec.Command("tar", "--format=posix", "--sparse", "-C", src, "-czf", tgz, "t").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	_, err := tarx.ExtractFile(context.Background(), tgz, filepath.Join(t.TempDir(), "x"), tarx.Options{})
+	if err != nil && strings.Contains(err.Error(), "end blocks") {
+		t.Errorf("ExtractFile(PAX sparse) = %v, want no end-block refusal", err)
 	}
 }

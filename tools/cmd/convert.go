@@ -109,7 +109,7 @@ to do by hand. Journaled and resumable like the conversion.`,
 func convertOptions(c *cli.Context, env *tool.Env) *convert.Options {
 	return &convert.Options{
 		Node: env.Node, Key: c.String("key"), Platforms: splitList(c.String("platforms")), BootPool: c.String("bootpool"), From: c.String("from"), Force: c.Bool("force"),
-		Log: env.Log, Now: env.Now, SSH: sshconn.Options{Getenv: env.Getenv, NodePath: env.Node.Path},
+		Log: env.Log, Now: env.Now, SSH: sshconn.Options{Getenv: env.Getenv, NodePath: env.Node.Path, Log: env.Log},
 	}
 }
 

@@ -85,7 +85,7 @@ func populateAction(c *cli.Context) error {
 		return err
 	}
 	req := populateRequest(c, target)
-	opts := populate.Options{SSH: sshconn.Options{Getenv: env.Getenv, NodePath: env.Node.Path}, Log: env.Log}
+	opts := populate.Options{SSH: sshconn.Options{Getenv: env.Getenv, NodePath: env.Node.Path, Log: env.Log}, Log: env.Log}
 	plan, err := populate.NewPlan(env.Ctx, env.Node, req, opts)
 	if errors.Is(err, populate.ErrUnsafeTarget) {
 		return tool.Problem(err)

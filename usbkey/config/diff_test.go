@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -117,5 +118,34 @@ func TestChangeKindString(t *testing.T) {
 		if got := k.String(); got != want {
 			t.Errorf("ChangeKind(%d).String() = %s, want %s", int(k), got, want)
 		}
+	}
+}
+
+// A secret assigned after `;` (or as a prefix word, or as a bare crypt
+// hash) on another key's line is part of that key's raw value: the whole
+// line is masked, on both sides.
+func TestDiffMasksEveryAssignmentOnALine(t *testing.T) {
+	for _, line := range []string{
+		"mantapw=1; moray_pass=planted",
+		"mantapw=1;moray_pass='planted'",
+		"mantapw=1; export ufds_admin_pw=planted",
+		"mantapw=1 token+=planted",
+		"mantapw=1 other $6$salt$planted",
+		"mantapw=1; db=pg://u:planted@h/db",
+	} {
+		a := mustParse(t, "mantapw=0\n")
+		b := mustParse(t, line+"\n")
+		d := Diff(a, b)
+		if len(d) != 1 || d[0].String() != "~ mantapw: **redacted** -> **redacted**" {
+			t.Errorf("Diff(mantapw=0, %s) = %v, want one masked change", line, d)
+		}
+		if e, _ := b.Lookup("mantapw"); !e.Raw.IsSecret() || strings.Contains(fmt.Sprint(e), "planted") {
+			t.Errorf("Lookup(mantapw) in %s = %v, want masked", line, e)
+		}
+	}
+	// A line whose other words are clear stays readable.
+	d := Diff(mustParse(t, "mantapw=0\n"), mustParse(t, "mantapw=1; other=2\n"))
+	if len(d) != 1 || d[0].String() != "~ mantapw: 0 -> 1; other=2" {
+		t.Errorf("Diff = %v, want the clear change shown", d)
 	}
 }

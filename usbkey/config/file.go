@@ -249,7 +249,10 @@ func (f *File) entry(i int) Entry {
 	l := f.lines[i]
 	raw := l.raw()
 	value := l.value.Reveal()
-	secret := IsSecret(l.key, value) || IsSecret(l.key, raw)
+	// A line that does more than one assignment (`mantapw=1; moray_pass=…`)
+	// shows its whole rest as the first key's raw value: any secret
+	// assigned on it masks it.
+	secret := IsSecret(l.key, value) || IsSecret(l.key, raw) || !l.clean && assignsSecret(raw)
 	return Entry{
 		Key:   l.key,
 		Value: newValue(value, secret),

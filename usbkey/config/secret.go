@@ -207,3 +207,27 @@ func secretValue(value string) bool {
 	}
 	return false
 }
+
+// assignsSecret reports whether text (the rest of a line after its first
+// `=`) assigns anything IsSecret calls secret, or holds a secret value
+// anywhere: `1; moray_pass=x`, `1 export token=x`, `a $6$salt$hash`. It
+// reads words split at blanks and metacharacters, which is rougher than
+// bash and errs towards masking.
+func assignsSecret(text string) bool {
+	words := strings.FieldsFunc(text, func(r rune) bool { return r < 0x80 && (isBlank(byte(r)) || isMeta(byte(r))) })
+	for _, w := range words {
+		if secretValue(w) {
+			return true
+		}
+		k := 0
+		for k < len(w) && (k == 0 && isNameStart(w[k]) || k > 0 && isNameChar(w[k])) {
+			k++
+		}
+		if k > 0 && k < len(w) && (w[k] == '=' || w[k] == '+' && strings.HasPrefix(w[k+1:], "=")) {
+			if IsSecret(w[:k], strings.TrimPrefix(w[k:], "+")[1:]) {
+				return true
+			}
+		}
+	}
+	return false
+}

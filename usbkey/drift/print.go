@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"cntools/usbkey/config"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
 
@@ -164,6 +165,11 @@ func entryJSON(e *manifest.Entry) *jsonEntry {
 		return nil
 	}
 	j := &jsonEntry{Type: e.Type, Mode: modeString(e.Mode), MTime: e.MTime.UTC().Format(timeLayout), Target: e.Target, SHA256: e.SHA256}
+	if keytree.Secret(e.Path) {
+		// stdout is often kept in a file: no hash of what holds secrets
+		// (see keytree.ShownSum).
+		j.SHA256 = ""
+	}
 	if e.Type == manifest.TypeFile {
 		size := e.Size
 		j.Size = &size

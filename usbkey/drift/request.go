@@ -174,7 +174,7 @@ func (r Request) Run(ctx context.Context, n *node.Node, e Env) (*Report, error) 
 	}
 	o := StandbyOptions{
 		LoadOptions: r.LoadOptions(n, e.Log),
-		SSH:         sshconn.Options{Getenv: getenv, UseAgent: getenv("SSH_AUTH_SOCK") != "", NodePath: n.Path},
+		SSH:         sshconn.Options{Getenv: getenv, UseAgent: getenv("SSH_AUTH_SOCK") != "", NodePath: n.Path, Log: e.Log},
 		NoRemote:    r.SFTP,
 	}
 	copies, loadErr := LoadAll(ctx, srcs, o)

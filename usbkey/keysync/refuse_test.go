@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"cntools/internal/node"
 	"cntools/internal/sshconn"
 )
 
@@ -114,5 +115,63 @@ func TestRelativePathRefused(t *testing.T) {
 		if _, err := Run(context.Background(), []sshconn.Target{{User: "root", Host: "h", Port: 22, Path: p}}, Options{Source: t.TempDir()}); err == nil {
 			t.Errorf("Run(path %s) = nil error, want a refusal", p)
 		}
+	}
+}
+
+func TestSystemPathRefused(t *testing.T) {
+	for _, p := range []string{"/etc", "/etc/standby", "/var/tmp/x", "/usr", "/lib/sdc", "/opt/smartdc", "/opt/smartdc/agents", "/usbkey/x", "/mnt/usbkey"} {
+		if err := CheckPath(p); err == nil || !strings.Contains(err.Error(), "/zones/usbkey-standby") {
+			t.Errorf("CheckPath(%q) = %v, want refused naming a directory of its own", p, err)
+		}
+	}
+	// The toolkit's own copies, and neighbours that only share a prefix.
+	for _, p := range []string{node.StandbyDir, node.CopyDir, "/opt/custom/standby", "/variant", "/etcetera", "/usbkey-standby", "/root/standby"} {
+		if err := CheckPath(p); err != nil {
+			t.Errorf("CheckPath(%q) = %v, want nil", p, err)
+		}
+	}
+}
+
+func TestSymlinkedTargetRefused(t *testing.T) {
+	s := startSSHD(t)
+	src, base := t.TempDir(), t.TempDir()
+	writeTree(t, src, map[string]string{"config": "hostname=headnode0\n"})
+	real := filepath.Join(base, "real")
+	os.MkdirAll(real, 0o755)
+	mustSymlink(t, "real", filepath.Join(base, "standby"))
+	mustSymlink(t, "/etc", filepath.Join(base, "etc"))
+	mustSymlink(t, "/usbkey", filepath.Join(base, "key"))
+	mustSymlink(t, "loop", filepath.Join(base, "loop"))
+	tests := []struct{ dst, want string }{
+		{filepath.Join(base, "standby"), "standby is a symlink to real, and a sync never writes through a symlinked target: remove the link"},
+		{filepath.Join(base, "etc/standby"), "resolves to /etc/standby through a symlink on that host: path /etc/standby is in the system directory /etc"},
+		// A dangling link is judged by where it leads.
+		{filepath.Join(base, "key/standby"), "resolves to /usbkey/standby through a symlink on that host: path /usbkey/standby: a CN's /usbkey"},
+		{filepath.Join(base, "loop/standby"), "more than 40 symlinks, a loop"},
+	}
+	for _, tt := range tests {
+		for _, dry := range []bool{true, false} {
+			r := syncOnce(t, s, src, tt.dst, func(o *Options) { o.DryRun = dry })
+			if r.Err() == nil || !strings.Contains(r.Err().Error(), tt.want) {
+				t.Errorf("sync (dry run %v) to %s = %v, want an error containing %q", dry, tt.dst, r.Err(), tt.want)
+			}
+		}
+	}
+	if es, _ := os.ReadDir(real); len(es) != 0 {
+		t.Errorf("written through the symlinked target: %v", es)
+	}
+	if _, err := os.Lstat("/etc/standby"); err == nil {
+		t.Errorf("/etc/standby created")
+	}
+	// The real directory itself is a good target.
+	if r := syncOnce(t, s, src, real, nil); !r.InStep() {
+		t.Errorf("sync to the real directory = %+v, want in step", r)
+	}
+}
+
+func mustSymlink(t *testing.T, old, new string) {
+	t.Helper()
+	if err := os.Symlink(old, new); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -73,9 +73,13 @@ func (r *remote) lost(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrClosed)
 }
 
-// prepare makes the target directory, refusing one that is a file. It
-// looks first: MkdirAll on a file fails with a bare "not a directory".
+// prepare makes the target directory, refusing one that is a file, a
+// symlink or leads through one to a refused path (CheckRoot). It looks
+// first: MkdirAll on a file fails with a bare "not a directory".
 func (r *remote) prepare() error {
+	if err := CheckRoot(r.sftp, r.name, r.root); err != nil {
+		return err
+	}
 	fi, err := r.sftp.Stat(r.root)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -187,6 +191,9 @@ func (r *remote) write(src string, e *manifest.Entry) (tmp string, sent int64, e
 		return "", 0, fmt.Errorf("source %s: %w", e.Path, err)
 	}
 	defer in.Close()
+	if err := atomicfile.CheckName(path.Base(e.Path)); err != nil {
+		return "", 0, fmt.Errorf("%s: %w", e.Path, err)
+	}
 	tmp = atomicfile.TempName(e.Path)
 	f, err := r.sftp.OpenFile(r.abs(tmp), os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
@@ -320,7 +327,8 @@ func (r *remote) putManifest(m *manifest.Manifest) (int64, error) {
 	}
 	// err is the function's: the write error must reach the check below,
 	// or a short manifest would be renamed over the real one.
-	err = f.Chmod(0o644)
+	// 0600: the manifest holds the hash of every file, private/'s too.
+	err = f.Chmod(0o600)
 	if err == nil {
 		_, err = f.ReadFrom(sized{&b, n})
 	}

@@ -241,6 +241,7 @@ func (r Request) Prepare(ctx context.Context, n *node.Node, e Env) (*Job, error)
 			ConnectTimeout: r.ConnectTimeout,
 			Getenv:         e.Getenv,
 			NodePath:       n.Path,
+			Log:            e.Log,
 		},
 	}}, nil
 }

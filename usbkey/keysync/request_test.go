@@ -79,12 +79,12 @@ func TestRequestPrepare(t *testing.T) {
 	}
 	tf := filepath.Join(root, DefaultTargetsFile)
 	os.MkdirAll(filepath.Dir(tf), 0o755)
-	os.WriteFile(tf, []byte("root@cn1\ncn2:2222:/var/tmp/standby\n"), 0o644)
+	os.WriteFile(tf, []byte("root@cn1\ncn2:2222:/zones/standby2\n"), 0o644)
 	j, err := Request{Hook: HookGZTools, ConnectTimeout: time.Minute}.Prepare(ctx, n, Env{})
 	if err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}
-	want := []sshconn.Target{{User: "root", Host: "cn1", Port: 22, Path: node.StandbyDir}, {User: "root", Host: "cn2", Port: 2222, Path: "/var/tmp/standby"}}
+	want := []sshconn.Target{{User: "root", Host: "cn1", Port: 22, Path: node.StandbyDir}, {User: "root", Host: "cn2", Port: 2222, Path: "/zones/standby2"}}
 	if !reflect.DeepEqual(j.Targets, want) {
 		t.Errorf("Prepare targets = %+v, want %+v", j.Targets, want)
 	}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
 
@@ -109,7 +110,7 @@ func (x *executor) finishGroup(ctx context.Context, g []*manifest.Entry, tmps []
 		case got == "":
 			err = fmt.Errorf("verify %s: could not hash it on the target", x.r.abs(tmp))
 		case got != e.SHA256:
-			err = fmt.Errorf("verify %s: sha256 %s on the target, %s in the source's manifest: the source changed during the sync, or the target stores something else; sync again", e.Path, got, e.SHA256)
+			err = fmt.Errorf("verify %s: sha256 %s on the target, %s in the source's manifest: the source changed during the sync, or the target stores something else; sync again", e.Path, keytree.ShownSum(e.Path, got), keytree.ShownSum(e.Path, e.SHA256))
 		default:
 			if err = x.aside(e); err == nil {
 				err = x.r.place(tmp, e.Path)

@@ -109,7 +109,7 @@ func (r SetupRequest) Setup(ctx context.Context, n *node.Node, e Env) (*Key, []*
 	if err != nil {
 		return nil, nil, err
 	}
-	o := sshconn.Options{KnownHosts: r.KnownHosts, ConnectTimeout: r.ConnectTimeout, Getenv: e.Getenv, NodePath: n.Path}
+	o := sshconn.Options{KnownHosts: r.KnownHosts, ConnectTimeout: r.ConnectTimeout, Getenv: e.Getenv, NodePath: n.Path, Log: e.Log}
 	var out []*SetupResult
 	for _, t := range targets {
 		res := &SetupResult{Type: "setup", Target: TargetName(t), Node: t.Host}

@@ -128,6 +128,9 @@ func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o
 	}
 	defer r.Close()
 	if o.DryRun {
+		if err := CheckRoot(r.sftp, r.name, r.root); err != nil {
+			return fail(err)
+		}
 		if _, err := r.sftp.Stat(r.root); errors.Is(err, fs.ErrNotExist) {
 			if o.Delete {
 				return fail(errNoManifest(res.Target))

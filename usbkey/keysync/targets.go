@@ -51,9 +51,18 @@ func ParseTarget(s string) (sshconn.Target, error) {
 	return t, nil
 }
 
+// systemDirs are the directories of the system and of the Triton agents
+// on a CN: a standby copy there would overwrite or shadow what the node
+// runs (/opt/smartdc holds the agents and node.config, /var the logs and
+// SMF repository). /lib and /etc are the platform's. The toolkit's own
+// copies (node.StandbyDir, node.CopyDir) are under /zones, outside all of
+// them.
+var systemDirs = []string{"/opt/smartdc", "/var", "/lib", "/etc", "/usr", "/bin", "/sbin", "/dev", "/devices", "/kernel", "/platform", "/proc", "/system"}
+
 // CheckPath refuses a target path that is relative (the CN would resolve
 // it against the login's home directory), is, or is inside, a CN's key or
-// key copy, or is the root.
+// key copy or a system directory, or is the root. It judges the path as
+// written; CheckRoot judges where it really leads on the target.
 func CheckPath(p string) error {
 	if !path.IsAbs(p) {
 		return fmt.Errorf("path %q is relative, which the CN resolves against the login's home directory: give host:/absolute/path, such as host:%s", p, node.StandbyDir)
@@ -62,6 +71,11 @@ func CheckPath(p string) error {
 	for _, k := range []string{node.UsbkeyDir, node.KeyMount} {
 		if p == k || strings.HasPrefix(p, k+"/") {
 			return fmt.Errorf("path %s: %w; use a directory of its own such as %s", p, ErrKeyPath, node.StandbyDir)
+		}
+	}
+	for _, d := range systemDirs {
+		if p == d || strings.HasPrefix(p, d+"/") {
+			return fmt.Errorf("path %s is in the system directory %s, whose files the CN runs: use a directory of its own such as %s", p, d, node.StandbyDir)
 		}
 	}
 	if p == "/" {

@@ -15,9 +15,9 @@ func TestParseTarget(t *testing.T) {
 	}{
 		{"root@cn1", "root@cn1:22:/zones/usbkey-standby", false},
 		{"ssh://cn1", "root@cn1:22:/zones/usbkey-standby", false},
-		{"ssh://admin@[::1]:2222/var/tmp/x", "admin@[::1]:2222:/var/tmp/x", false},
+		{"ssh://admin@[::1]:2222/zones/x", "admin@[::1]:2222:/zones/x", false},
 		{"admin@10.0.0.21:2222", "admin@10.0.0.21:2222:/zones/usbkey-standby", false},
-		{"cn1:/var/tmp/standby/", "root@cn1:22:/var/tmp/standby", false},
+		{"cn1:/zones/standby2/", "root@cn1:22:/zones/standby2", false},
 		{"cn1:/usbkey", "", true},
 		{"cn1:/mnt/usbkey", "", true},
 		{"cn1:/usbkey/os", "", true},

@@ -29,6 +29,8 @@ var writeCases = []struct {
 	{"Space", testSpace},
 	{"Persisted", testPersisted},
 	{"WriteRefusesEscape", testWriteRefusesEscape},
+	{"Modes", testModes},
+	{"LongName", testLongName},
 }
 
 // later is an mtime other than the fixture's, even for FAT.
@@ -36,7 +38,7 @@ var later = time.Date(2025, 6, 7, 8, 9, 10, 0, time.UTC)
 
 func write(t *testing.T, w keytree.Writer, p string, data []byte) {
 	t.Helper()
-	if err := w.WriteFile(p, bytes.NewReader(data), int64(len(data)), later); err != nil {
+	if err := w.WriteFile(p, bytes.NewReader(data), int64(len(data)), 0o644, later); err != nil {
 		t.Fatalf("WriteFile(%q, %d bytes) = %v", p, len(data), err)
 	}
 	if err := w.Commit(); err != nil {
@@ -107,7 +109,7 @@ func testOverwrite(t *testing.T, k kind, in instance, w keytree.Writer) {
 }
 
 func testShortSource(t *testing.T, k kind, in instance, w keytree.Writer) {
-	err := w.WriteFile("config", strings.NewReader("short"), 100, later)
+	err := w.WriteFile("config", strings.NewReader("short"), 100, 0o644, later)
 	if err == nil || !strings.Contains(err.Error(), "config") {
 		t.Errorf("WriteFile(config, 5 of 100 bytes) = %v, want an error naming config", err)
 	}
@@ -120,7 +122,7 @@ func testShortSource(t *testing.T, k kind, in instance, w keytree.Writer) {
 	if _, err := w.Lstat("boot/new"); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
 	}
-	if err := w.WriteFile("boot/new", strings.NewReader("short"), 100, later); err == nil {
+	if err := w.WriteFile("boot/new", strings.NewReader("short"), 100, 0o644, later); err == nil {
 		t.Errorf("WriteFile(boot/new, 5 of 100 bytes) = nil, want an error")
 	}
 	if _, err := w.Lstat("boot/new"); !errors.Is(err, fs.ErrNotExist) {
@@ -130,7 +132,7 @@ func testShortSource(t *testing.T, k kind, in instance, w keytree.Writer) {
 }
 
 func testLongSource(t *testing.T, k kind, in instance, w keytree.Writer) {
-	err := w.WriteFile("config", strings.NewReader("0123456789"), 4, later)
+	err := w.WriteFile("config", strings.NewReader("0123456789"), 4, 0o644, later)
 	if err == nil || !strings.Contains(err.Error(), "longer") {
 		t.Errorf("WriteFile(config, 10 bytes for 4) = %v, want an error saying the source is longer", err)
 	}
@@ -153,7 +155,7 @@ func testTempName(t *testing.T, k kind, in instance, w keytree.Writer) {
 	data := content(3, 1<<20)
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- w.WriteFile("config", pr, int64(len(data)), later) }()
+	go func() { done <- w.WriteFile("config", pr, int64(len(data)), 0o644, later) }()
 	if _, err := pw.Write(data[:len(data)/2]); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +187,7 @@ func testTempName(t *testing.T, k kind, in instance, w keytree.Writer) {
 }
 
 func testMissingParent(t *testing.T, k kind, in instance, w keytree.Writer) {
-	if err := w.WriteFile("nope/file", strings.NewReader("x"), 1, later); err == nil {
+	if err := w.WriteFile("nope/file", strings.NewReader("x"), 1, 0o644, later); err == nil {
 		t.Errorf("WriteFile(nope/file) = nil, want an error: its directory does not exist")
 	}
 	if _, err := w.Lstat("nope"); !errors.Is(err, fs.ErrNotExist) {
@@ -272,7 +274,7 @@ func testPersisted(t *testing.T, k kind, in instance, w keytree.Writer) {
 
 func testWriteRefusesEscape(t *testing.T, k kind, in instance, w keytree.Writer) {
 	for _, p := range []string{"../escaped", "/escaped", "boot/../../escaped"} {
-		if err := w.WriteFile(p, strings.NewReader("x"), 1, later); !errors.Is(err, fs.ErrInvalid) {
+		if err := w.WriteFile(p, strings.NewReader("x"), 1, 0o644, later); !errors.Is(err, fs.ErrInvalid) {
 			t.Errorf("WriteFile(%q) = %v, want fs.ErrInvalid", p, err)
 		}
 		if err := w.MkdirAll(p, later); !errors.Is(err, fs.ErrInvalid) {
@@ -286,5 +288,81 @@ func testWriteRefusesEscape(t *testing.T, k kind, in instance, w keytree.Writer)
 		if _, err := os.Lstat(filepath.Join(in.raw, "..", "escaped")); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("escaped beside the tree: Lstat = %v, want fs.ErrNotExist", err)
 		}
+	}
+}
+
+// testModes checks the permission bits a writer with permissions gives
+// what it writes: the source's, DefaultFileMode when it has none, and
+// never more than the owner's for a file holding secrets. A FAT key has
+// no permissions; it must take the mode and ignore it.
+func testModes(t *testing.T, k kind, in instance, w keytree.Writer) {
+	files := []struct {
+		path      string
+		mode      fs.FileMode
+		want      fs.FileMode
+		needsDirs string
+	}{
+		{"scripts/run.sh", 0o755, 0o755, "scripts"},
+		{"boot/loader.conf", 0o644, 0o644, ""},
+		{"license", 0, keytree.DefaultFileMode, ""},
+		{"config", 0o600, 0o600, ""},
+		{"config", 0o644, 0o600, ""}, // a FAT source reads 0644
+		{"config", 0o640, 0o600, ""},
+		{"private/root.password.20260301T000000Z", 0o644, 0o600, "private"},
+	}
+	for _, f := range files {
+		if f.needsDirs != "" {
+			if err := w.MkdirAll(f.needsDirs, later); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.WriteFile(f.path, strings.NewReader("x"), 1, f.mode, later); err != nil {
+			t.Fatalf("WriteFile(%s, %v) = %v", f.path, f.mode, err)
+		}
+		if err := w.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if in.raw == "" {
+			continue
+		}
+		fi, err := os.Lstat(filepath.Join(in.raw, filepath.FromSlash(f.path)))
+		if err != nil || fi.Mode().Perm() != f.want {
+			t.Errorf("WriteFile(%s, mode %v): file mode %v, %v, want %v", f.path, f.mode, fi.Mode().Perm(), err, f.want)
+		}
+	}
+	if in.raw == "" {
+		return
+	}
+	// A private/ an older run made 0755 is closed by the next MkdirAll.
+	os.Chmod(filepath.Join(in.raw, "private"), 0o755)
+	if err := w.MkdirAll("private/sub", later); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"private", "private/sub"} {
+		if fi, err := os.Stat(filepath.Join(in.raw, d)); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("MkdirAll(private/sub): %s mode %v, %v, want 0700", d, fi.Mode().Perm(), err)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(in.raw, "scripts")); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("MkdirAll(scripts): mode %v, %v, want 0755", fi.Mode().Perm(), err)
+	}
+}
+
+// testLongName: a name near the limit is written (its temporary name is
+// cut to fit); on a tree with a directory behind it, one over the limit
+// is refused naming the limit and the fix.
+func testLongName(t *testing.T, k kind, in instance, w keytree.Writer) {
+	name := strings.Repeat("n", 250)
+	write(t, w, name, []byte("x"))
+	if got := readFile(t, w, name); string(got) != "x" {
+		t.Errorf("%d-byte name reads back %q, want x", len(name), got)
+	}
+	if !k.raw {
+		return
+	}
+	long := strings.Repeat("n", 256)
+	err := w.WriteFile(long, strings.NewReader("x"), 1, 0o644, later)
+	if err == nil || !strings.Contains(err.Error(), "is 256 bytes, over the 255 a file name can have") || !strings.Contains(err.Error(), "rename it in the source") {
+		t.Errorf("WriteFile(256-byte name) = %v, want refused with the limit and the fix", err)
 	}
 }

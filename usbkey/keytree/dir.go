@@ -191,15 +191,15 @@ func (d *DirTree) MkdirAll(p string, mtime time.Time) error {
 	if err := d.noSymlinkTo(p, true); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(d.path(p), 0o755); err != nil {
+	if err := os.MkdirAll(d.path(p), DirMode(p)); err != nil {
 		return opError(d.where(p), "mkdir", err)
 	}
-	return nil
+	return secretDirs(p, func(q string) error { return os.Chmod(d.path(q), DirMode(q)) })
 }
 
 // WriteFile writes under a temporary name beside the file and renames it
 // into place, so no partial file is ever visible under its real name.
-func (d *DirTree) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error {
+func (d *DirTree) WriteFile(p string, r io.Reader, size int64, mode fs.FileMode, mtime time.Time) error {
 	p, err := clean(p)
 	if err != nil {
 		return fmt.Errorf("%s: %w", d, err)
@@ -210,7 +210,7 @@ func (d *DirTree) WriteFile(p string, r io.Reader, size int64, mtime time.Time) 
 	if err := d.noSymlinkTo(p, false); err != nil {
 		return err
 	}
-	f, err := atomicfile.Create(d.path(p), 0o644)
+	f, err := atomicfile.Create(d.path(p), FileMode(p, mode))
 	if err != nil {
 		return err
 	}

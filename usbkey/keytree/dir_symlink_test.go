@@ -17,7 +17,7 @@ func TestDirRefusesToWriteThroughSymlinks(t *testing.T) {
 	os.Mkdir(filepath.Join(root, "boot-ipxe"), 0o755)
 	os.Symlink("boot-ipxe", filepath.Join(root, "boot"))
 	d := Dir(root)
-	err := d.WriteFile("boot/loader.conf", bytes.NewReader([]byte("x")), 1, time.Now())
+	err := d.WriteFile("boot/loader.conf", bytes.NewReader([]byte("x")), 1, 0o644, time.Now())
 	if err == nil || !strings.Contains(err.Error(), "boot is a symlink: refusing to write through it") {
 		t.Errorf("WriteFile through a symlink = %v", err)
 	}

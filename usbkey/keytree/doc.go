@@ -6,7 +6,10 @@
 // regular file when it is opened. A Writer adds the write side every copy
 // needs: each file written whole under a temporary name and renamed into
 // place, directories, removal, Commit (what is written is visible), Flush
-// (what is committed is durable) and the free space.
+// (what is committed is durable) and the free space. A Writer with
+// permissions (a directory, SFTP) gives each file its source's mode, and
+// config and private/ only their owner's (FileMode, Secret); ShownSum keeps
+// their hashes out of logs and reports.
 //
 // Four kinds implement it: a directory (Dir), a key device or image's root
 // FAT32 filesystem written without mounting (FAT, opened by OpenKey), a

@@ -143,7 +143,7 @@ func (t *FATTree) MkdirAll(p string, mtime time.Time) error {
 // WriteFile streams r into free clusters; the old file keeps its clusters
 // until Commit, so a short source leaves it as it was. fat32 refuses a
 // source shorter or longer than size.
-func (t *FATTree) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error {
+func (t *FATTree) WriteFile(p string, r io.Reader, size int64, _ fs.FileMode, mtime time.Time) error {
 	p, err := clean(p)
 	if err != nil {
 		return fmt.Errorf("%s: %w", t, err)

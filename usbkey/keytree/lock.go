@@ -54,6 +54,7 @@ func Stale(holder string) bool {
 // is the tree as the operator knows it. A stale lock is taken over.
 func LockDir(dir, name, tool string) (unlock func(), err error) {
 	p := filepath.Join(dir, LockName)
+	before, _ := os.Stat(dir)
 	for try := 0; try < 2; try++ {
 		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err == nil {
@@ -65,7 +66,18 @@ func LockDir(dir, name, tool string) (unlock func(), err error) {
 				os.Remove(p)
 				return nil, fmt.Errorf("lock %s: %w", name, werr)
 			}
-			return func() { os.Remove(p) }, nil
+			taken, _ := os.Stat(dir)
+			return func() {
+				now, err := os.Stat(dir)
+				os.Remove(p)
+				// Gone, the lock leaves no trace: when nothing else
+				// changed the directory meanwhile, its mtime goes back,
+				// so a run that only read the copy (a dry run, a
+				// conversion) leaves it exactly as it found it.
+				if before != nil && taken != nil && err == nil && now.ModTime().Equal(taken.ModTime()) {
+					os.Chtimes(dir, time.Time{}, before.ModTime())
+				}
+			}, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("lock %s: %w", name, err)

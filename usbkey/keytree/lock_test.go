@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLockDir(t *testing.T) {
@@ -57,4 +58,31 @@ func pidOf(holder string) int {
 	}
 	n, _ := strconv.Atoi(f[2])
 	return n
+}
+
+// A lock taken and released by a run that wrote nothing leaves the
+// directory's mtime as it was; one whose holder wrote keeps the new one.
+func TestLockDirLeavesNoTrace(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	os.Chtimes(dir, old, old)
+	unlock, err := LockDir(dir, "standby", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if fi, err := os.Stat(dir); err != nil || !fi.ModTime().Equal(old) {
+		t.Errorf("mtime after a lock and unlock = %v, %v, want %v", fi.ModTime(), err, old)
+	}
+	os.Chtimes(dir, old, old)
+	unlock, err = LockDir(dir, "standby", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	os.WriteFile(filepath.Join(dir, "config"), []byte("x"), 0o600)
+	unlock()
+	if fi, err := os.Stat(dir); err != nil || fi.ModTime().Equal(old) {
+		t.Errorf("mtime after a write under the lock = %v, %v, want a new one", fi.ModTime(), err)
+	}
 }

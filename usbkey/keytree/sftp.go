@@ -162,20 +162,23 @@ func (t *SFTPTree) MkdirAll(p string, mtime time.Time) error {
 	if err := t.c.MkdirAll(t.abs(p)); err != nil {
 		return opError(t.where(p), "mkdir", err)
 	}
-	return nil
+	return secretDirs(p, func(d string) error { return t.c.Chmod(t.abs(d), DirMode(d)) })
 }
 
 // WriteFile writes a temporary file beside p and renames it into place
 // with posix-rename@openssh.com, which replaces p in one step. The mode is
 // set while the file is still empty, so its content is never readable
 // under a wider one.
-func (t *SFTPTree) WriteFile(p string, r io.Reader, size int64, mtime time.Time) (err error) {
+func (t *SFTPTree) WriteFile(p string, r io.Reader, size int64, mode fs.FileMode, mtime time.Time) (err error) {
 	p, err = clean(p)
 	if err != nil {
 		return fmt.Errorf("%s: %w", t, err)
 	}
 	if p == "" {
 		return fmt.Errorf("%s: write: the root is a directory", t)
+	}
+	if err := atomicfile.CheckName(path.Base(p)); err != nil {
+		return fmt.Errorf("%s: %w", t.where(p), err)
 	}
 	tmp := atomicfile.TempName(t.abs(p))
 	f, err := t.c.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
@@ -190,7 +193,7 @@ func (t *SFTPTree) WriteFile(p string, r io.Reader, size int64, mtime time.Time)
 			t.c.Remove(tmp)
 		}
 	}()
-	if err := f.Chmod(0o644); err != nil {
+	if err := f.Chmod(FileMode(p, mode)); err != nil {
 		return opError(t.where(p), "chmod temporary file", err)
 	}
 	// A *io.LimitedReader tells ReadFrom the size, which it needs to send

@@ -53,8 +53,9 @@ type Writer interface {
 	MkdirAll(p string, mtime time.Time) error
 	// WriteFile stores size bytes from r at p, replacing what is there
 	// only once the new content is complete; a short r is an error and
-	// leaves the old file.
-	WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
+	// leaves the old file. mode is the source's: a tree with permissions
+	// gives the file FileMode(p, mode), a FAT key ignores it.
+	WriteFile(p string, r io.Reader, size int64, mode fs.FileMode, mtime time.Time) error
 	// Remove removes the file or empty directory p; one that does not
 	// exist is not an error.
 	Remove(p string) error
@@ -76,8 +77,14 @@ type Entry struct {
 	Info
 }
 
+// ErrSpecialFile is what Walk refuses a FIFO, socket or device with: a
+// reader of a FIFO blocks until a writer comes, which is forever, and none
+// of them is key content.
+var ErrSpecialFile = errors.New("only files, directories and symlinks belong in a key tree")
+
 // Walk lists the whole tree depth first: each directory right before its
-// entries, each directory's entries by name.
+// entries, each directory's entries by name. It refuses a special file
+// (ErrSpecialFile), naming it, before anything reads it.
 func Walk(ctx context.Context, t Tree) ([]Entry, error) {
 	var out []Entry
 	var walk func(dir string) error
@@ -93,6 +100,9 @@ func Walk(ctx context.Context, t Tree) ([]Entry, error) {
 			p := in.Name
 			if dir != "" {
 				p = dir + "/" + in.Name
+			}
+			if m := in.Mode; !m.IsRegular() && !m.IsDir() && m&fs.ModeSymlink == 0 {
+				return fmt.Errorf("%s: %s is %s: %w: remove it or move it out of the tree, and run again", t, p, TypeName(m), ErrSpecialFile)
 			}
 			out = append(out, Entry{Path: p, Info: in})
 			if in.IsDir() {

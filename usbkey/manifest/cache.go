@@ -116,7 +116,8 @@ func (c *Cache) Save(path string) error {
 		buf.Write(b)
 	}
 	buf.WriteString("\n]}\n")
-	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	// 0600: it holds the hash of every file, private/'s too.
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("manifest: hash cache: %w", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -48,6 +49,7 @@ type Action struct {
 	Size   int64  `json:"size"`
 	Reason string `json:"reason"` // "new", "changed" or "damaged"
 	mtime  time.Time
+	mode   fs.FileMode
 }
 
 // Plan is what a run would do.
@@ -188,7 +190,7 @@ func MakePlan(ctx context.Context, src keytree.Tree, dst keytree.Writer, r Reque
 			(vouched(e.Path, e.Size, old.MTime) || sameHash(src, dst, e.Path)):
 			p.Same++
 		default:
-			a := Action{Path: e.Path, Size: e.Size, Reason: "new", mtime: e.MTime}
+			a := Action{Path: e.Path, Size: e.Size, Reason: "new", mtime: e.MTime, mode: e.Mode}
 			if exists {
 				a.Reason = "changed"
 				freed += clusters(old.Size) * unit
@@ -336,7 +338,7 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 			sinceSync = 0
 		}
 		if o.Log != nil {
-			o.Log.Debug("copied", "path", a.Path, "bytes", a.Size, "sha256", sum, "committed", sinceSync == 0)
+			o.Log.Debug("copied", "path", a.Path, "bytes", a.Size, "sha256", keytree.ShownSum(a.Path, sum), "committed", sinceSync == 0)
 		}
 	}
 	if err := dst.Flush(); err != nil {
@@ -381,7 +383,7 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 		return nil, fmt.Errorf("%s: %w", dst, err)
 	}
 	// The marker last: only now is the key complete.
-	if err := dst.WriteFile(MarkerFile, bytes.NewReader(nil), 0, time.Now()); err != nil {
+	if err := dst.WriteFile(MarkerFile, bytes.NewReader(nil), 0, keytree.DefaultFileMode, time.Now()); err != nil {
 		return nil, fmt.Errorf("write marker: %w", err)
 	}
 	if err := dst.Flush(); err != nil {
@@ -401,7 +403,7 @@ func copyFile(src keytree.Tree, dst keytree.Writer, a Action, m *progress.Meter)
 	if m != nil {
 		w = io.MultiWriter(h, m)
 	}
-	err = dst.WriteFile(a.Path, io.TeeReader(r, w), a.Size, a.mtime)
+	err = dst.WriteFile(a.Path, io.TeeReader(r, w), a.Size, a.mode, a.mtime)
 	sum := h.Sum()
 	if err != nil {
 		return "", fmt.Errorf("copy %s: %w", a.Path, err)
@@ -492,7 +494,7 @@ func writeManifest(ctx context.Context, dst keytree.Writer, o Options, known fun
 	if err != nil {
 		return nil, err
 	}
-	if err := dst.WriteFile(ManifestFile, bytes.NewReader(b), int64(len(b)), time.Now()); err != nil {
+	if err := dst.WriteFile(ManifestFile, bytes.NewReader(b), int64(len(b)), 0o600, time.Now()); err != nil {
 		return nil, fmt.Errorf("write manifest: %w", err)
 	}
 	return m, nil

@@ -2,6 +2,7 @@ package populate
 
 import (
 	"context"
+	"io/fs"
 	"time"
 
 	"cntools/usbkey/keytree"
@@ -15,6 +16,7 @@ type Entry struct {
 	Symlink bool
 	Size    int64
 	MTime   time.Time
+	Mode    fs.FileMode
 	Data    []byte // generated content, compared byte for byte with the target's
 }
 
@@ -33,7 +35,7 @@ func walk(ctx context.Context, t keytree.Tree) ([]Entry, error) {
 	g, _ := t.(generator)
 	out := make([]Entry, len(es))
 	for i, e := range es {
-		out[i] = Entry{Path: e.Path, Dir: e.IsDir(), Symlink: e.IsSymlink(), Size: e.Size, MTime: e.MTime}
+		out[i] = Entry{Path: e.Path, Dir: e.IsDir(), Symlink: e.IsSymlink(), Size: e.Size, MTime: e.MTime, Mode: e.Mode}
 		if g != nil && !out[i].Dir {
 			out[i].Data, _ = g.Generated(e.Path)
 		}
