@@ -74,3 +74,41 @@ func TestPopulateDirModes(t *testing.T) {
 		}
 	}
 }
+
+// A copy an older cn-tools left world-readable is mended: the unchanged
+// config is written again 0600 (reason "mode"), and a run after that finds
+// nothing to do.
+func TestPopulateDirMendsOpenModes(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	for p, body := range map[string]string{"config": "hostname=hn\n", "config.inc/generic": "x\n", "scripts/headnode.sh": "#!/bin/sh\n",
+		"tools.tar.gz": "t", "cn_tools.tar.gz": "c", "boot/loader.conf": "x\n", "os/20260301T000000Z/platform/i86pc/kernel/amd64/unix": "unix"} {
+		for _, root := range []string{src, dst} {
+			f := filepath.Join(root, filepath.FromSlash(p))
+			os.MkdirAll(filepath.Dir(f), 0o755)
+			os.WriteFile(f, []byte(body), 0o644)
+			os.Chmod(f, 0o644)
+			os.Chtimes(f, old, old)
+		}
+	}
+	plan := func() *Plan {
+		p, err := MakePlan(context.Background(), keytree.Dir(src), keytree.Dir(dst), Request{}, Options{Log: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatalf("MakePlan: %v", err)
+		}
+		return p
+	}
+	p := plan()
+	if len(p.Copy) != 1 || p.Copy[0].Path != "config" || p.Copy[0].Reason != "mode" {
+		t.Fatalf("plan copies %+v, want config alone, for its mode", p.Copy)
+	}
+	if _, err := p.Apply(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(filepath.Join(dst, "config")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("config is %v after the run, want 0600", fi.Mode().Perm())
+	}
+	if p := plan(); len(p.Copy) != 0 {
+		t.Errorf("a second run copies %+v, want nothing", p.Copy)
+	}
+}

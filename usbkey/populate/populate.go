@@ -159,6 +159,7 @@ func MakePlan(ctx context.Context, src keytree.Tree, dst keytree.Writer, r Reque
 		return nil, fmt.Errorf("read target %s: %w", dst, err)
 	}
 	vouched := vouchedFor(dst)
+	_, fatTarget := dst.(*keytree.FATTree) // FAT has no modes to mend
 	p := &Plan{Selection: sel, src: src, dst: dst, opts: o, noVerify: r.NoVerify, Repairs: repairs}
 	onTarget := map[string]Entry{}
 	for _, e := range have {
@@ -178,12 +179,20 @@ func MakePlan(ctx context.Context, src keytree.Tree, dst keytree.Writer, r Reque
 			p.Mkdirs = append(p.Mkdirs, e.Path)
 			need += unit
 		case damaged[strings.ToLower(e.Path)]:
-			p.Copy = append(p.Copy, Action{Path: e.Path, Size: e.Size, Reason: "damaged", mtime: e.MTime})
+			p.Copy = append(p.Copy, Action{Path: e.Path, Size: e.Size, Reason: "damaged", mtime: e.MTime, mode: e.Mode})
 			p.Bytes += e.Size
 			need += clusters(e.Size) * unit
 			if exists {
 				freed += clusters(old.Size) * unit
 			}
+		case exists && !old.Dir && !fatTarget && tooOpen(old, e):
+			// The same bytes, but readable by more than they should be
+			// (a copy an older cn-tools wrote 0644): written again, so
+			// that it gets its mode.
+			p.Copy = append(p.Copy, Action{Path: e.Path, Size: e.Size, Reason: "mode", mtime: e.MTime, mode: e.Mode})
+			p.Bytes += e.Size
+			need += clusters(e.Size) * unit
+			freed += clusters(old.Size) * unit
 		case exists && !old.Dir && e.Data != nil && sameContent(dst, e):
 			p.Same++
 		case exists && !old.Dir && e.Data == nil && old.Size == e.Size && within(old.MTime, e.MTime, mtimeWindow) &&
@@ -535,4 +544,11 @@ func SelectFrom(ctx context.Context, src keytree.Tree, r Request) (*Selection, e
 		return nil, err
 	}
 	return sel, nil
+}
+
+// tooOpen reports whether the target's file old grants group or others
+// more than the Writer would give the source's file e now.
+func tooOpen(old, e Entry) bool {
+	want := keytree.FileMode(e.Path, e.Mode)
+	return old.Mode.Perm()&0o077&^want != 0
 }
