@@ -2,10 +2,13 @@ package testscripts
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"cntools/convert"
 	"cntools/convert/converttest"
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
@@ -15,6 +18,24 @@ func init() {
 	builtins["mknode"] = mknode
 	builtins["treemanifest"] = treemanifest
 	builtins["afterreboot"] = afterreboot
+	builtins["holdlock"] = holdlock
+}
+
+// holdlock DIR [PID]: write the conversion lock of the node under DIR as
+// a running convert-to-headnode holds it: this test process, which is
+// alive, or PID, which may be gone.
+func holdlock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: holdlock DIR [PID]")
+	}
+	dir := filepath.Join(ts.MkAbs(args[0]), convert.LockDir)
+	ts.Check(os.MkdirAll(dir, 0o755))
+	holder := keytree.Holder("convert-to-headnode")
+	if len(args) == 2 {
+		host, _ := os.Hostname()
+		holder = fmt.Sprintf("convert-to-headnode pid %s on %s since 2026-01-01T00:00:00Z", args[1], host)
+	}
+	ts.Check(os.WriteFile(filepath.Join(dir, keytree.LockName), []byte(holder+"\n"), 0o644))
 }
 
 // afterreboot DIR: make the converted node under DIR what it is after its

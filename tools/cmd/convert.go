@@ -120,6 +120,13 @@ func convertAction(c *cli.Context) error {
 	}
 	o := convertOptions(c, env)
 	defer o.Close()
+	if !env.DryRun {
+		unlock, err := convert.Lock(env.Node)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	res, journal, err := convert.Prepare(env.Ctx, o, c.Bool("restart"))
 	done, err := runPlan(env, o, res, journal, err, "convert this node into the headnode")
 	if done || res.Aborted {
@@ -228,6 +235,13 @@ func finishAction(c *cli.Context) error {
 	}
 	o := &convert.Options{Node: env.Node, From: c.String("from"), Log: env.Log, Now: env.Now}
 	defer o.Close()
+	if !env.DryRun {
+		unlock, err := convert.Lock(env.Node)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	res, journal, err := convert.PrepareFinish(env.Ctx, o, c.Bool("restart"))
 	if errors.Is(err, convert.ErrPreflight) && c.Bool("service") {
 		// As the SMF service, on a boot before the node is ready (the
