@@ -110,14 +110,27 @@ func populateAction(c *cli.Context) error {
 		env.Log.Warn("the source has no "+m, "source", plan.Source())
 	}
 	if env.DryRun {
+		// Under -j the plan is JSON lines too, each with its "type".
 		for _, ch := range plan.Changes {
-			fmt.Fprintf(env.Stdout, "[dry-run] config %s\n", ch)
+			env.Emit(ch, func(w io.Writer) { fmt.Fprintf(w, "[dry-run] config %s\n", ch) })
 		}
 		for _, a := range plan.Copy {
-			fmt.Fprintf(env.Stdout, "[dry-run] copy %s (%d bytes, %s)\n", a.Path, a.Size, a.Reason)
+			env.Emit(struct {
+				Type   string `json:"type"`
+				Path   string `json:"path"`
+				Bytes  int64  `json:"bytes"`
+				Reason string `json:"reason"`
+			}{"copy", a.Path, a.Size, a.Reason}, func(w io.Writer) { fmt.Fprintf(w, "[dry-run] copy %s (%d bytes, %s)\n", a.Path, a.Size, a.Reason) })
 		}
-		fmt.Fprintf(env.Stdout, "[dry-run] %d files, %d bytes to copy; %d unchanged\n", len(plan.Copy), plan.Bytes, plan.Same)
-		return nil
+		return env.Emit(struct {
+			Type      string `json:"type"`
+			DryRun    bool   `json:"dry_run"`
+			Files     int    `json:"files"`
+			Bytes     int64  `json:"bytes"`
+			Unchanged int    `json:"unchanged"`
+		}{"plan", true, len(plan.Copy), plan.Bytes, plan.Same}, func(w io.Writer) {
+			fmt.Fprintf(w, "[dry-run] %d files, %d bytes to copy; %d unchanged\n", len(plan.Copy), plan.Bytes, plan.Same)
+		})
 	}
 	if len(plan.Copy) > 0 || len(plan.Mkdirs) > 0 {
 		summary := []string{fmt.Sprintf("copy %d files (%s) from %s", len(plan.Copy), device.HumanSize(plan.Bytes), plan.Source()),

@@ -46,6 +46,13 @@ func statusAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// Exit 1 always comes with its reason listed.
+	switch {
+	case st.Kind == key.KindNotAKey && len(st.Problems) == 0:
+		st.Problems = append(st.Problems, "not a Triton USB key: no v1 or v2 key layout; usbkey-format makes one")
+	case st.Kind != key.KindNotAKey && !st.Marker:
+		st.Problems = append(st.Problems, "no "+key.MarkerFile+" marker (written last): the key content is incomplete or was never written; run usbkey-populate")
+	}
 	if err := env.Emit(st, func(w io.Writer) { printStatus(w, st) }); err != nil {
 		return err
 	}
