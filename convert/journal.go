@@ -28,7 +28,17 @@ type Journal struct {
 	From      string               `json:"from"`
 	Platforms []string             `json:"platforms,omitempty"`
 	Steps     map[string]time.Time `json:"steps"` // step name -> when it was done
-	path      string
+	// Failed is the step that failed last, until a run gets past it.
+	Failed *Failure `json:"failed,omitempty"`
+	path   string
+}
+
+// Failure is a step that failed: when, and the error as the operator saw
+// it (errors never carry secrets).
+type Failure struct {
+	Step  string    `json:"step"`
+	At    time.Time `json:"at"`
+	Error string    `json:"error"`
 }
 
 func loadJournal(path string) (*Journal, error) {
@@ -78,6 +88,15 @@ func (j *Journal) Order() []string {
 
 func (j *Journal) mark(step string, at time.Time) error {
 	j.Steps[step] = at.UTC()
+	if j.Failed != nil && j.Failed.Step == step {
+		j.Failed = nil
+	}
+	return j.save()
+}
+
+// fail records that step failed with err, for status to say.
+func (j *Journal) fail(step string, err error, at time.Time) error {
+	j.Failed = &Failure{Step: step, At: at.UTC(), Error: err.Error()}
 	return j.save()
 }
 

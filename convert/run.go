@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 )
@@ -99,6 +98,10 @@ func Execute(ctx context.Context, o *Options, res *Result, j *Journal) error {
 	}
 	for _, s := range res.Plan.Steps {
 		if err := ctx.Err(); err != nil {
+			// Interrupted between steps: status says where.
+			if jerr := j.fail(s.Name, err, o.now()); jerr != nil {
+				o.log().Warn("could not journal the interruption", "step", s.Name, "err", jerr)
+			}
 			return &StepError{Step: s.Name, Err: err}
 		}
 		if j.done(s.Name) && s.done(ctx) {
@@ -109,6 +112,9 @@ func Execute(ctx context.Context, o *Options, res *Result, j *Journal) error {
 		o.log().Info("step", "step", s.Name, "what", s.What, "command", s.Command)
 		if err := s.run(ctx); err != nil {
 			res.step(o, StepResult{Type: "step", Name: s.Name, Status: "failed", Error: err.Error()})
+			if jerr := j.fail(s.Name, err, o.now()); jerr != nil {
+				o.log().Warn("could not journal the failure", "step", s.Name, "err", jerr)
+			}
 			return &StepError{Step: s.Name, Err: err}
 		}
 		if err := j.mark(s.Name, o.now()); err != nil {
@@ -134,18 +140,4 @@ func (o *Options) progress(s StepResult) {
 	if o.Progress != nil {
 		o.Progress(s)
 	}
-}
-
-// Status is where a conversion stands, from its journal.
-func Status(o *Options) (*Journal, error) {
-	j, err := loadJournal(o.journalPath())
-	if err != nil {
-		return nil, err
-	}
-	if j == nil {
-		if _, err := os.Stat(o.journalPath()); err != nil {
-			return nil, nil
-		}
-	}
-	return j, nil
 }

@@ -6,11 +6,11 @@ import (
 	"io"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"cntools/convert"
-	"cntools/internal/node"
 	"cntools/internal/sshconn"
 	"cntools/internal/tool"
 )
@@ -18,7 +18,7 @@ import (
 func convertApp() *cli.App {
 	return &cli.App{
 		Usage:     "turn this compute node into the headnode (RFD 67 case 3)",
-		UsageText: "convert-to-headnode [options]\nconvert-to-headnode [options] finish\nconvert-to-headnode status",
+		UsageText: "convert-to-headnode [options]\nconvert-to-headnode [options] finish\nconvert-to-headnode [options] status [-H] [-o COL,...]",
 		Description: `Checks everything first (preflight), prints the plan with the single-tool
 command for each step, then: copies the key content into /zones/usbkey-copy
 with this node's identity in its config (hostname, admin NIC and IP, every
@@ -75,31 +75,18 @@ to do by hand. Journaled and resumable like the conversion.`,
 			Action: finishAction,
 		}, {
 			Name:  "status",
-			Usage: "show where a conversion stands",
+			Usage: "show where a conversion stands: each step, a failure and its error, and the command that continues",
+			Flags: tool.TableFlags(),
 			Action: func(c *cli.Context) error {
 				env := tool.FromContext(c)
-				j, err := convert.Status(convertOptions(c, env))
+				st, err := convert.ReadState(convertOptions(c, env))
 				if err != nil {
 					return err
 				}
-				return env.Emit(map[string]any{"type": "status", "journal": j}, func(w io.Writer) {
-					if j == nil {
-						fmt.Fprintln(w, "no conversion has started on this node")
-						return
-					}
-					from := j.From
-					if from == "" {
-						from = node.StandbyDir
-					}
-					fmt.Fprintf(w, "conversion started %s, key %s, from %s\n", j.Started.Format("2006-01-02 15:04:05Z"), j.Key, from)
-					for _, name := range j.Order() {
-						if at, ok := j.Steps[name]; ok {
-							fmt.Fprintf(w, "    %-14s done %s\n", name, at.Format("15:04:05Z"))
-						} else {
-							fmt.Fprintf(w, "    %-14s not done\n", name)
-						}
-					}
-				})
+				if env.JSON {
+					return env.Emit(st, nil)
+				}
+				return printConvertState(env.Stdout, c, st)
 			},
 		}},
 		Action: convertAction,
@@ -334,4 +321,52 @@ func runPlan(env *tool.Env, o *convert.Options, res *convert.Result, journal *co
 		emitCheck(env, ch)
 	}
 	return false, err
+}
+
+// printConvertState shows a conversion's state: a table of steps per
+// journal (-H, -o step,status,at), the failure, and what to run next.
+func printConvertState(w io.Writer, c *cli.Context, st *convert.State) error {
+	if st.Running != "" {
+		fmt.Fprintf(w, "running: %s\n", st.Running)
+	}
+	for _, j := range []struct {
+		what string
+		s    *convert.StepsState
+	}{{"conversion", st.Conversion}, {"finish", st.Finish}} {
+		if j.s == nil {
+			continue
+		}
+		target := j.s.Key
+		if j.s.Pool != "" {
+			target = "pool " + j.s.Pool
+		}
+		head := fmt.Sprintf("%s started %s", j.what, j.s.Started.Format("2006-01-02 15:04:05Z"))
+		if target != "" {
+			head += ", key " + target
+		}
+		if j.s.From != "" {
+			head += ", from " + j.s.From
+		}
+		fmt.Fprintln(w, head)
+		t := tool.Table{Columns: []string{"step", "status", "at"}}
+		for _, s := range j.s.Steps {
+			at := ""
+			if s.At != nil {
+				at = s.At.Format(time.RFC3339)
+			}
+			t.Rows = append(t.Rows, []string{s.Name, s.Status, at})
+		}
+		if err := t.Print(w, c); err != nil {
+			return err
+		}
+		if f := j.s.Failed; f != nil {
+			fmt.Fprintf(w, "failed: step %s at %s: %s\n", f.Step, f.At.Format(time.RFC3339), f.Error)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "next: %s\n", st.Next)
+	if st.Command != "" {
+		fmt.Fprintf(w, "    %s\n", st.Command)
+	}
+	return nil
 }
