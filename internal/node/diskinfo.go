@@ -9,13 +9,13 @@ import (
 
 // Disk is one line of diskinfo -Hp.
 type Disk struct {
-	Type      string // TYPE, e.g. "USB", "SCSI"
-	Name      string // DISK, the cXtYdZ name, e.g. "c1t0d0"
-	Vendor    string // VID
-	Product   string // PID
-	Size      int64  // SIZE in bytes (-p)
-	Removable bool   // RMV
-	SSD       bool   // SSD
+	Type      string `json:"type"`       // TYPE, e.g. "USB", "SCSI"
+	Name      string `json:"name"`       // DISK, the cXtYdZ name, e.g. "c1t0d0"
+	Vendor    string `json:"vendor"`     // VID
+	Product   string `json:"product"`    // PID
+	Size      int64  `json:"size_bytes"` // SIZE in bytes (-p)
+	Removable bool   `json:"removable"`  // RMV
+	SSD       bool   `json:"ssd"`        // SSD
 }
 
 // RawPath returns the character device of the whole disk: on x86 that is

@@ -13,6 +13,7 @@ import (
 	"cntools/convert"
 	"cntools/internal/sshconn"
 	"cntools/internal/tool"
+	"cntools/usbkey/device"
 )
 
 func convertApp() *cli.App {
@@ -307,6 +308,19 @@ func runPlan(env *tool.Env, o *convert.Options, res *convert.Result, journal *co
 	defer closeLog()
 	o.Confirm = func(p *convert.Plan) (bool, error) {
 		var summary []string
+		// The physical disk first, as diskinfo lists it: what is wiped.
+		if name, isDisk := device.DiskName(p.Key); isDisk {
+			if disks, err := env.Node.Facts.Disks(env.Ctx); err == nil {
+				for _, d := range disks {
+					if d.Name == name {
+						summary = append(summary, fmt.Sprintf("wipe %s (%s %s %s, %s): everything on it is lost", p.Key, d.Type, d.Vendor, d.Product, device.HumanSize(d.Size)))
+					}
+				}
+			}
+		}
+		if len(p.Identity) > 0 {
+			summary = append(summary, "the key's config takes this node's identity:")
+		}
 		for _, ch := range p.Identity {
 			summary = append(summary, "config "+ch.String())
 		}

@@ -31,6 +31,9 @@ type FormatPlan struct {
 	BootVersion  string `json:"boot_version"`
 	// Existing is the Triton key on the target now, nil when there is none.
 	Existing *Status `json:"existing,omitempty"`
+	// Disk is the physical disk, as diskinfo lists it, when the target is
+	// one: the confirmation names what is about to be wiped.
+	Disk *node.Disk `json:"disk,omitempty"`
 	// Overridden are the refusals that Force overrides.
 	Overridden []device.Refusal `json:"overridden,omitempty"`
 
@@ -102,6 +105,15 @@ func PlanFormat(ctx context.Context, n *node.Node, req FormatRequest) (_ *Format
 		return nil, err
 	}
 
+	if name, isDisk := device.DiskName(req.Target); isDisk {
+		if disks, err := n.Facts.Disks(ctx); err == nil {
+			for _, d := range disks {
+				if d.Name == name {
+					p.Disk = &d
+				}
+			}
+		}
+	}
 	// What is on the target now decides the refusals.
 	refusals, err := device.Check(ctx, n.Facts, checkPath(n, req.Target), p.Size, MinSize)
 	if err != nil {
@@ -223,7 +235,11 @@ func (p *FormatPlan) Summary() []string {
 	if p.Create {
 		s = append(s, fmt.Sprintf("%s is created as an image file of %s and gets a new v2 key layout", p.Target, device.HumanSize(p.Size)))
 	} else {
-		s = append(s, fmt.Sprintf("%s (%s) gets a new v2 key layout; everything on it is lost", p.Target, device.HumanSize(p.Size)))
+		what := device.HumanSize(p.Size)
+		if d := p.Disk; d != nil {
+			what = strings.Join(strings.Fields(strings.Join([]string{d.Type, d.Vendor, d.Product}, " ")), " ") + ", " + what
+		}
+		s = append(s, fmt.Sprintf("%s (%s) gets a new v2 key layout; everything on it is lost", p.Target, what))
 	}
 	if p.Existing != nil {
 		s = append(s, "the Triton key on it: "+describeKey(p.Existing))
