@@ -14,6 +14,8 @@ type StepResult struct {
 	Name   string `json:"name"`
 	Status string `json:"status"` // "done", "skipped" (verified done before), "failed", "running"
 	Error  string `json:"error,omitempty"`
+	// Seconds is how long the step took, once it is done or failed.
+	Seconds float64 `json:"seconds,omitempty"`
 }
 
 // Result is a whole run.
@@ -110,8 +112,10 @@ func Execute(ctx context.Context, o *Options, res *Result, j *Journal) error {
 		}
 		o.progress(StepResult{Type: "step", Name: s.Name, Status: "running"})
 		o.log().Info("step", "step", s.Name, "what", s.What, "command", s.Command)
+		start := time.Now()
+		took := func() float64 { return float64(time.Since(start).Milliseconds()) / 1000 }
 		if err := s.run(ctx); err != nil {
-			res.step(o, StepResult{Type: "step", Name: s.Name, Status: "failed", Error: err.Error()})
+			res.step(o, StepResult{Type: "step", Name: s.Name, Status: "failed", Error: err.Error(), Seconds: took()})
 			if jerr := j.fail(s.Name, err, o.now()); jerr != nil {
 				o.log().Warn("could not journal the failure", "step", s.Name, "err", jerr)
 			}
@@ -120,7 +124,7 @@ func Execute(ctx context.Context, o *Options, res *Result, j *Journal) error {
 		if err := j.mark(s.Name, o.now()); err != nil {
 			return &StepError{Step: s.Name, Err: fmt.Errorf("journal: %w", err)}
 		}
-		res.step(o, StepResult{Type: "step", Name: s.Name, Status: "done"})
+		res.step(o, StepResult{Type: "step", Name: s.Name, Status: "done", Seconds: took()})
 	}
 	res.Verify = res.Plan.verify(ctx)
 	for _, c := range res.Verify {

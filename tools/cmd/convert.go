@@ -6,6 +6,7 @@ import (
 	"io"
 	"os/exec"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -275,7 +276,11 @@ func stepProgress(env *tool.Env, n int) func(convert.StepResult) {
 			}
 			return
 		}
-		fmt.Fprintf(env.Stderr, "[%d/%d] %s: %s\n", i+boolInt(s.Status == "skipped"), n, s.Name, s.Status)
+		took := ""
+		if s.Status == "done" || s.Status == "failed" {
+			took = fmt.Sprintf(" (%.1f s)", s.Seconds)
+		}
+		fmt.Fprintf(env.Stderr, "[%d/%d] %s: %s%s\n", i+boolInt(s.Status == "skipped"), n, s.Name, s.Status, took)
 		if s.Status == "skipped" {
 			i++
 		}
@@ -331,6 +336,7 @@ func runPlan(env *tool.Env, o *convert.Options, res *convert.Result, journal *co
 	}
 	o.Progress = stepProgress(env, len(res.Plan.Steps))
 	err = convert.Execute(env.Ctx, o, res, journal)
+	stepTable(env, res.Steps)
 	for _, ch := range res.Verify {
 		emitCheck(env, ch)
 	}
@@ -383,4 +389,26 @@ func printConvertState(w io.Writer, c *cli.Context, st *convert.State) error {
 		fmt.Fprintf(w, "    %s\n", st.Command)
 	}
 	return nil
+}
+
+// stepTable closes a run with its steps and how long each took, on
+// stderr with the progress (under --json each step's object carries its
+// seconds instead).
+func stepTable(env *tool.Env, steps []convert.StepResult) {
+	if env.JSON || len(steps) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(env.Stderr, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tSTATUS\tSECONDS")
+	var total float64
+	for _, s := range steps {
+		secs := "-"
+		if s.Status != "skipped" {
+			secs = fmt.Sprintf("%.1f", s.Seconds)
+			total += s.Seconds
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Status, secs)
+	}
+	fmt.Fprintf(tw, "total\t\t%.1f\n", total)
+	tw.Flush()
 }
