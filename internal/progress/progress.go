@@ -10,6 +10,7 @@
 package progress
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"sync"
@@ -91,7 +92,7 @@ func (m *Meter) Add(n int64) {
 	}
 	if now := m.now(); m.log != nil && now.Sub(m.last) >= m.every {
 		m.last = now
-		m.record(now, "progress")
+		m.record(now, slog.LevelInfo, "progress")
 	}
 }
 
@@ -118,12 +119,18 @@ func (m *Meter) Done() {
 		return
 	}
 	if m.log != nil {
-		m.record(m.now(), "done")
+		// A run short enough to have logged no progress ends quietly
+		// (debug, for the log file); a long one says where it ended.
+		level := slog.LevelDebug
+		if m.last.After(m.start) {
+			level = slog.LevelInfo
+		}
+		m.record(m.now(), level, "done")
 	}
 }
 
 // record logs where the work stands: bytes, percent, rate and ETA.
-func (m *Meter) record(now time.Time, msg string) {
+func (m *Meter) record(now time.Time, level slog.Level, msg string) {
 	elapsed := now.Sub(m.start).Seconds()
 	attrs := []any{"what", m.what, "bytes", m.done}
 	if m.total > 0 {
@@ -136,5 +143,5 @@ func (m *Meter) record(now time.Time, msg string) {
 			attrs = append(attrs, "eta_s", int(float64(m.total-m.done)/rate+0.5))
 		}
 	}
-	m.log.Info(msg, attrs...)
+	m.log.Log(context.Background(), level, msg, attrs...)
 }

@@ -63,3 +63,16 @@ func TestNilMeterIsSilent(t *testing.T) {
 	m.Write([]byte("abc"))
 	m.Done()
 }
+
+// A run too short to log progress ends with a debug record, not an info
+// line on every quick run's stderr.
+func TestShortRunEndsQuietly(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	m := New("syncing", 0, Options{Log: log})
+	m.Add(100)
+	m.Done()
+	if logs.Len() != 0 {
+		t.Errorf("a short run logged at info: %s", logs.String())
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"cntools/internal/node"
+	"cntools/internal/progress"
 	"cntools/internal/sshconn"
 	"cntools/internal/tool"
 	"cntools/usbkey/device"
@@ -210,7 +211,13 @@ func syncRun(c *cli.Context, r keysync.Request) error {
 	}
 	start := time.Now()
 	env.Log.Info("syncing", "source", job.Options.Source, "targets", len(job.Targets), "paths", strings.Join(job.Options.Paths, " "))
+	var meter *progress.Meter
+	if !env.DryRun {
+		meter = env.Meter(fmt.Sprintf("usbkey-sync to %d target(s)", len(job.Targets)), 0)
+		job.Options.Progress = meter
+	}
 	results, err := job.Run(env.Ctx)
+	meter.Done()
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"log/slog"
 
+	"cntools/internal/progress"
 	"cntools/internal/sshconn"
 )
 
@@ -48,6 +49,9 @@ type Options struct {
 	SSH sshconn.Options
 	// Log gets one line per file at debug level and per target at info.
 	Log *slog.Logger
+	// Progress counts the bytes sent to every target as they go; nil for
+	// none.
+	Progress *progress.Meter
 	// Now stamps conflict copies; time.Now when nil.
 	Now func() time.Time
 }

@@ -16,6 +16,7 @@ import (
 
 	"cntools/internal/atomicfile"
 	"cntools/internal/node"
+	"cntools/internal/progress"
 	"cntools/internal/sshconn"
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
@@ -32,6 +33,7 @@ type remote struct {
 	tree   *keytree.SFTPTree
 	root   string
 	name   string
+	meter  *progress.Meter // bytes sent, counted as they go; may be nil
 }
 
 func dialRemote(ctx context.Context, t sshconn.Target, o sshconn.Options) (*remote, error) {
@@ -173,11 +175,13 @@ func (s sized) Size() int64 { return s.n }
 type counter struct {
 	r io.Reader
 	n *int64
+	m *progress.Meter
 }
 
 func (c counter) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	*c.n += int64(n)
+	c.m.Add(int64(n))
 	return n, err
 }
 
@@ -212,7 +216,7 @@ func (r *remote) write(src string, e *manifest.Entry) (tmp string, sent int64, e
 		return "", 0, r.wrap("chmod", r.abs(tmp), err)
 	}
 	var n int64
-	if _, err := f.ReadFrom(sized{counter{io.LimitReader(in, e.Size+1), &n}, e.Size}); err != nil {
+	if _, err := f.ReadFrom(sized{counter{io.LimitReader(in, e.Size+1), &n, r.meter}, e.Size}); err != nil {
 		// Removed first, so that the free space reported is the
 		// target's, not what this file left of it.
 		f.Close()

@@ -126,6 +126,7 @@ func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o
 	if err != nil {
 		return fail(err)
 	}
+	r.meter = o.Progress
 	defer r.Close()
 	if o.DryRun {
 		if err := CheckRoot(r.sftp, r.name, r.root); err != nil {
