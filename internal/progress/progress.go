@@ -53,7 +53,8 @@ func New(what string, total int64, o Options) *Meter {
 	if m.every == 0 {
 		m.every = time.Second
 	}
-	m.start, m.last = m.now(), m.now()
+	m.start = m.now()
+	m.last = m.start
 	if o.Terminal && o.W != nil {
 		max := total
 		if max <= 0 {
