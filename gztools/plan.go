@@ -11,6 +11,7 @@ import (
 
 	"cntools/gztools/shar"
 	"cntools/internal/node"
+	"cntools/internal/progress"
 	"cntools/internal/tarx"
 )
 
@@ -22,6 +23,9 @@ type Options struct {
 	// ("tools-extract", "tools-swap"). Tests block there and kill the
 	// process, to see what an interrupted install leaves.
 	Stall func(point string)
+	// Meter, when not nil, starts a progress meter for the extraction of
+	// what, total bytes of tarball.
+	Meter func(what string, total int64) *progress.Meter
 }
 
 // Change is one thing Apply changes (or, planned, would change).

@@ -65,6 +65,13 @@ func (p *Plan) planTools(ctx context.Context) error {
 			}
 		}
 		h.afterSwap = func(string) { p.o.stall("tools-swap") }
+		if p.o.Meter != nil {
+			if fi, err := os.Stat(p.src.Tools); err == nil {
+				m := p.o.Meter("extracting "+filepath.Base(p.src.Tools), fi.Size())
+				defer m.Done()
+				h.progress = m
+			}
+		}
 		kept, err := installTree(ctx, p.src.Tools, dest, h)
 		if err != nil {
 			return "", err

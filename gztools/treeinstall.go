@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,6 +28,7 @@ const (
 type hooks struct {
 	afterEntry func(e *tarx.Entry) // during extraction
 	afterSwap  func(name string)   // after each top-level entry is swapped
+	progress   io.Writer           // counts the tarball's bytes as they are read
 }
 
 // pendingSwap reports whether dest holds a complete staged tree whose swap
@@ -82,7 +84,7 @@ func installTree(ctx context.Context, tgz, dest string, h hooks) (kept []string,
 		}
 	}()
 	tree := filepath.Join(stage, "tree")
-	if _, err := tarx.ExtractFile(ctx, tgz, tree, tarx.Options{AfterEntry: h.afterEntry}); err != nil {
+	if _, err := tarx.ExtractFile(ctx, tgz, tree, tarx.Options{AfterEntry: h.afterEntry, Progress: h.progress}); err != nil {
 		return nil, err
 	}
 	entries, err := os.ReadDir(tree)

@@ -23,6 +23,9 @@ type Options struct {
 	// AfterEntry, when not nil, is called after each entry is written.
 	// Tests stall there to kill an extraction midway.
 	AfterEntry func(e *Entry)
+	// Progress, when not nil, is written every byte of the archive file
+	// as ExtractFile reads it: a progress meter counts them.
+	Progress io.Writer
 }
 
 // Result says what Extract wrote.
@@ -46,7 +49,11 @@ func ExtractFile(ctx context.Context, path, dir string, o Options) (*Result, err
 		return nil, err
 	}
 	defer f.Close()
-	res, err := Extract(ctx, f, dir, o)
+	var r io.Reader = f
+	if o.Progress != nil {
+		r = io.TeeReader(f, o.Progress)
+	}
+	res, err := Extract(ctx, r, dir, o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
