@@ -22,24 +22,15 @@ func TableFlags() []cli.Flag {
 type Table struct {
 	Columns []string
 	Rows    [][]string
+	Indent  string // before every line, for a table inside a report
 }
 
 // Print writes the table aligned in columns, as -H and -o say. A column
 // -o names that the table lacks is a usage error listing the ones it has.
 func (t Table) Print(w io.Writer, c *cli.Context) error {
-	cols := make([]int, len(t.Columns))
-	for i := range cols {
-		cols[i] = i
-	}
-	if o := anyString(c, "o"); o != "" {
-		cols = cols[:0]
-		for _, name := range strings.Split(o, ",") {
-			i := index(t.Columns, strings.TrimSpace(name))
-			if i < 0 {
-				return Usage("-o %s: no such column; the columns are %s", name, strings.Join(t.Columns, ","))
-			}
-			cols = append(cols, i)
-		}
+	cols, err := t.columns(c)
+	if err != nil {
+		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	line := func(cells []string) {
@@ -51,7 +42,7 @@ func (t Table) Print(w io.Writer, c *cli.Context) error {
 			}
 			out = append(out, cell)
 		}
-		fmt.Fprintln(tw, strings.TrimRight(strings.Join(out, "\t"), "\t"))
+		fmt.Fprintln(tw, t.Indent+strings.TrimRight(strings.Join(out, "\t"), "\t"))
 	}
 	if !anyBool(c, "H") {
 		var head []string
@@ -64,6 +55,31 @@ func (t Table) Print(w io.Writer, c *cli.Context) error {
 		line(r)
 	}
 	return tw.Flush()
+}
+
+// Check says whether -o names only columns the table has, so that a
+// command can refuse before it prints anything.
+func (t Table) Check(c *cli.Context) error {
+	_, err := t.columns(c)
+	return err
+}
+
+func (t Table) columns(c *cli.Context) ([]int, error) {
+	cols := make([]int, len(t.Columns))
+	for i := range cols {
+		cols[i] = i
+	}
+	if o := anyString(c, "o"); o != "" {
+		cols = cols[:0]
+		for _, name := range strings.Split(o, ",") {
+			i := index(t.Columns, strings.TrimSpace(name))
+			if i < 0 {
+				return nil, Usage("-o %s: no such column; the columns are %s", name, strings.Join(t.Columns, ","))
+			}
+			cols = append(cols, i)
+		}
+	}
+	return cols, nil
 }
 
 func index(xs []string, x string) int {

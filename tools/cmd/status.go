@@ -30,7 +30,7 @@ EXIT STATUS
    0  a key (or key directory) with its marker and no problems
    1  not a key, no marker, or a problem found (listed)
    2  usage or runtime error`,
-		Flags:  tool.CommonFlags(),
+		Flags:  append(tool.CommonFlags(), tool.TableFlags()...),
 		Action: statusAction,
 	}
 }
@@ -42,6 +42,9 @@ func statusAction(c *cli.Context) error {
 		return err
 	}
 	env.Doing("reading " + target)
+	if err := partitionTable.Check(c); err != nil {
+		return err
+	}
 	st, err := key.ReadStatus(env.Node, key.StatusRequest{Target: target})
 	if err != nil {
 		return err
@@ -53,8 +56,12 @@ func statusAction(c *cli.Context) error {
 	case st.Kind != key.KindNotAKey && !st.Marker:
 		st.Problems = append(st.Problems, "no "+key.MarkerFile+" marker (written last): the key content is incomplete or was never written; run usbkey-populate")
 	}
-	if err := env.Emit(st, func(w io.Writer) { printStatus(w, st) }); err != nil {
+	var perr error
+	if err := env.Emit(st, func(w io.Writer) { perr = printStatus(w, c, st) }); err != nil {
 		return err
+	}
+	if perr != nil {
+		return perr
 	}
 	if st.Kind == key.KindNotAKey || !st.Marker || len(st.Problems) > 0 {
 		return tool.ErrReported
@@ -62,7 +69,10 @@ func statusAction(c *cli.Context) error {
 	return nil
 }
 
-func printStatus(w io.Writer, st *key.Status) {
+// partitionTable is how usbkey-status lists partitions.
+var partitionTable = tool.Table{Columns: []string{"index", "name", "type", "start_bytes", "size_bytes"}}
+
+func printStatus(w io.Writer, c *cli.Context, st *key.Status) error {
 	row := func(k, v string) { fmt.Fprintf(w, "%-17s %s\n", k+":", v) }
 	row("path", st.Path)
 	row("kind", st.Kind)
@@ -74,12 +84,18 @@ func printStatus(w io.Writer, st *key.Status) {
 	}
 	if st.PartitionTable != "" {
 		row("partition table", st.PartitionTable)
+		// sdcadm's -H and -o pick the header and the columns.
+		t := partitionTable
+		t.Indent = "  "
 		for _, p := range st.Partitions {
 			name := p.Name
 			if name == "" {
 				name = "-"
 			}
-			fmt.Fprintf(w, "  %d %-9s %s start %d size %d\n", p.Index, name, p.Type, p.Start, p.Size)
+			t.Rows = append(t.Rows, []string{fmt.Sprint(p.Index), name, p.Type, fmt.Sprint(p.Start), fmt.Sprint(p.Size)})
+		}
+		if err := t.Print(w, c); err != nil {
+			return err
 		}
 	}
 	if st.RootFS != "" {
@@ -95,6 +111,7 @@ func printStatus(w io.Writer, st *key.Status) {
 	for _, p := range st.Problems {
 		row("problem", p)
 	}
+	return nil
 }
 
 func yesNo(b bool) string {
