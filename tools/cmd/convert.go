@@ -161,7 +161,11 @@ func emitCheck(env *tool.Env, ch convert.Check) {
 		case ch.Warn:
 			mark = "WARN"
 		}
-		fmt.Fprintf(w, "%s %-8s %s: %s\n", mark, ch.Type, ch.Name, ch.Detail)
+		prefix := ""
+		if env.DryRun {
+			prefix = "[dry-run] " // every line of a dry run says so
+		}
+		fmt.Fprintf(w, "%s%s %-8s %s: %s\n", prefix, mark, ch.Type, ch.Name, ch.Detail)
 	})
 }
 
