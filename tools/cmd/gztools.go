@@ -102,9 +102,13 @@ func gztoolsInstallAction(c *cli.Context) error {
 	}
 	from := req.SourcePath()
 	changes := plan.Changes()
+	prefix := ""
+	if env.DryRun {
+		prefix = "[dry-run] " // every line of a dry run says so
+	}
 	if len(changes) == 0 {
 		return env.Emit(map[string]string{"type": "unchanged", "source": from}, func(w io.Writer) {
-			fmt.Fprintf(w, "nothing to change: the root matches %s\n", from)
+			fmt.Fprintf(w, "%snothing to change: the root matches %s\n", prefix, from)
 		})
 	}
 	var summary []string
@@ -112,8 +116,9 @@ func gztoolsInstallAction(c *cli.Context) error {
 		summary = append(summary, fmt.Sprintf("%-14s %s (%s)", ch.What, ch.Path, ch.Detail))
 	}
 	if env.DryRun {
-		for _, l := range summary {
-			fmt.Fprintf(env.Stdout, "[dry-run] %s\n", l)
+		// Under -j each change is a JSON line with its type ("change").
+		for i, ch := range changes {
+			env.Emit(ch, func(w io.Writer) { fmt.Fprintf(w, "%s%s\n", prefix, summary[i]) })
 		}
 		return nil
 	}

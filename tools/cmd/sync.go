@@ -241,18 +241,22 @@ func printSyncResult(w io.Writer, dryRun bool, r *keysync.Result) {
 			fmt.Fprintf(w, "[dry-run] %s: %s\n", r.Target, l)
 		}
 	}
-	state, sent := "in step", "sent"
+	prefix, state, sent := "", "in step: ", "sent"
 	switch {
 	case r.Err() != nil:
-		fmt.Fprintf(w, "%s: failed: %v\n", r.Target, r.Err())
+		if dryRun {
+			prefix = "[dry-run] "
+		}
+		fmt.Fprintf(w, "%s%s: failed: %v\n", prefix, r.Target, r.Err())
 		return
 	case dryRun:
-		state, sent = "[dry-run]", "would send"
+		// Every line of a dry run starts with its prefix.
+		prefix, state, sent = "[dry-run] ", "", "would send"
 	case !r.InStep():
-		state = "NOT in step"
+		state = "NOT in step: "
 	}
-	fmt.Fprintf(w, "%s: %s: %s %d (%s), skipped %d, conflicting %d, deleted %d, failed %d\n",
-		r.Target, state, sent, r.Sent, device.HumanSize(r.Bytes), r.Skipped, len(r.Conflicting), r.Deleted, len(r.Failed))
+	fmt.Fprintf(w, "%s%s: %s%s %d (%s), skipped %d, conflicting %d, deleted %d, failed %d\n",
+		prefix, r.Target, state, sent, r.Sent, device.HumanSize(r.Bytes), r.Skipped, len(r.Conflicting), r.Deleted, len(r.Failed))
 	for _, p := range r.Conflicting {
 		fmt.Fprintf(w, "    conflict: %s (changed on the target since the last sync; --force keeps it and sends the source's)\n", p)
 	}
