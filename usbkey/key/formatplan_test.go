@@ -301,7 +301,7 @@ func TestPlanFormatForced(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"/dev/rdsk/c1t1d0p0 (330.0 MiB) gets a new v2 key layout; everything on it is lost",
+		"/dev/rdsk/c1t1d0p0 (USB Kingston DataTraveler, 330.0 MiB) gets a new v2 key layout; everything on it is lost",
 		"despite: disk c1t1d0 is mounted: /dev/dsk/c1t1d0p1 on /mnt/stick (pcfs)",
 		"loader 12 1048576 268435456",
 		"boot 1 269484032 1048576",
