@@ -94,6 +94,8 @@ EXIT STATUS
 			&cli.StringSliceFlag{Name: "identity", Aliases: []string{"i"}, Usage: "log in with the private key `FILE` (default " + sshconn.PersistentIdentity + ", ~/.ssh/id_*; ssh-agent too)"},
 			&cli.StringSliceFlag{Name: "known-hosts", Usage: "check host keys against `FILE` (default " + sshconn.PersistentKnownHosts + ", ~/.ssh/known_hosts)"},
 			&cli.DurationFlag{Name: "connect-timeout", Value: sshconn.DefaultConnectTimeout, Usage: "give up connecting after `DURATION`"},
+			&cli.BoolFlag{Name: "H", Usage: "show the targets as a table, without its header"},
+			&cli.StringFlag{Name: "o", Usage: "show the targets as a table of the columns `COL,...` (" + strings.Join(syncTable.Columns, ",") + ")"},
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
@@ -192,11 +194,31 @@ func syncRequest(c *cli.Context) keysync.Request {
 	return r
 }
 
+// syncTable is the targets as a table (-H, -o).
+var syncTable = tool.Table{Columns: []string{"target", "state", "sent", "bytes", "skipped", "conflicting", "deleted", "failed"}}
+
+func syncRow(r *keysync.Result, dryRun bool) []string {
+	state := "in step"
+	switch {
+	case r.Err() != nil:
+		state = "failed"
+	case dryRun:
+		state = "dry-run"
+	case !r.InStep():
+		state = "not in step"
+	}
+	return []string{r.Target, state, fmt.Sprint(r.Sent), fmt.Sprint(r.Bytes), fmt.Sprint(r.Skipped),
+		fmt.Sprint(len(r.Conflicting)), fmt.Sprint(r.Deleted), fmt.Sprint(len(r.Failed))}
+}
+
 // syncRun syncs as r says and prints one summary line per target.
 func syncRun(c *cli.Context, r keysync.Request) error {
 	env := tool.FromContext(c)
 	if err := r.Check(); err != nil {
 		return tool.Usage("%v", err)
+	}
+	if err := syncTable.Check(c); err != nil {
+		return err
 	}
 	job, err := r.Prepare(env.Ctx, env.Node, keysync.Env{Log: env.Log, Getenv: env.Getenv})
 	if err != nil {
@@ -222,9 +244,22 @@ func syncRun(c *cli.Context, r keysync.Request) error {
 		return err
 	}
 	inStep := true
+	// With -H or -o, one table row a target, as sdcadm lists; otherwise
+	// each target's report, with its conflicts and failures.
+	table := !env.JSON && (c.IsSet("H") || c.IsSet("o"))
+	t := syncTable
 	for _, r := range results {
 		inStep = inStep && r.InStep()
+		if table {
+			t.Rows = append(t.Rows, syncRow(r, env.DryRun))
+			continue
+		}
 		if err := env.Emit(r, func(w io.Writer) { printSyncResult(w, env.DryRun, r) }); err != nil {
+			return err
+		}
+	}
+	if table {
+		if err := t.Print(env.Stdout, c); err != nil {
 			return err
 		}
 	}
