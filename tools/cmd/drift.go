@@ -78,6 +78,8 @@ EXIT STATUS
 			&cli.StringSliceFlag{Name: "standby", Usage: "a standby copy `TARGET`: [user@]host[:port][:/path], ssh://[user@]host[:port]/path or a DIR (repeatable)"},
 			&cli.BoolFlag{Name: "all", Usage: "also report what differs by design (dot-files, private/, extra/)"},
 			&cli.BoolFlag{Name: "ignore-mtime", Usage: "do not compare file mtimes"},
+			&cli.BoolFlag{Name: "H", Usage: "a table of the copies, without its header"},
+			&cli.StringFlag{Name: "o", Usage: "a table of the copies' columns `COL,...` (copy,state,differences)"},
 			&cli.BoolFlag{Name: "sftp", Usage: "read standby copies over SFTP even where usbkey-drift is installed on the CN"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "hash every file of a directory copy, ignoring the hash cache"},
 		),
@@ -100,6 +102,8 @@ EXIT STATUS
 					&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print results as JSON lines on stdout"},
 					&cli.BoolFlag{Name: "all", Usage: "also report what differs by design"},
 					&cli.BoolFlag{Name: "ignore-mtime", Usage: "do not compare file mtimes"},
+					&cli.BoolFlag{Name: "H", Usage: "a table of the copies, without its header"},
+					&cli.StringFlag{Name: "o", Usage: "a table of the copies' columns `COL,...` (copy,state,differences)"},
 				},
 				Action: driftCompareAction,
 			},
@@ -118,6 +122,8 @@ EXIT STATUS
 					&cli.BoolFlag{Name: "all", Usage: "also report what differs by design"},
 					&cli.BoolFlag{Name: "ignore-mtime", Usage: "do not compare file mtimes"},
 					&cli.BoolFlag{Name: "no-cache", Usage: "hash every file of /usbkey, ignoring the hash cache"},
+					&cli.BoolFlag{Name: "H", Usage: "a table of the nodes, without its header"},
+					&cli.StringFlag{Name: "o", Usage: "a table of the nodes' columns `COL,...` (hostname,uuid,state,differences)"},
 				},
 				Action: driftCollectAction,
 			},
@@ -169,16 +175,23 @@ func driftAction(c *cli.Context) error {
 	if r == nil {
 		return err // the reference is unread: nothing was compared
 	}
-	return driftReport(env, r, err)
+	return driftReport(c, env, r, err)
 }
 
 // driftReport prints the report and picks the exit status: 2 when a copy
 // could not be read, 1 on drift, 0 in step.
-func driftReport(env *tool.Env, r report, loadErr error) error {
+func driftReport(c *cli.Context, env *tool.Env, r report, loadErr error) error {
 	var err error
-	if env.JSON {
+	switch {
+	case env.JSON:
 		err = r.WriteJSON(env.Stdout)
-	} else {
+	case anySet(c, "H") || anySet(c, "o"):
+		// A row a copy (or node), sdcadm's way: -o picks, -H drops the header.
+		cols, rows := r.Rows()
+		if perr := (tool.Table{Columns: cols, Rows: rows}).Print(env.Stdout, c); perr != nil {
+			return perr
+		}
+	default:
 		err = r.WriteText(env.Stdout)
 	}
 	switch {
@@ -232,7 +245,7 @@ func driftCompareAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return driftReport(env, r, nil)
+	return driftReport(c, env, r, nil)
 }
 
 // loadManifestFile reads a manifest file; "-" is stdin.
@@ -295,7 +308,7 @@ func driftCollectAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return driftReport(env, r, nil)
+	return driftReport(c, env, r, nil)
 }
 
 // collectFromFile compares the nodes of a saved sdc-oneachnode output.
@@ -321,4 +334,15 @@ type report interface {
 	WriteText(io.Writer) error
 	WriteJSON(io.Writer) error
 	InStep() bool
+	Rows() (columns []string, rows [][]string)
+}
+
+// anySet reports whether the flag was given on the command or a parent.
+func anySet(c *cli.Context, name string) bool {
+	for _, l := range c.Lineage() {
+		if l.IsSet(name) {
+			return true
+		}
+	}
+	return false
 }
