@@ -8,14 +8,18 @@
 package converttest
 
 import (
+	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io/fs"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
+	"cntools/gztools"
 	"cntools/gztools/gztoolstest"
 	"cntools/internal/node"
 	"cntools/usbkey/bootfiles/bootfilestest"
@@ -281,11 +285,9 @@ func AfterReboot(root string) error {
 		return err
 	}
 	files := map[string]string{
-		node.BootParamsFile:               string(bp) + "headnode=true\n",
-		node.SysinfoFile:                  strings.Replace(string(si), `"Boot Parameters": {"console": "ttyb"}`, `"Boot Parameters": {"console": "ttyb", "headnode": "true"}`, 1),
-		node.MnttabFile:                   string(mnttab) + "zones/usbkey\t/usbkey\tzfs\trw,devices,setuid,nonbmand,exec,xattr,atime\t1764600000\n",
-		"opt/smartdc/bin/sdc":             "#!/bin/sh\n",
-		"opt/smartdc/sdcadm/package.json": "{}\n",
+		node.BootParamsFile: string(bp) + "headnode=true\n",
+		node.SysinfoFile:    strings.Replace(string(si), `"Boot Parameters": {"console": "ttyb"}`, `"Boot Parameters": {"console": "ttyb", "headnode": "true"}`, 1),
+		node.MnttabFile:     string(mnttab) + "zones/usbkey\t/usbkey\tzfs\trw,devices,setuid,nonbmand,exec,xattr,atime\t1764600000\n",
 	}
 	for p, body := range files {
 		if err := write(root, p, []byte(body), 0o644); err != nil {
@@ -297,6 +299,66 @@ func AfterReboot(root string) error {
 	if err := os.MkdirAll(filepath.Join(root, node.UsbkeyDir), 0o755); err != nil {
 		return err
 	}
+	if err := copyKey(root, copyDir); err != nil {
+		return err
+	}
+	return headnodeSetup(root)
+}
+
+// headnodeSetup is what headnode.sh does on the first boots as headnode
+// once /usbkey is filled (sdc-headnode scripts/headnode.sh 350-425):
+// extra/joysetup from the key content when it is missing, the gz tools
+// from tools.tar.gz (`tar xzof`) when /opt/smartdc/bin/sdc is missing, and
+// sdcadm from sdcadm-install.sh when /opt/smartdc/sdcadm is missing. The
+// shar cannot run here; gztools-install installs it as the shar's
+// install-sdcadm.sh lays it out.
+func headnodeSetup(root string) error {
+	usbkey := filepath.Join(root, node.UsbkeyDir)
+	joysetup := filepath.Join(usbkey, "extra", "joysetup")
+	if _, err := os.Stat(joysetup); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(joysetup, 0o755); err != nil {
+			return err
+		}
+		for _, f := range []string{"scripts/joysetup.sh", "scripts/agentsetup.sh", "cn_tools.tar.gz"} {
+			b, err := os.ReadFile(filepath.Join(usbkey, f))
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(joysetup, filepath.Base(f)), b, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, node.SdcBin)); errors.Is(err, fs.ErrNotExist) {
+		dest := filepath.Join(root, "opt/smartdc")
+		if err := os.MkdirAll(dest, 0o755); err != nil {
+			return err
+		}
+		if out, err := exec.Command("tar", "xzof", filepath.Join(usbkey, "tools.tar.gz"), "-C", dest).CombinedOutput(); err != nil {
+			return fmt.Errorf("tar xzof tools.tar.gz: %v: %s", err, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, node.SdcadmDir)); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(usbkey, "sdcadm-install.sh")); err == nil {
+			ctx := context.Background()
+			p, err := gztools.NewPlan(ctx, node.New(root), gztools.Request{SkipUsbkey: true, Yes: true}, gztools.Options{})
+			if err != nil {
+				return fmt.Errorf("sdcadm-install.sh: %w", err)
+			}
+			defer p.Close()
+			if _, err := p.Apply(ctx); err != nil {
+				return fmt.Errorf("sdcadm-install.sh: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// copyKey is fs-joyent's copy of the key into /usbkey.
+func copyKey(root, copyDir string) error {
 	return filepath.WalkDir(copyDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
