@@ -97,3 +97,11 @@ func (e *Env) Confirm(action string, summary []string) (bool, error) {
 	fmt.Fprintln(e.Stderr, "Aborting")
 	return false, nil
 }
+
+// SetJSON turns JSON output on or off for the rest of the run, for a
+// command whose own -j is read after Before: what a signal makes the run
+// say follows it.
+func (e *Env) SetJSON(on bool) {
+	e.JSON = on
+	e.state.SetJSON(on)
+}

@@ -84,6 +84,7 @@ func Run(ctx context.Context, app *cli.App, args []string, s Streams) int {
 	before := app.Before
 	app.Before = func(c *cli.Context) error {
 		env.JSON, env.DryRun, env.Yes = c.Bool("json"), c.Bool("dry-run"), c.Bool("yes")
+		env.state.SetJSON(env.JSON)
 		env.Node = node.New(c.String("root"))
 		env.term = newLogger(s.Stderr, c.Bool("verbose"), env.JSON, env.Getenv)
 		env.handler = newRunHandler(env.term)

@@ -2,6 +2,7 @@ package tool
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +17,51 @@ import (
 type State struct {
 	mu      sync.Mutex
 	doing   string
+	json    bool // the run prints JSON: so does what a signal says
 	cleanup []func()
+}
+
+// SetJSON says the run prints JSON (-j), so that what a signal makes it
+// say is a JSON object too.
+func (s *State) SetJSON(on bool) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.json = on
+	s.mu.Unlock()
+}
+
+func (s *State) isJSON() bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.json
+}
+
+// say writes what a signal makes the run say: a line, or under -j a JSON
+// object with its type first.
+func (s *State) say(w io.Writer, name, signal, doing string, now bool) {
+	if s.isJSON() {
+		json.NewEncoder(w).Encode(struct {
+			Type   string `json:"type"`
+			Tool   string `json:"tool"`
+			Signal string `json:"signal"`
+			Doing  string `json:"doing,omitempty"`
+			Now    bool   `json:"stopping_now"`
+		}{"interrupt", name, signal, doing, now})
+		return
+	}
+	if now {
+		fmt.Fprintf(w, "%s: %s again: stopping now\n", name, signal)
+		return
+	}
+	if doing != "" {
+		doing = " while " + doing
+	}
+	fmt.Fprintf(w, "%s: %s%s: stopping at the next safe point; send it again to stop at once\n", name, signal, doing)
 }
 
 // AtHardExit registers f to run when a second signal ends the run at once,
@@ -79,18 +124,14 @@ func WatchSignals(parent context.Context, name string, stderr io.Writer, st *Sta
 	go func() {
 		select {
 		case sig := <-ch:
-			doing := st.get()
-			if doing != "" {
-				doing = " while " + doing
-			}
-			fmt.Fprintf(stderr, "%s: %s%s: stopping at the next safe point; send it again to stop at once\n", name, signalName(sig), doing)
+			st.say(stderr, name, signalName(sig), st.get(), false)
 			cancel()
 		case <-done:
 			return
 		}
 		select {
 		case sig := <-ch:
-			fmt.Fprintf(stderr, "%s: %s again: stopping now\n", name, signalName(sig))
+			st.say(stderr, name, signalName(sig), "", true)
 			st.hardExit()
 			exit(ExitError)
 		case <-done:

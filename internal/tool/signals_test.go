@@ -107,3 +107,20 @@ func TestSecondSignalEndsABlockedTool(t *testing.T) {
 		})
 	}
 }
+
+// Under -j what a signal makes a run say is a JSON object with its type
+// first, as every line on stdout and the final error are.
+func TestInterruptSaidAsJSON(t *testing.T) {
+	var b strings.Builder
+	st := new(State)
+	st.say(&b, "usbkey-populate", "interrupted", "copying os/x", false)
+	st.SetJSON(true)
+	st.say(&b, "usbkey-populate", "interrupted", "copying os/x", false)
+	st.say(&b, "usbkey-populate", "interrupted", "", true)
+	want := "usbkey-populate: interrupted while copying os/x: stopping at the next safe point; send it again to stop at once\n" +
+		`{"type":"interrupt","tool":"usbkey-populate","signal":"interrupted","doing":"copying os/x","stopping_now":false}` + "\n" +
+		`{"type":"interrupt","tool":"usbkey-populate","signal":"interrupted","stopping_now":true}` + "\n"
+	if b.String() != want {
+		t.Errorf("said:\n%s\nwant:\n%s", b.String(), want)
+	}
+}

@@ -226,7 +226,7 @@ func driftManifestAction(c *cli.Context) error {
 
 func driftCompareAction(c *cli.Context) error {
 	env := tool.FromContext(c)
-	env.JSON = anyBool(c, "json")
+	env.SetJSON(anyBool(c, "json"))
 	if c.NArg() < 2 {
 		return tool.Usage("want at least two manifests to compare, got %d", c.NArg())
 	}
@@ -264,7 +264,7 @@ func loadManifestFile(env *tool.Env, name string) (*drift.Copy, error) {
 
 func driftCollectAction(c *cli.Context) error {
 	env := tool.FromContext(c)
-	env.JSON = anyBool(c, "json")
+	env.SetJSON(anyBool(c, "json"))
 	if c.NArg() > 0 {
 		return tool.Usage("unexpected argument %q: collect runs its own command on every node", c.Args().First())
 	}
