@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -38,14 +39,20 @@ func tmpfsCmd(ts *testscript.TestScript, neg bool, args []string) {
 // holds data, so a test cuts the connection in the middle of a transfer
 // rather than after a guessed delay.
 func waittmp(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: waittmp DIR")
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: waittmp DIR [NAME]")
 	}
 	dir := ts.MkAbs(args[0])
+	// With NAME, only the temporary file of that file counts: a small
+	// file's, written and renamed in a moment, says nothing of a big one.
+	of := func(string) bool { return true }
+	if len(args) == 2 {
+		of = func(tmp string) bool { return strings.HasPrefix(tmp, "."+args[1]+".") }
+	}
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		found := false
 		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && atomicfile.IsTemp(d.Name()) {
+			if err == nil && !d.IsDir() && atomicfile.IsTemp(d.Name()) && of(d.Name()) {
 				if fi, err := d.Info(); err == nil && fi.Size() > 0 {
 					found = true
 					return filepath.SkipAll
