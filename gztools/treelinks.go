@@ -11,9 +11,6 @@ import (
 	"cntools/internal/tarx"
 )
 
-// maxLinks bounds symlink resolution, as the kernel's MAXSYMLINKS does.
-const maxLinks = 40
-
 // checkStagedLinks follows every symlink the tarball put in the staged
 // tree as the kernel will once the tree is swapped into dest: through the
 // links kept from the live tree (keepOld) and through what dest holds
@@ -58,51 +55,17 @@ func checkStagedLinks(dest, tree string, tops, kept []string) error {
 		if d := path.Dir(rel); d != "." {
 			dir = strings.Split(d, "/")
 		}
-		hops := 0
-		if _, reason := follow(dir, target, &hops, disk); reason != "" {
+		if _, reason := tarx.Follow(dir, target, func(cur []string) (string, bool, error) {
+			fi, err := os.Lstat(disk(cur))
+			if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+				return "", false, nil
+			}
+			next, err := os.Readlink(disk(cur))
+			return next, true, err
+		}); reason != "" {
 			return &tarx.EntryError{Name: rel, Err: tarx.ErrUnsafe,
 				Reason: fmt.Sprintf("symlink to %q %s once installed, through what %s already holds: remove that link from %s (or the entry from the tarball) and run again", target, reason, dest, dest)}
 		}
 		return nil
 	})
-}
-
-// follow walks target from the directory whose components are dir, reading
-// each symlink it meets from disk, and returns where it ends or why it
-// cannot stay inside dest. A name that does not exist is taken as a plain
-// directory: a dangling link inside the tree is allowed, as tarx allows it.
-func follow(dir []string, target string, hops *int, disk func([]string) string) ([]string, string) {
-	if path.IsAbs(target) {
-		return nil, fmt.Sprintf("leads to the absolute path %q", target)
-	}
-	cur := append([]string(nil), dir...)
-	for _, c := range strings.Split(target, "/") {
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			if len(cur) == 0 {
-				return nil, "points outside the tree"
-			}
-			cur = cur[:len(cur)-1]
-			continue
-		}
-		cur = append(cur, c)
-		fi, err := os.Lstat(disk(cur))
-		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-			continue
-		}
-		if *hops++; *hops > maxLinks {
-			return nil, "is part of a symlink loop"
-		}
-		next, err := os.Readlink(disk(cur))
-		if err != nil {
-			return nil, fmt.Sprintf("leads through %s, which cannot be read: %v", strings.Join(cur, "/"), err)
-		}
-		var reason string
-		if cur, reason = follow(cur[:len(cur)-1], next, hops, disk); reason != "" {
-			return nil, reason
-		}
-	}
-	return cur, ""
 }

@@ -88,20 +88,31 @@ func (t *tree) checkLinks() error {
 }
 
 func (t *tree) escapes(name, target string) string {
-	hops := 0
 	dir := strings.Split(path.Dir(name), "/")
 	if path.Dir(name) == "." {
 		dir = nil
 	}
-	_, reason := t.follow(dir, target, &hops)
+	_, reason := Follow(dir, target, func(cur []string) (string, bool, error) {
+		next, ok := t.links[strings.Join(cur, "/")]
+		return next, ok, nil
+	})
 	return reason
 }
 
-// follow walks target from the directory whose components are dir, and
-// returns where it ends, or why it cannot stay inside the tree. Names the
-// archive did not make are taken as plain directories: a dangling link
-// inside the tree is allowed (the gz-tools man pages have them).
-func (t *tree) follow(dir []string, target string, hops *int) ([]string, string) {
+// Follow walks the symlink target from the directory whose slash-path
+// components are dir, as the kernel would, and returns where it ends, or
+// why it cannot stay inside the tree: absolute, empty, above the top, or a
+// loop past MAXSYMLINKS. readlink says whether the path cur is a symlink
+// and where it points; a name it does not know is taken as a plain
+// directory, so a dangling link inside the tree is allowed (the gz-tools
+// man pages have them). The archive's links and gztools-install's links on
+// disk are both judged by it.
+func Follow(dir []string, target string, readlink func(cur []string) (next string, isLink bool, err error)) ([]string, string) {
+	hops := 0
+	return follow(dir, target, &hops, readlink)
+}
+
+func follow(dir []string, target string, hops *int, readlink func([]string) (string, bool, error)) ([]string, string) {
 	if strings.HasPrefix(target, "/") {
 		return nil, "is absolute"
 	}
@@ -121,7 +132,10 @@ func (t *tree) follow(dir []string, target string, hops *int) ([]string, string)
 			continue
 		}
 		cur = append(cur, c)
-		next, ok := t.links[strings.Join(cur, "/")]
+		next, ok, err := readlink(cur)
+		if err != nil {
+			return nil, "leads through " + strings.Join(cur, "/") + ", which cannot be read: " + err.Error()
+		}
 		if !ok {
 			continue
 		}
@@ -129,7 +143,7 @@ func (t *tree) follow(dir []string, target string, hops *int) ([]string, string)
 			return nil, "is part of a symlink loop"
 		}
 		var reason string
-		if cur, reason = t.follow(cur[:len(cur)-1], next, hops); reason != "" {
+		if cur, reason = follow(cur[:len(cur)-1], next, hops, readlink); reason != "" {
 			return nil, reason
 		}
 	}
