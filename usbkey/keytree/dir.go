@@ -280,14 +280,7 @@ func (d *DirTree) VerifiesWrites() bool { return false }
 
 // CheckSize confirms the committed file p has size bytes.
 func (d *DirTree) CheckSize(p string, size int64) error {
-	in, err := d.Lstat(p)
-	if err != nil {
-		return err
-	}
-	if in.Size != size {
-		return fmt.Errorf("%s: %d bytes in the directory, %d written", d.where(p), in.Size, size)
-	}
-	return nil
+	return checkSize(d, p, size, d.where(p), "in the directory")
 }
 
 // sizedWriter refuses bytes past size, so a source that grew while it was

@@ -233,12 +233,5 @@ func (t *FATTree) VerifiesWrites() bool { return t.fs.VerifyWrites }
 
 // CheckSize confirms the committed file p has size bytes.
 func (t *FATTree) CheckSize(p string, size int64) error {
-	in, err := t.Lstat(p)
-	if err != nil {
-		return err
-	}
-	if in.Size != size {
-		return fmt.Errorf("%s: %d bytes on the key, %d written", t.where(p), in.Size, size)
-	}
-	return nil
+	return checkSize(t, p, size, t.where(p), "on the key")
 }

@@ -285,12 +285,5 @@ func (t *SFTPTree) VerifiesWrites() bool { return false }
 
 // CheckSize confirms the committed file p has size bytes.
 func (t *SFTPTree) CheckSize(p string, size int64) error {
-	in, err := t.Lstat(p)
-	if err != nil {
-		return err
-	}
-	if in.Size != size {
-		return fmt.Errorf("%s: %d bytes on the remote node, %d written", t.where(p), in.Size, size)
-	}
-	return nil
+	return checkSize(t, p, size, t.where(p), "on the remote node")
 }

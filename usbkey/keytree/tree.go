@@ -163,3 +163,17 @@ func ReadSmall(t Tree, p string) ([]byte, error) {
 	defer r.Close()
 	return io.ReadAll(io.LimitReader(r, MaxSmall))
 }
+
+// checkSize is CheckSize for every tree: the committed file p, which the
+// operator knows as where, has size bytes (in place: "on the key", "in the
+// directory", "on the remote node").
+func checkSize(t Tree, p string, size int64, where, place string) error {
+	in, err := t.Lstat(p)
+	if err != nil {
+		return err
+	}
+	if in.Size != size {
+		return fmt.Errorf("%s: %d bytes %s, %d written", where, in.Size, place, size)
+	}
+	return nil
+}
