@@ -69,7 +69,7 @@ func ExistingKey(n *node.Node, target string) (*device.Refusal, error) {
 // existingKey inspects d, the target of size bytes, and returns what key it
 // holds with the refusal that says so; nil, nil when it holds none.
 func existingKey(d io.ReaderAt, target string, size int64) (*Status, *device.Refusal, error) {
-	st, err := Inspect(d, target, size)
+	st, err := inspect(d, target, size, false) // is it a key, not is it whole
 	if err != nil {
 		return nil, nil, err
 	}

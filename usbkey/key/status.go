@@ -57,8 +57,16 @@ type Status struct {
 	Problems        []string    `json:"problems,omitempty"`
 }
 
-// Inspect reads a key device or image of size bytes.
+// Inspect reads a key device or image of size bytes, and checks its root
+// filesystem whole (fat32.Check).
 func Inspect(d io.ReaderAt, path string, size int64) (*Status, error) {
+	return inspect(d, path, size, true)
+}
+
+// inspect is Inspect; fsck false leaves out the whole-FAT check, for a
+// caller that only asks whether a disk holds a key (every disk of a node,
+// in a conversion's preflight).
+func inspect(d io.ReaderAt, path string, size int64, fsck bool) (*Status, error) {
 	st := &Status{Type: "usbkey-status", Path: path, Kind: KindNotAKey, Size: size, Platforms: []string{}}
 	s0 := make([]byte, parttable.SectorSize)
 	if _, err := d.ReadAt(s0, 0); err != nil {
@@ -138,12 +146,14 @@ func Inspect(d io.ReaderAt, path string, size int64) (*Status, error) {
 	// A read-only fsck of the root (fat32.Check): a key whose chains
 	// loop, cross or reach free clusters is not healthy, whatever its
 	// marker says.
-	ps, err := fs.Check()
-	if err != nil {
-		st.Problems = append(st.Problems, "root partition: check: "+err.Error())
-	}
-	for _, p := range ps {
-		st.Problems = append(st.Problems, "root partition: "+p.String())
+	if fsck {
+		ps, err := fs.Check()
+		if err != nil {
+			st.Problems = append(st.Problems, "root partition: check: "+err.Error())
+		}
+		for _, p := range ps {
+			st.Problems = append(st.Problems, "root partition: "+p.String())
+		}
 	}
 	st.RootFS, st.RootLabel = "fat32", fs.Label()
 	st.FreeBytes = int64(fs.FreeClusters()) * fs.ClusterSize()
