@@ -6,8 +6,8 @@ LDFLAGS   := -s -w -X cntools/internal/tool.Version=$(VERSION)
 TOOLS     := $(notdir $(wildcard tools/usbkey-* tools/gztools-* tools/convert-*))
 BUILD     := build
 # The packages the tests drive; installed when missing.
-APT_PKGS  := dosfstools mtools gdisk openssh-server rsync groff-base
-NEED_CMDS := fsck.fat mcopy sgdisk /usr/sbin/sshd rsync groff
+APT_PKGS  := dosfstools mtools gdisk openssh-server rsync groff-base time
+NEED_CMDS := fsck.fat mcopy sgdisk /usr/sbin/sshd rsync groff /usr/bin/time
 BUNYAN_VERSION := 1.8.15
 # staticcheck, pinned; installed through the module proxy when missing.
 STATICCHECK_VERSION := v0.8.2
@@ -49,12 +49,15 @@ illumos:
 
 test: deps vet lint illumos unit
 
+# Issue 14's table: each row against its peer as whole processes, alternating,
+# with medians, spread and peak memory. It prints the table, writes it to
+# build/bench.md and rewrites the README's benchmark section from it.
+# ROUNDS=N sets the counted rounds (default 5). About 10 minutes.
 bench: deps
-	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 3x ./usbkey/key/
-	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 2x ./usbkey/populate/
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./gztools/...
-	$(GO) test -run '^$$' -bench 'Manifest|Compare1000' -benchtime 2x ./usbkey/drift/
-	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./usbkey/keysync/
+	@mkdir -p $(BUILD)
+	PATH="$$PATH:/usr/sbin:/sbin" CNTOOLS_BENCH_ROUNDS=$(or $(ROUNDS),5) \
+		CNTOOLS_BENCH_OUT=$(CURDIR)/$(BUILD)/bench.md CNTOOLS_BENCH_README=$(CURDIR)/README.md \
+		$(GO) test -run '^$$' -bench Table -benchtime 1x -timeout 90m ./internal/benchtable/
 
 $(BUILD)/illumos/cn-tools: FORCE
 	GOOS=illumos GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./tools/cn-tools

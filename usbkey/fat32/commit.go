@@ -81,17 +81,22 @@ func (f *FS) writeFAT() error {
 		return nil
 	}
 	lo, hi := f.fat.lo, f.fat.hi
-	b := f.fat.encodeRange(lo, hi)
+	var zeros int64 // bytes of zeros after the entries, for a fresh FAT
 	if f.formatted {
-		// A fresh FAT covers its whole area: zero the slack past the last
-		// entry too, so nothing stale survives from an earlier filesystem.
-		full := make([]byte, int64(f.g.FATSectors)*SectorSize)
-		copy(full, b)
-		b = full
+		// A fresh FAT covers its whole area, the slack past the last entry
+		// too, so nothing stale survives from an earlier filesystem. Its
+		// zeros go from one shared buffer rather than being encoded: a
+		// 64 GiB key's FATs are 30 MiB of them.
+		hi = f.fat.usedEnd(lo, hi)
+		zeros = int64(f.g.FATSectors)*SectorSize - 4*int64(hi)
 	}
+	b := f.fat.encodeRange(lo, hi)
 	for i := 0; i < int(f.boot.NumFATs); i++ {
 		off := (int64(f.boot.RsvdSecCnt)+int64(i)*int64(f.g.FATSectors))*SectorSize + 4*int64(lo)
 		if _, err := f.v.WriteAt(b, off); err != nil {
+			return fmt.Errorf("fat32: write FAT %d: %w", i+1, err)
+		}
+		if err := writeZeros(f.v, off+int64(len(b)), zeros); err != nil {
 			return fmt.Errorf("fat32: write FAT %d: %w", i+1, err)
 		}
 	}
@@ -266,6 +271,21 @@ func (f *FS) writeRuns(cs []uint32, b []byte) error {
 			}
 		}
 		i = j
+	}
+	return nil
+}
+
+// zeroBlock is the zeros writeZeros writes; never written to.
+var zeroBlock = make([]byte, 1<<20)
+
+// writeZeros writes n zero bytes to v at off.
+func writeZeros(v Volume, off, n int64) error {
+	for n > 0 {
+		k := min(n, int64(len(zeroBlock)))
+		if _, err := v.WriteAt(zeroBlock[:k], off); err != nil {
+			return err
+		}
+		off, n = off+k, n-k
 	}
 	return nil
 }

@@ -163,6 +163,14 @@ func (t *table) extend(last, n uint32) ([]uint32, error) {
 	return more, nil
 }
 
+// usedEnd is hi lowered past the free (zero) entries that end [lo, hi).
+func (t *table) usedEnd(lo, hi uint32) uint32 {
+	for hi > lo && t.e[hi-1] == 0 {
+		hi--
+	}
+	return hi
+}
+
 // encodeRange returns the on-disk bytes of entries [lo, hi).
 func (t *table) encodeRange(lo, hi uint32) []byte {
 	b := make([]byte, 4*(hi-lo))

@@ -1,0 +1,163 @@
+package benchtable
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"cntools/gztools/gztoolstest"
+	"cntools/internal/sshconn/sshtest"
+)
+
+// The fixtures: trees shaped as the issue measured them, written once per
+// run, every file's mtime an hour old so no hash cache calls it racy.
+
+// noise fills p with bytes that do not compress (ChaCha8 from seed).
+func noise(p []byte, seed uint64) {
+	rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), byte(seed >> 16), byte(seed >> 24)}).Read(p)
+}
+
+// writeFile writes size bytes of noise to root/rel, an hour old.
+func writeFile(tb testing.TB, root, rel string, size int, seed uint64) {
+	tb.Helper()
+	p := filepath.Join(root, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	body := make([]byte, size)
+	noise(body, seed)
+	if err := os.WriteFile(p, body, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	age(tb, p)
+}
+
+// age makes p an hour old.
+func age(tb testing.TB, p string) {
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(p, old, old); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// smallFiles writes n files of 1-64 KiB (about 32 KiB each on average),
+// a hundred to a directory, under root/dir.
+func smallFiles(tb testing.TB, root, dir string, n int) {
+	for i := range n {
+		size := 1<<10 + (i*7919)%(63<<10)
+		writeFile(tb, root, fmt.Sprintf("%s/d%02d/f%04d", dir, i/100, i), size, uint64(i+1))
+	}
+}
+
+// configFile is a usbkey config with nothing secret in it.
+func configFile(tb testing.TB, root string) {
+	p := filepath.Join(root, "config")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("datacenter_name=bench-1\nhostname=headnode0\n"), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	age(tb, p)
+}
+
+// syncSmallTree: 5,000 small files (about 160 MB), as issue 14 measured.
+func syncSmallTree(tb testing.TB, root string) {
+	configFile(tb, root)
+	smallFiles(tb, root, "extra/bench", 5000)
+}
+
+// syncLargeTree: 384 MiB in 635 files, a platform's boot_archive and the
+// images a key carries.
+func syncLargeTree(tb testing.TB, root string) {
+	configFile(tb, root)
+	writeFile(tb, root, "os/20260301T000000Z/platform/i86pc/amd64/boot_archive", 256<<20, 1)
+	for i := range 633 {
+		writeFile(tb, root, fmt.Sprintf("images/img%03d.zfs.gz", i), (128<<20)/633, uint64(i+2))
+	}
+}
+
+// toolsTarball writes a tools.tar.gz of about 200 MiB: the layout
+// gztoolstest.Tools gives (what gztools-install checks), then node
+// modules, half noise and half text, as sdc-headnode's tools tarball holds.
+func toolsTarball(tb testing.TB, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	tw := tar.NewWriter(zw)
+	add := func(name string, mode int64, typ byte, body []byte, link string) {
+		h := &tar.Header{Name: name, Mode: mode, Typeflag: typ, Size: int64(len(body)), Linkname: link, ModTime: time.Unix(1772323200, 0)}
+		if typ != tar.TypeReg {
+			h.Size = 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			tb.Fatal(err)
+		}
+		if typ == tar.TypeReg {
+			tw.Write(body)
+		}
+	}
+	for _, e := range gztoolstest.Tools("3.4.2", "6d0b1d7e-0000-4000-8000-00000000c0de") {
+		typ := e.Type
+		if typ == 0 {
+			typ = tar.TypeReg
+		}
+		add(e.Name, e.Mode, typ, []byte(e.Body), e.Linkname)
+	}
+	text := []byte(strings.Repeat("module.exports = function (opts, cb) { return cb(null, opts.value); };\n", 2000))
+	bin := make([]byte, 1<<20)
+	for i := range 180 {
+		add(fmt.Sprintf("node_modules/bench/m%03d/", i), 0o755, tar.TypeDir, nil, "")
+		noise(bin, uint64(i))
+		add(fmt.Sprintf("node_modules/bench/m%03d/binding.node", i), 0o755, tar.TypeReg, bin, "")
+		for j := range 5 {
+			add(fmt.Sprintf("node_modules/bench/m%03d/lib%d.js", i, j), 0o644, tar.TypeReg, text, "")
+		}
+	}
+	if err := tw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// buildTools builds the cn-tools binary as make cn-tools does and links
+// each tool's name to it in dir.
+func buildTools(tb testing.TB, dir string) {
+	tb.Helper()
+	bin := filepath.Join(dir, "cn-tools")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "cntools/tools/cn-tools")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, t := range []string{"usbkey-format", "usbkey-populate", "usbkey-sync", "usbkey-drift", "gztools-install"} {
+		if err := os.Symlink("cn-tools", filepath.Join(dir, t)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// startSSHD starts a real OpenSSH sshd on 127.0.0.1, stopped at the end.
+func startSSHD(tb testing.TB) *sshtest.Server {
+	tb.Helper()
+	s, err := sshtest.Start(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Stop() })
+	return s
+}
