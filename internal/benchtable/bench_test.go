@@ -304,8 +304,8 @@ func (w *bench) syncNoop() *Row {
 	})
 	return &Row{
 		Work: "`usbkey-sync` no-op, 5,000 files, 2 targets", Peer: "rsync -a -e ssh",
-		Goal: "< 0.5× and < 0.3 s",
-		Met:  func(r Result) bool { return r.Ratio() < 0.5 && r.OursMedian() < 0.3 },
+		Goal:   "< 0.5× and < 0.3 s",
+		Met:    func(r Result) bool { return r.Ratio() < 0.5 && r.OursMedian() < 0.3 },
 		Before: func(int) error { return prep() },
 		Ours: func(int) (Sample, error) {
 			s, err := Measure([]*exec.Cmd{w.sync(root, src, ours...)})
