@@ -30,8 +30,10 @@ func init() {
 // What varies: the value of a field named in varyingFields (times,
 // durations, pids, ports, bytes on the wire), whatever its depth, becomes
 // "<kind>", and so does one that -vary names for this run only (the free
-// space of a directory on the test machine's disk); in every string, $WORK's value becomes "$WORK" and each OLD
-// (a port, a user name) its NEW, longest OLD first.
+// space of a directory on the test machine's disk). In every string,
+// $WORK's value becomes "$WORK", a test sshd's USER@127.0.0.1:PORT becomes
+// "$SSHD_X_USER@127.0.0.1:$SSHD_X_PORT", and each OLD its NEW, longest OLD
+// first.
 func jsonnorm(ts *testscript.TestScript, neg bool, args []string) {
 	const usage = "usage: jsonnorm [-sub OLD=NEW]... [-vary NAME,...] IN OUT"
 	var subs []string
@@ -57,6 +59,15 @@ func jsonnorm(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf(usage)
 	}
 	subs = append(subs, ts.Getenv("WORK"), "$WORK")
+	// The test sshds (sshd start NAME) listen on a port of their own and
+	// let in the user running the tests.
+	for c := 'A'; c <= 'Z'; c++ {
+		v := "SSHD_" + string(c) + "_"
+		if port := ts.Getenv(v + "PORT"); port != "" {
+			addr := "127.0.0.1:" + port
+			subs = append(subs, ts.Getenv(v+"USER")+"@"+addr, "$"+v+"USER@127.0.0.1:$"+v+"PORT", addr, "127.0.0.1:$"+v+"PORT")
+		}
+	}
 	out, err := normJSONLines([]byte(ts.ReadFile(args[0])), subs, vary)
 	if err != nil {
 		ts.Fatalf("%s: %v", args[0], err)
