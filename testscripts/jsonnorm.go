@@ -24,13 +24,16 @@ func init() {
 // placeholders, so that a golden file compares the rest byte for byte.
 //
 // The contract, for every line: one JSON object, "type" its first key,
-// every key at every depth snake_case and a name, not a sentence. An empty
-// IN is no line and passes.
+// every key at every depth snake_case and a name, not a sentence, and no
+// null (a field that does not apply is left out; a list is [] when empty).
+// An empty IN is no line and passes.
 //
 // What varies: the value of a field named in varyingFields (times,
 // durations, pids, ports, bytes on the wire), whatever its depth, becomes
 // "<kind>", and so does one that -vary names for this run only (the free
-// space of a directory on the test machine's disk). In every string,
+// space of a directory on the test machine's disk); where another string
+// of the line quotes such a value, it becomes the placeholder there too.
+// In every string,
 // $WORK's value becomes "$WORK", a test sshd's USER@127.0.0.1:PORT becomes
 // "$SSHD_X_USER@127.0.0.1:$SSHD_X_PORT", and each OLD its NEW, longest OLD
 // first.
@@ -167,6 +170,10 @@ func (v *jvalue) check(path string) []string {
 		if why := checkKey(k); why != "" {
 			bad = append(bad, fmt.Sprintf("key %s%q: %s", path, k, why))
 		}
+		e := v.elems[i]
+		if !e.object && !e.array && e.scalar == nil {
+			bad = append(bad, fmt.Sprintf("key %s%q: null: leave out a field that does not apply, and write an empty list as []", path, k))
+		}
 		bad = append(bad, v.elems[i].check(path+k+".")...)
 	}
 	if v.array {
@@ -175,6 +182,28 @@ func (v *jvalue) check(path string) []string {
 		}
 	}
 	return bad
+}
+
+// quoted collects the string values of the varying fields under v, each
+// with its placeholder, so that another string quoting one (a status's
+// "next" naming the lock's holder) gets the placeholder too.
+func (v *jvalue) quoted(vary map[string]string, into []string) []string {
+	for i, k := range v.keys {
+		p, ok := varyingFields[k]
+		if q, ok2 := vary[k]; ok2 {
+			p, ok = q, true
+		}
+		if s, isString := v.elems[i].scalar.(string); ok && isString && len(s) >= 8 {
+			into = append(into, s, p)
+		}
+		into = v.elems[i].quoted(vary, into)
+	}
+	if v.array {
+		for _, e := range v.elems {
+			into = e.quoted(vary, into)
+		}
+	}
+	return into
 }
 
 // normalize replaces varying fields' values and substitutes strings.
@@ -237,20 +266,6 @@ func encodeScalar(b *bytes.Buffer, s any) {
 // normJSONLines checks each line of data against the contract and returns
 // the lines normalized, or every violation found.
 func normJSONLines(data []byte, subs []string, vary map[string]string) ([]byte, error) {
-	// Longest first, so that $WORK/a is replaced before a shorter OLD in it.
-	var pairs [][2]string
-	for i := 0; i+1 < len(subs); i += 2 {
-		if subs[i] != "" {
-			pairs = append(pairs, [2]string{subs[i], subs[i+1]})
-		}
-	}
-	sort.SliceStable(pairs, func(i, j int) bool { return len(pairs[i][0]) > len(pairs[j][0]) })
-	var flat []string
-	for _, p := range pairs {
-		flat = append(flat, p[0], p[1])
-	}
-	r := strings.NewReplacer(flat...)
-
 	var out bytes.Buffer
 	var bad []string
 	lines := strings.SplitAfter(string(data), "\n")
@@ -287,7 +302,7 @@ func normJSONLines(data []byte, subs []string, vary map[string]string) ([]byte, 
 		for _, b := range v.check("") {
 			bad = append(bad, where+": "+b)
 		}
-		v.normalize(r, vary)
+		v.normalize(replacer(v.quoted(vary, subs[:len(subs):len(subs)])), vary)
 		v.encode(&out)
 		out.WriteByte('\n')
 	}
@@ -295,4 +310,21 @@ func normJSONLines(data []byte, subs []string, vary map[string]string) ([]byte, 
 		return nil, fmt.Errorf("not the -j contract:\n\t%s", strings.Join(bad, "\n\t"))
 	}
 	return out.Bytes(), nil
+}
+
+// replacer replaces each OLD of the OLD, NEW pairs by its NEW, longest OLD
+// first, so that $WORK/a is replaced before a shorter OLD in it.
+func replacer(subs []string) *strings.Replacer {
+	var pairs [][2]string
+	for i := 0; i+1 < len(subs); i += 2 {
+		if subs[i] != "" {
+			pairs = append(pairs, [2]string{subs[i], subs[i+1]})
+		}
+	}
+	sort.SliceStable(pairs, func(i, j int) bool { return len(pairs[i][0]) > len(pairs[j][0]) })
+	var flat []string
+	for _, p := range pairs {
+		flat = append(flat, p[0], p[1])
+	}
+	return strings.NewReplacer(flat...)
 }

@@ -12,9 +12,9 @@ func TestNormJSONLines(t *testing.T) {
 		{"", ""},
 		{`{"type":"step","name":"format-key","seconds":1.25,"at":"2026-01-01T00:00:00Z"}` + "\n",
 			`{"type":"step","name":"format-key","seconds":"<duration>","at":"<time>"}` + "\n"},
-		// Nested fields are normalized too, and null stays null.
-		{`{"type":"status","conversion":{"started":"x","steps":[{"at":"y"},{"at":null}]}}` + "\n",
-			`{"type":"status","conversion":{"started":"<time>","steps":[{"at":"<time>"},{"at":null}]}}` + "\n"},
+		// Nested fields are normalized too.
+		{`{"type":"status","conversion":{"started":"x","steps":[{"at":"y"},{"name":"z"}]}}` + "\n",
+			`{"type":"status","conversion":{"started":"<time>","steps":[{"at":"<time>"},{"name":"z"}]}}` + "\n"},
 		// Bytes are compared, except those on the wire.
 		{`{"type":"target","bytes":10,"meta_bytes":7,"wire_sent_bytes":1234,"wire_received_bytes":99}` + "\n",
 			`{"type":"target","bytes":10,"meta_bytes":7,"wire_sent_bytes":"<bytes>","wire_received_bytes":"<bytes>"}` + "\n"},
@@ -24,6 +24,9 @@ func TestNormJSONLines(t *testing.T) {
 		// What a script says varies in its run.
 		{`{"type":"usbkey-status","size_bytes":4000000000,"free_bytes":123}` + "\n",
 			`{"type":"usbkey-status","size_bytes":4000000000,"free_bytes":"<varies>"}` + "\n"},
+		// A varying value quoted in another string.
+		{`{"type":"status","running":"convert-to-headnode pid 7 on vm","next":"a run is going on now (convert-to-headnode pid 7 on vm): wait"}` + "\n",
+			`{"type":"status","running":"<holder>","next":"a run is going on now (<holder>): wait"}` + "\n"},
 		// Numbers keep their spelling.
 		{`{"type":"t","n":1e3,"m":18446744073709551615}` + "\n", `{"type":"t","n":1e3,"m":18446744073709551615}` + "\n"},
 	} {
@@ -52,6 +55,8 @@ func TestNormJSONLinesContract(t *testing.T) {
 		{`{"type":"a","the_key_was_not_found":1}` + "\n", "a sentence, not a name"},
 		{`{"type":"a","a__b":1}` + "\n", "empty word"},
 		{`{"type":"a","a":1,"a":2}` + "\n", `key "a" twice`},
+		{`{"type":"finish-plan","platforms":null}` + "\n", `key "platforms": null`},
+		{`{"type":"a","x":[{"at":null}]}` + "\n", `key x.0."at": null`},
 	} {
 		_, err := normJSONLines([]byte(tt.in), nil, nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
