@@ -140,14 +140,24 @@ func convertAction(c *cli.Context) error {
 		}
 	})
 	if !c.Bool("reboot") {
-		fmt.Fprintln(env.Stderr, "not rebooting: run `reboot` when ready (or pass --reboot)")
+		notRebooting(env, "run `reboot` when ready (or pass --reboot)")
 		return nil
 	}
 	if !env.Node.Live() {
-		fmt.Fprintln(env.Stderr, "not rebooting: --root is not the live node")
+		notRebooting(env, "--root is not the live node")
 		return nil
 	}
 	return exec.CommandContext(env.Ctx, "/usr/sbin/reboot").Run()
+}
+
+// notRebooting says why the run ends without a reboot: a line on stderr,
+// or under --json a log record, as everything on stderr is then.
+func notRebooting(env *tool.Env, why string) {
+	if env.JSON {
+		env.Log.Info("not rebooting", "reason", why)
+		return
+	}
+	fmt.Fprintln(env.Stderr, "not rebooting: "+why)
 }
 
 func boolInt(b bool) int {
