@@ -18,7 +18,7 @@ func init() {
 	builtins["jsonnorm"] = jsonnorm
 }
 
-// jsonnorm [-sub OLD=NEW]... [-vary NAME,...] IN OUT: check every line of IN (stdout and
+// jsonnorm [-vary NAME,...] IN OUT: check every line of IN (stdout and
 // stderr name what the last command printed) against the -j contract and
 // write it to OUT with what varies from run to run replaced by
 // placeholders, so that a golden file compares the rest byte for byte.
@@ -29,39 +29,25 @@ func init() {
 // An empty IN is no line and passes.
 //
 // What varies: the value of a field named in varyingFields (times,
-// durations, pids, ports, bytes on the wire), whatever its depth, becomes
-// "<kind>", and so does one that -vary names for this run only (the free
-// space of a directory on the test machine's disk); where another string
-// of the line quotes such a value, it becomes the placeholder there too.
-// In every string,
-// $WORK's value becomes "$WORK", a test sshd's USER@127.0.0.1:PORT becomes
-// "$SSHD_X_USER@127.0.0.1:$SSHD_X_PORT", and each OLD its NEW, longest OLD
-// first.
+// durations, the lock holder, bytes on the wire), whatever its depth,
+// becomes "<kind>", and so does that of a field -vary names for this run
+// only (the free space of a directory on the test machine's disk); where
+// another string of the line quotes such a value, it becomes the
+// placeholder there too. In every string $WORK's value becomes "$WORK",
+// and a test sshd's USER@127.0.0.1:PORT "$SSHD_X_USER@127.0.0.1:$SSHD_X_PORT".
 func jsonnorm(ts *testscript.TestScript, neg bool, args []string) {
-	const usage = "usage: jsonnorm [-sub OLD=NEW]... [-vary NAME,...] IN OUT"
-	var subs []string
+	const usage = "usage: jsonnorm [-vary NAME,...] IN OUT"
 	vary := map[string]string{}
-	for len(args) > 0 && (args[0] == "-sub" || args[0] == "-vary") {
-		if len(args) < 2 {
-			ts.Fatalf(usage)
-		}
-		if args[0] == "-vary" {
-			for _, n := range strings.Split(args[1], ",") {
-				vary[n] = "<varies>"
-			}
-		} else {
-			old, new, ok := strings.Cut(args[1], "=")
-			if !ok {
-				ts.Fatalf(usage)
-			}
-			subs = append(subs, old, new)
+	if len(args) > 1 && args[0] == "-vary" {
+		for _, n := range strings.Split(args[1], ",") {
+			vary[n] = "<varies>"
 		}
 		args = args[2:]
 	}
 	if neg || len(args) != 2 {
 		ts.Fatalf(usage)
 	}
-	subs = append(subs, ts.Getenv("WORK"), "$WORK")
+	subs := []string{ts.Getenv("WORK"), "$WORK"}
 	// The test sshds (sshd start NAME) listen on a port of their own and
 	// let in the user running the tests.
 	for c := 'A'; c <= 'Z'; c++ {
