@@ -2,6 +2,7 @@ package convert
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +17,21 @@ type StepResult struct {
 	Error  string `json:"error,omitempty"`
 	// Seconds is how long the step took, once it is done or failed.
 	Seconds float64 `json:"seconds,omitempty"`
+}
+
+// MarshalJSON gives seconds exactly when the step ran (done or failed),
+// even when it took less than a millisecond, so that a script finds the
+// field where it applies.
+func (s StepResult) MarshalJSON() ([]byte, error) {
+	type plain StepResult
+	var secs *float64
+	if s.Status == "done" || s.Status == "failed" {
+		secs = &s.Seconds
+	}
+	return json.Marshal(struct {
+		plain
+		Seconds *float64 `json:"seconds,omitempty"` // the outer field wins over plain's
+	}{plain(s), secs})
 }
 
 // Result is a whole run.

@@ -23,20 +23,22 @@ type Step struct {
 	done func(ctx context.Context) bool
 }
 
-// Plan is the ordered steps.
+// Plan is the ordered steps. Under -j a field that does not apply (a
+// finish plan has no platform, identity or skipped paths) is left out,
+// never null.
 type Plan struct {
-	Type      string   `json:"type"` // "plan"
+	Type      string   `json:"type"` // "plan" or "finish-plan"
 	Key       string   `json:"key,omitempty"`
 	BootPool  string   `json:"bootpool,omitempty"`
 	From      string   `json:"from"`
-	Platform  string   `json:"platform"`
-	Platforms []string `json:"platforms"`
+	Platform  string   `json:"platform,omitempty"`
+	Platforms []string `json:"platforms,omitempty"`
 	Steps     []Step   `json:"steps"`
 	Instances []string `json:"instances"`
 	// Identity is the change to the config that makes it this node's,
 	// secrets masked; Skipped is what the key does not get, and why.
-	Identity []config.Change `json:"identity"`
-	Skipped  []populate.Skip `json:"skipped"`
+	Identity []config.Change `json:"identity,omitempty"`
+	Skipped  []populate.Skip `json:"skipped,omitempty"`
 	Reboot   string          `json:"reboot,omitempty"`
 
 	// verify checks the result once every step is done.

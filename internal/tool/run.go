@@ -104,7 +104,14 @@ func Run(ctx context.Context, app *cli.App, args []string, s Streams) int {
 
 func printError(env *Env, name string, err error) {
 	if env.JSON {
-		json.NewEncoder(env.Stderr).Encode(map[string]any{"type": "error", "tool": name, "message": err.Error(), "exit": ExitCode(err)})
+		// A struct, not a map: a map's keys come out sorted, and "type"
+		// must come first.
+		json.NewEncoder(env.Stderr).Encode(struct {
+			Type    string `json:"type"`
+			Tool    string `json:"tool"`
+			Message string `json:"message"`
+			Exit    int    `json:"exit"`
+		}{"error", name, err.Error(), ExitCode(err)})
 		return
 	}
 	fmt.Fprintf(env.Stderr, "%s: error: %s\n", name, err)

@@ -46,8 +46,8 @@ func TestExitCodes(t *testing.T) {
 
 func TestErrorIsJSONUnderJSON(t *testing.T) {
 	code, _, stderr := run(t, func(*cli.Context) error { return Problem(errors.New("drift")) }, "--json")
-	if code != 1 || stderr != `{"exit":1,"message":"drift","tool":"t","type":"error"}`+"\n" {
-		t.Errorf("Run --json = %d, %q; want 1 and one JSON error object", code, stderr)
+	if code != 1 || stderr != `{"type":"error","tool":"t","message":"drift","exit":1}`+"\n" {
+		t.Errorf("Run --json = %d, %q; want 1 and one JSON error object, its type first", code, stderr)
 	}
 }
 

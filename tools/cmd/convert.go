@@ -127,7 +127,12 @@ func convertAction(c *cli.Context) error {
 	case err != nil:
 		return err
 	}
-	env.Emit(map[string]any{"type": "result", "converted": true, "after_reboot": convert.AfterReboot, "reboot": convert.RebootNote}, func(w io.Writer) {
+	env.Emit(struct {
+		Type        string   `json:"type"`
+		Converted   bool     `json:"converted"`
+		Reboot      string   `json:"reboot"`
+		AfterReboot []string `json:"after_reboot"`
+	}{"result", true, convert.RebootNote, convert.AfterReboot}, func(w io.Writer) {
 		fmt.Fprintln(w, "converted: this node will boot as the headnode.")
 		fmt.Fprintf(w, "after the reboot: %s.\n", convert.RebootNote)
 		for _, a := range convert.AfterReboot {
@@ -135,14 +140,24 @@ func convertAction(c *cli.Context) error {
 		}
 	})
 	if !c.Bool("reboot") {
-		fmt.Fprintln(env.Stderr, "not rebooting: run `reboot` when ready (or pass --reboot)")
+		notRebooting(env, "run `reboot` when ready (or pass --reboot)")
 		return nil
 	}
 	if !env.Node.Live() {
-		fmt.Fprintln(env.Stderr, "not rebooting: --root is not the live node")
+		notRebooting(env, "--root is not the live node")
 		return nil
 	}
 	return exec.CommandContext(env.Ctx, "/usr/sbin/reboot").Run()
+}
+
+// notRebooting says why the run ends without a reboot: a line on stderr,
+// or under --json a log record, as everything on stderr is then.
+func notRebooting(env *tool.Env, why string) {
+	if env.JSON {
+		env.Log.Info("not rebooting", "reason", why)
+		return
+	}
+	fmt.Fprintln(env.Stderr, "not rebooting: "+why)
 }
 
 func boolInt(b bool) int {
@@ -222,7 +237,11 @@ func finishAction(c *cli.Context) error {
 		if err := convert.InstallFinishService(env.Node); err != nil {
 			return fmt.Errorf("install %s: %w", convert.FinishService, err)
 		}
-		return env.Emit(map[string]any{"type": "service", "fmri": convert.FinishService, "manifest": convert.FinishManifest}, func(w io.Writer) {
+		return env.Emit(struct {
+			Type     string `json:"type"`
+			FMRI     string `json:"fmri"`
+			Manifest string `json:"manifest"`
+		}{"service", convert.FinishService, convert.FinishManifest}, func(w io.Writer) {
 			fmt.Fprintf(w, "installed %s (%s): it runs finish once this node has booted as the headnode\n", convert.FinishService, convert.FinishManifest)
 		})
 	}
@@ -258,7 +277,11 @@ func finishAction(c *cli.Context) error {
 	}
 	si, _ := env.Node.Facts.Sysinfo(env.Ctx)
 	todo := convert.FinishToDo(si.UUID())
-	return env.Emit(map[string]any{"type": "result", "finished": true, "to_do": todo}, func(w io.Writer) {
+	return env.Emit(struct {
+		Type     string   `json:"type"`
+		Finished bool     `json:"finished"`
+		ToDo     []string `json:"to_do"`
+	}{"result", true, todo}, func(w io.Writer) {
 		fmt.Fprintln(w, "finished: this node is the headnode. Left to do by hand:")
 		for _, t := range todo {
 			fmt.Fprintf(w, "    %s\n", t)

@@ -107,7 +107,10 @@ func gztoolsInstallAction(c *cli.Context) error {
 		prefix = "[dry-run] " // every line of a dry run says so
 	}
 	if len(changes) == 0 {
-		return env.Emit(map[string]string{"type": "unchanged", "source": from}, func(w io.Writer) {
+		return env.Emit(struct {
+			Type   string `json:"type"`
+			Source string `json:"source"`
+		}{"unchanged", from}, func(w io.Writer) {
 			fmt.Fprintf(w, "%snothing to change: the root matches %s\n", prefix, from)
 		})
 	}
