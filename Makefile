@@ -6,8 +6,8 @@ LDFLAGS   := -s -w -X cntools/internal/tool.Version=$(VERSION)
 TOOLS     := $(notdir $(wildcard tools/usbkey-* tools/gztools-* tools/convert-*))
 BUILD     := build
 # The packages the tests drive; installed when missing.
-APT_PKGS  := dosfstools mtools gdisk openssh-server rsync groff-base time
-NEED_CMDS := fsck.fat mcopy sgdisk /usr/sbin/sshd rsync groff /usr/bin/time
+APT_PKGS  := dosfstools mtools gdisk openssh-server rsync groff-base time openssl
+NEED_CMDS := fsck.fat mcopy sgdisk /usr/sbin/sshd rsync groff /usr/bin/time openssl
 BUNYAN_VERSION := 1.8.15
 # staticcheck, pinned; installed through the module proxy when missing.
 STATICCHECK_VERSION := v0.8.2
