@@ -26,6 +26,11 @@ type Options struct {
 	// Progress, when not nil, is written every byte of the archive file
 	// as ExtractFile reads it: a progress meter counts them.
 	Progress io.Writer
+	// Content, when not nil, is called before a regular file's content
+	// is written. The writer it returns, unless nil, is given each chunk
+	// of that content once the chunk is written to the file, so a caller
+	// can compare or hash what is extracted without reading it again.
+	Content func(e *Entry) io.Writer
 }
 
 // Result says what Extract wrote.
@@ -99,7 +104,7 @@ func extract(ctx context.Context, dir string, o Options, open func() (*reader, e
 		return nil, err
 	}
 	defer rd.close()
-	x := &extractor{dir: dir, avail: avail, buf: make([]byte, copyBuffer), dirs: map[string]dirMeta{}, res: &Result{}}
+	x := &extractor{dir: dir, avail: avail, buf: make([]byte, copyBuffer), dirs: map[string]dirMeta{}, res: &Result{}, content: o.Content}
 	for {
 		e, parents, replaces, err := rd.next()
 		if errors.Is(err, io.EOF) {
@@ -133,6 +138,8 @@ type extractor struct {
 	buf   []byte
 	dirs  map[string]dirMeta
 	res   *Result
+
+	content func(e *Entry) io.Writer
 }
 
 func (x *extractor) path(name string) string {
@@ -191,7 +198,13 @@ func (x *extractor) file(rd *reader, e *Entry, p string) error {
 	}
 	// Hiding ReadFrom makes CopyBuffer use our large buffer instead of
 	// the 32 KiB one io.Copy would allocate per file.
-	n, err := io.CopyBuffer(struct{ io.Writer }{f}, rd.tr, x.buf)
+	var w io.Writer = struct{ io.Writer }{f}
+	if x.content != nil {
+		if to := x.content(e); to != nil {
+			w = writeThen{f, to}
+		}
+	}
+	n, err := io.CopyBuffer(w, rd.tr, x.buf)
 	if err == nil && n != e.Size {
 		err = io.ErrUnexpectedEOF
 	}
@@ -217,6 +230,17 @@ func (x *extractor) file(rd *reader, e *Entry, p string) error {
 	}
 	x.res.Bytes += n
 	return nil
+}
+
+// writeThen writes to w, then gives what was written to then.
+type writeThen struct{ w, then io.Writer }
+
+func (t writeThen) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	if n > 0 {
+		t.then.Write(p[:n])
+	}
+	return n, err
 }
 
 // finishDirs gives directories their modes and times, deepest first, once
