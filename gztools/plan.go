@@ -26,6 +26,12 @@ type Options struct {
 	// Meter, when not nil, starts a progress meter for the extraction of
 	// what, total bytes of tarball.
 	Meter func(what string, total int64) *progress.Meter
+	// ReadOnly keeps NewPlan from writing anything but its own temporary
+	// files (a dry run). Otherwise, unless the request is a Check,
+	// NewPlan extracts tools.tar.gz beside /opt/smartdc as it compares
+	// it, so the tarball is inflated once and Apply only swaps the tree
+	// in; read-only, Apply extracts it again.
+	ReadOnly bool
 }
 
 // Change is one thing Apply changes (or, planned, would change).
@@ -66,11 +72,15 @@ type Plan struct {
 	steps  []*step
 	notes  []string
 	tmp    string
+	staged string   // the destination a tree is staged beside, until it is swapped in
+	made   []string // the directories made for it, deepest first
 }
 
 // NewPlan opens the request's source on n, compares the node with it and
-// returns what differs. It reads everything and writes only temporary
-// directories under the node's /var/tmp, which Close removes. It refuses a
+// returns what differs. It reads everything and writes temporary
+// directories under the node's /var/tmp and, unless o.ReadOnly or a Check,
+// the new tools tree in a staging directory beside /opt/smartdc, which
+// Apply swaps in; Close removes what Apply did not use. It refuses a
 // source that is not a gz-tools image or usbkey copy, or holds an archive
 // that is hostile or corrupt (Refused says which errors those are).
 func NewPlan(ctx context.Context, n *node.Node, req Request, o Options) (_ *Plan, err error) {
@@ -105,9 +115,10 @@ func NewPlan(ctx context.Context, n *node.Node, req Request, o Options) (_ *Plan
 	return p, nil
 }
 
-// Close removes the plan's temporary files and what opening the source
-// extracted.
+// Close removes the plan's temporary files, what opening the source
+// extracted, and a staged tree that was not swapped in.
 func (p *Plan) Close() {
+	p.unstage()
 	if p.tmp != "" {
 		os.RemoveAll(p.tmp)
 		p.tmp = ""
@@ -115,6 +126,15 @@ func (p *Plan) Close() {
 	if p.src != nil {
 		p.src.Close()
 		p.src = nil
+	}
+}
+
+// unstage removes a tree staged but not swapped in, and what was made for
+// it.
+func (p *Plan) unstage() {
+	if p.staged != "" {
+		unstage(p.staged, p.made)
+		p.staged, p.made = "", nil
 	}
 }
 

@@ -48,31 +48,43 @@ func (p *Plan) planTools(ctx context.Context) error {
 		check.ignore = map[string]bool{imageFileInTar: true}
 	}
 	s := &step{what: "tools", path: ToolsDir}
+	h := hooks{}
+	n := 0
+	h.afterEntry = func(*tarx.Entry) {
+		if n++; n == 3 {
+			p.o.stall("tools-extract")
+		}
+	}
+	h.afterSwap = func(string) { p.o.stall("tools-swap") }
 	if pendingSwap(dest) {
 		s.diffs = append(s.diffs, Diff{Path: ToolsDir, Kind: Incomplete, Detail: "an interrupted install waits to be swapped in; run gztools-install to finish it"})
 	}
-	ds, err := checkTree(ctx, p.src.Tools, dest, ToolsDir, check)
+	var ds []Diff
+	if p.o.ReadOnly || p.req.Check || pendingSwap(dest) {
+		// Compared now and extracted by Apply: the swap an interrupted
+		// run left is finished first, with its own staged tree.
+		ds, err = checkTree(ctx, p.src.Tools, dest, ToolsDir, check)
+	} else {
+		ds, err = p.stageTools(ctx, dest, check, h)
+	}
 	if err != nil {
 		return err
 	}
 	s.diffs = append(s.diffs, ds...)
+	if p.staged != "" && !s.needed() {
+		p.unstage()
+	}
 	s.apply = func(ctx context.Context) (string, error) {
-		h := hooks{}
-		n := 0
-		h.afterEntry = func(*tarx.Entry) {
-			if n++; n == 3 {
-				p.o.stall("tools-extract")
-			}
+		var kept []string
+		var err error
+		if p.staged != "" {
+			kept, err = swapTree(dest, h)
+			p.staged, p.made = "", nil
+		} else {
+			done := p.meter(&h)
+			kept, err = installTree(ctx, p.src.Tools, dest, h)
+			done()
 		}
-		h.afterSwap = func(string) { p.o.stall("tools-swap") }
-		if p.o.Meter != nil {
-			if fi, err := os.Stat(p.src.Tools); err == nil {
-				m := p.o.Meter("extracting "+filepath.Base(p.src.Tools), fi.Size())
-				defer m.Done()
-				h.progress = m
-			}
-		}
-		kept, err := installTree(ctx, p.src.Tools, dest, h)
 		if err != nil {
 			return "", err
 		}
@@ -109,4 +121,47 @@ func (p *Plan) planTools(ctx context.Context) error {
 		},
 	})
 	return nil
+}
+
+// stageTools extracts tools.tar.gz beside dest and compares each entry
+// with what dest holds as it is written: the tarball is inflated once,
+// for the plan and the install. A tarball tarx refuses leaves nothing
+// staged.
+func (p *Plan) stageTools(ctx context.Context, dest string, check treeCheck, h hooks) ([]Diff, error) {
+	c := newTreeDiff(dest, ToolsDir, filepath.Join(dest, stageDir, "tree"), check)
+	defer c.close()
+	stall := h.afterEntry
+	h.content = c.begin
+	h.afterEntry = func(e *tarx.Entry) {
+		if err := c.end(e); err != nil && c.err == nil {
+			c.err = err
+		}
+		stall(e)
+	}
+	done := p.meter(&h)
+	_, made, err := stageTree(ctx, p.src.Tools, dest, h)
+	done()
+	if err != nil {
+		return nil, err
+	}
+	p.staged, p.made = dest, made
+	if c.err != nil {
+		return nil, c.err
+	}
+	return c.finish()
+}
+
+// meter starts the progress meter of the tools' extraction, when there is
+// one, and returns what stops it.
+func (p *Plan) meter(h *hooks) func() {
+	if p.o.Meter == nil {
+		return func() {}
+	}
+	fi, err := os.Stat(p.src.Tools)
+	if err != nil {
+		return func() {}
+	}
+	m := p.o.Meter("extracting "+filepath.Base(p.src.Tools), fi.Size())
+	h.progress = m
+	return m.Done
 }

@@ -1,6 +1,7 @@
 package gztools
 
 import (
+	"bytes"
 	"cntools/usbkey/manifest"
 	"context"
 	"crypto/sha256"
@@ -25,97 +26,213 @@ type treeCheck struct {
 }
 
 // checkTree compares the tarball tgz with the tree installed at dir, whose
-// node path is nodeDir. Extras are looked for under the tarball's
-// top-level directories only: /opt/smartdc holds much that gz-tools never
-// had (agents, config, sdcadm).
+// node path is nodeDir, reading the tarball and writing nothing. Extras
+// are looked for under the tarball's top-level directories only:
+// /opt/smartdc holds much that gz-tools never had (agents, config,
+// sdcadm).
 func checkTree(ctx context.Context, tgz, dir, nodeDir string, o treeCheck) ([]Diff, error) {
 	f, err := os.Open(tgz)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var diffs []Diff
-	seen := map[string]bool{}
-	sums := map[string][32]byte{}
-	if o.tops == nil {
-		o.tops = map[string]bool{}
-	}
-	add := func(rel, kind, format string, args ...any) {
-		diffs = append(diffs, Diff{Path: path.Join(nodeDir, rel), Kind: kind, Detail: fmt.Sprintf(format, args...)})
-	}
+	c := newTreeDiff(dir, nodeDir, "", o)
+	defer c.close()
 	err = tarx.Walk(ctx, f, func(e *tarx.Entry, content io.Reader) error {
-		for p := e.Name; p != "."; p = path.Dir(p) {
-			seen[p] = true
-			if path.Dir(p) == "." {
-				o.tops[p] = true
-			}
-		}
-		var sum [32]byte
-		if e.Type == tarx.TypeFile {
-			h := sha256.New()
-			if _, err := io.Copy(h, content); err != nil {
+		if w := c.begin(e); w != nil {
+			if _, err := io.Copy(w, content); err != nil {
 				return err
 			}
-			copy(sum[:], h.Sum(nil))
-			sums[e.Name] = sum
 		}
-		if e.Type == tarx.TypeHardlink {
-			sum = sums[e.Link]
-			sums[e.Name] = sum
-		}
-		if o.ignore[e.Name] {
-			return nil
-		}
-		p := filepath.Join(dir, filepath.FromSlash(e.Name))
-		fi, err := os.Lstat(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			add(e.Name, Missing, "not installed")
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		want := e.Type
-		if want == tarx.TypeHardlink {
-			want = tarx.TypeFile
-		}
-		if got := typeOf(fi.Mode()); got != want {
-			add(e.Name, Content, "is a %s, want a %s", got, want)
-			return nil
-		}
-		switch want {
-		case tarx.TypeSymlink:
-			if got, err := os.Readlink(p); err != nil || got != e.Link {
-				add(e.Name, Content, "links to %q, want %q", got, e.Link)
-			}
-			return nil
-		case tarx.TypeFile:
-			got, err := fileSum(p)
-			if err != nil {
-				return err
-			}
-			if got != sum {
-				add(e.Name, Content, "content differs")
-				return nil
-			}
-		}
-		if got := fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky); got != e.Mode && e.Type != tarx.TypeHardlink {
-			add(e.Name, Metadata, "mode %04o, want %04o", manifest.UnixMode(got), manifest.UnixMode(e.Mode))
-		}
-		return nil
+		return c.end(e)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tgz, err)
 	}
-	extras, err := findExtras(dir, o.tops, seen, o.extraOK)
+	return c.finish()
+}
+
+// treeDiff compares a tarball's entries, as they are read, with the tree
+// installed at dir: a file's content is compared with the installed
+// file's as it streams past, so the tarball is read once and nothing is
+// hashed.
+type treeDiff struct {
+	dir, nodeDir string
+	o            treeCheck
+	// staged is the tree the tarball is being extracted into, where a
+	// hard link's content is read; "" when the tarball is only read.
+	staged string
+	diffs  []Diff
+	seen   map[string]bool
+	same   map[string]bool // files whose installed copy has the tarball's content
+	cmp    *contentCmp     // the file being compared, between begin and end
+	buf    []byte
+	err    error // the first failure to read the installed tree
+}
+
+func newTreeDiff(dir, nodeDir, staged string, o treeCheck) *treeDiff {
+	if o.tops == nil {
+		o.tops = map[string]bool{}
+	}
+	return &treeDiff{dir: dir, nodeDir: nodeDir, o: o, staged: staged, seen: map[string]bool{}, same: map[string]bool{}, buf: make([]byte, 1<<20)}
+}
+
+func (c *treeDiff) add(rel, kind, format string, args ...any) {
+	c.diffs = append(c.diffs, Diff{Path: path.Join(c.nodeDir, rel), Kind: kind, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (c *treeDiff) installed(e *tarx.Entry) string {
+	return filepath.Join(c.dir, filepath.FromSlash(e.Name))
+}
+
+// begin returns, for a regular file installed with the same size, the
+// writer its content is to be given to.
+func (c *treeDiff) begin(e *tarx.Entry) io.Writer {
+	if e.Type != tarx.TypeFile {
+		return nil
+	}
+	fi, err := os.Lstat(c.installed(e))
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
+		return nil // end tells which
+	}
+	f, err := os.Open(c.installed(e))
+	if err != nil {
+		return nil
+	}
+	c.cmp = &contentCmp{f: f, buf: c.buf, same: true}
+	return c.cmp
+}
+
+// end records e and decides whether it differs from what is installed.
+func (c *treeDiff) end(e *tarx.Entry) error {
+	for p := e.Name; p != "."; p = path.Dir(p) {
+		c.seen[p] = true
+		if path.Dir(p) == "." {
+			c.o.tops[p] = true
+		}
+	}
+	cmp := c.cmp
+	c.cmp = nil
+	if cmp != nil {
+		cmp.f.Close()
+		if cmp.err != nil {
+			return cmp.err
+		}
+	}
+	if c.o.ignore[e.Name] {
+		return nil
+	}
+	p := c.installed(e)
+	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		c.add(e.Name, Missing, "not installed")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	want := e.Type
+	if want == tarx.TypeHardlink {
+		want = tarx.TypeFile
+	}
+	if got := typeOf(fi.Mode()); got != want {
+		c.add(e.Name, Content, "is a %s, want a %s", got, want)
+		return nil
+	}
+	switch e.Type {
+	case tarx.TypeSymlink:
+		if got, err := os.Readlink(p); err != nil || got != e.Link {
+			c.add(e.Name, Content, "links to %q, want %q", got, e.Link)
+		}
+		return nil
+	case tarx.TypeFile:
+		c.same[e.Name] = cmp != nil && cmp.same
+		if !c.same[e.Name] {
+			c.add(e.Name, Content, "content differs")
+			return nil
+		}
+	case tarx.TypeHardlink:
+		same, err := c.sameAsLink(e, fi)
+		if err != nil {
+			return err
+		}
+		c.same[e.Name] = same
+		if !same {
+			c.add(e.Name, Content, "content differs")
+		}
+		return nil // a hard link's mode is its target's
+	}
+	if got := fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky); got != e.Mode {
+		c.add(e.Name, Metadata, "mode %04o, want %04o", manifest.UnixMode(got), manifest.UnixMode(e.Mode))
+	}
+	return nil
+}
+
+// sameAsLink reports whether the installed file at the hard link e, fi,
+// has the content of the tarball's file e links to.
+func (c *treeDiff) sameAsLink(e *tarx.Entry, fi fs.FileInfo) (bool, error) {
+	target := filepath.Join(c.dir, filepath.FromSlash(e.Link))
+	if tfi, err := os.Lstat(target); err == nil && os.SameFile(fi, tfi) {
+		return c.same[e.Link], nil
+	}
+	switch {
+	case c.staged != "":
+		// The tarball's content of the target, as just extracted.
+		return sameFile(filepath.Join(c.staged, filepath.FromSlash(e.Link)), c.installed(e))
+	case c.same[e.Link]:
+		return sameFile(target, c.installed(e))
+	}
+	// The tarball's content of the target was compared, not kept: it
+	// differs from what is installed there, and a separate file with
+	// that new content in the link's place is taken for changed too.
+	return false, nil
+}
+
+// finish adds the extras and returns the differences, by path.
+func (c *treeDiff) finish() ([]Diff, error) {
+	extras, err := findExtras(c.dir, c.o.tops, c.seen, c.o.extraOK)
 	if err != nil {
 		return nil, err
 	}
 	for _, rel := range extras {
-		add(rel, Extra, "not in the source")
+		c.add(rel, Extra, "not in the source")
 	}
-	sort.SliceStable(diffs, func(i, j int) bool { return diffs[i].Path < diffs[j].Path })
-	return diffs, nil
+	sort.SliceStable(c.diffs, func(i, j int) bool { return c.diffs[i].Path < c.diffs[j].Path })
+	return c.diffs, nil
+}
+
+func (c *treeDiff) close() {
+	if c.cmp != nil {
+		c.cmp.f.Close()
+		c.cmp = nil
+	}
+}
+
+// contentCmp compares what is written to it with the file f, which has
+// the same size.
+type contentCmp struct {
+	f    *os.File
+	buf  []byte
+	same bool
+	err  error
+}
+
+func (c *contentCmp) Write(p []byte) (int, error) {
+	n := len(p)
+	for c.same && len(p) > 0 {
+		b := c.buf[:min(len(p), len(c.buf))]
+		if _, err := io.ReadFull(c.f, b); err != nil {
+			// Shorter than it was a moment ago: changed under us.
+			c.same = false
+			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				c.err = fmt.Errorf("%s: %w", c.f.Name(), err)
+			}
+			break
+		}
+		c.same = bytes.Equal(b, p[:len(b)])
+		p = p[len(b):]
+	}
+	return n, nil
 }
 
 // findExtras lists what dir holds under tops that the tarball did not

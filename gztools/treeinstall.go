@@ -29,6 +29,8 @@ type hooks struct {
 	afterEntry func(e *tarx.Entry) // during extraction
 	afterSwap  func(name string)   // after each top-level entry is swapped
 	progress   io.Writer           // counts the tarball's bytes as they are read
+	// content is given each file's content as it is extracted.
+	content func(e *tarx.Entry) io.Writer
 }
 
 // pendingSwap reports whether dest holds a complete staged tree whose swap
@@ -68,25 +70,72 @@ func recoverTree(dest string, h hooks) (finished bool, err error) {
 // kept, as `tar xzof` keeps them; their paths (relative to dest) are
 // returned.
 func installTree(ctx context.Context, tgz, dest string, h hooks) (kept []string, err error) {
-	if err := os.MkdirAll(dest, 0o755); err != nil {
+	if _, _, err := stageTree(ctx, tgz, dest, h); err != nil {
 		return nil, err
 	}
+	return swapTree(dest, h)
+}
+
+// stageTree extracts the tarball tgz beside dest, into the staging
+// directory swapTree swaps in, once it has finished or removed what an
+// interrupted run left there. It returns the staged tree and the
+// directories it made for it, deepest first; on any error it leaves
+// neither.
+func stageTree(ctx context.Context, tgz, dest string, h hooks) (string, []string, error) {
+	var made []string
+	for d := dest; !exists(d); d = filepath.Dir(d) {
+		made = append(made, d)
+	}
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return "", nil, err
+	}
+	tree, err := extractStage(ctx, tgz, dest, h)
+	if err != nil {
+		unstage(dest, made)
+		return "", nil, err
+	}
+	return tree, made, nil
+}
+
+func extractStage(ctx context.Context, tgz, dest string, h hooks) (string, error) {
 	if _, err := recoverTree(dest, h); err != nil {
-		return nil, err
+		return "", err
 	}
 	stage := filepath.Join(dest, stageDir)
 	if err := os.Mkdir(stage, 0o700); err != nil {
-		return nil, err
+		return "", err
 	}
+	tree := filepath.Join(stage, "tree")
+	o := tarx.Options{AfterEntry: h.afterEntry, Progress: h.progress, Content: h.content}
+	if _, err := tarx.ExtractFile(ctx, tgz, tree, o); err != nil {
+		return "", err
+	}
+	return tree, nil
+}
+
+// unstage removes a staged tree that will not be swapped in, and the
+// directories made for it (deepest first) that are still empty. One whose
+// swap has begun is left for the next run to finish.
+func unstage(dest string, made []string) {
+	if pendingSwap(dest) {
+		return
+	}
+	os.RemoveAll(filepath.Join(dest, stageDir))
+	for _, d := range made {
+		os.Remove(d)
+	}
+}
+
+// swapTree swaps the tree stageTree staged into dest, keeping what dest
+// holds that the tree lacks (returned, relative to dest).
+func swapTree(dest string, h hooks) (kept []string, err error) {
+	stage := filepath.Join(dest, stageDir)
 	defer func() {
-		if err != nil && !pendingSwap(dest) {
-			os.RemoveAll(stage)
+		if err != nil {
+			unstage(dest, nil)
 		}
 	}()
 	tree := filepath.Join(stage, "tree")
-	if _, err := tarx.ExtractFile(ctx, tgz, tree, tarx.Options{AfterEntry: h.afterEntry, Progress: h.progress}); err != nil {
-		return nil, err
-	}
 	entries, err := os.ReadDir(tree)
 	if err != nil {
 		return nil, err

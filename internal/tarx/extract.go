@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -20,12 +21,21 @@ type Options struct {
 	// Free returns the bytes available on the filesystem holding dir; nil
 	// means the real free space. Tests give a small number.
 	Free func(dir string) (int64, error)
-	// AfterEntry, when not nil, is called after each entry is written.
+	// AfterEntry, when not nil, is called after each entry is written
+	// (a small file's once it is queued for a writer goroutine).
 	// Tests stall there to kill an extraction midway.
 	AfterEntry func(e *Entry)
 	// Progress, when not nil, is written every byte of the archive file
 	// as ExtractFile reads it: a progress meter counts them.
 	Progress io.Writer
+	// Content, when not nil, is called before a regular file's content
+	// is written. The writer it returns, unless nil, is given that
+	// content as it is extracted (a small file's whole, just before a
+	// writer goroutine writes it; a larger one's chunk by chunk, once
+	// each is written), so a caller can compare or hash what is
+	// extracted without reading it again. Content, the writer and
+	// AfterEntry are called from one goroutine, in archive order.
+	Content func(e *Entry) io.Writer
 }
 
 // Result says what Extract wrote.
@@ -99,7 +109,9 @@ func extract(ctx context.Context, dir string, o Options, open func() (*reader, e
 		return nil, err
 	}
 	defer rd.close()
-	x := &extractor{dir: dir, avail: avail, buf: make([]byte, copyBuffer), dirs: map[string]dirMeta{}, res: &Result{}}
+	x := &extractor{dir: dir, avail: avail, buf: make([]byte, copyBuffer), dirs: map[string]dirMeta{}, res: &Result{}, content: o.Content}
+	x.startWriters()
+	defer x.stopWriters() // before the deferred RemoveAll: no writer is left to create a file after it
 	for {
 		e, parents, replaces, err := rd.next()
 		if errors.Is(err, io.EOF) {
@@ -111,9 +123,16 @@ func extract(ctx context.Context, dir string, o Options, open func() (*reader, e
 		if err := x.write(rd, e, parents, replaces); err != nil {
 			return nil, err
 		}
+		if err := x.failed(); err != nil {
+			return nil, err
+		}
 		if o.AfterEntry != nil {
 			o.AfterEntry(e)
 		}
+	}
+	x.wait()
+	if err := x.failed(); err != nil {
+		return nil, err
 	}
 	if err := x.finishDirs(); err != nil {
 		return nil, err
@@ -133,6 +152,16 @@ type extractor struct {
 	buf   []byte
 	dirs  map[string]dirMeta
 	res   *Result
+
+	content func(e *Entry) io.Writer
+
+	// Small files are read into memory and written by other goroutines
+	// (see writers.go).
+	jobs    chan fileJob
+	pending sync.WaitGroup
+	stopped sync.WaitGroup
+	mu      sync.Mutex
+	err     error // the first a writer met
 }
 
 func (x *extractor) path(name string) string {
@@ -149,6 +178,9 @@ func (x *extractor) write(rd *reader, e *Entry, parents []string, replaces bool)
 		x.dirs[p] = dirMeta{mode: 0o755}
 	}
 	p := x.path(e.Name)
+	if replaces || e.Type == TypeHardlink {
+		x.wait() // the file removed or linked to may still be being written
+	}
 	if replaces {
 		if err := os.Remove(p); err != nil {
 			return fmt.Errorf("%s: replace: %w", e.Name, err)
@@ -185,13 +217,37 @@ func (x *extractor) file(rd *reader, e *Entry, p string) error {
 	if x.used > x.avail {
 		return fmt.Errorf("%w: %s: the tree needs more than the %d bytes free in %s; free some space", ErrNoSpace, e.Name, x.avail, filepath.Dir(x.dir))
 	}
+	var to io.Writer
+	if x.content != nil {
+		to = x.content(e)
+	}
+	if e.Size <= smallFile {
+		return x.queue(rd, e, p, to)
+	}
+	n, err := x.create(e, p, func(f *os.File) (int64, error) {
+		// Hiding ReadFrom makes CopyBuffer use our large buffer instead
+		// of the 32 KiB one io.Copy would allocate per file.
+		var w io.Writer = struct{ io.Writer }{f}
+		if to != nil {
+			w = writeThen{f, to}
+		}
+		return io.CopyBuffer(w, rd.tr, x.buf)
+	})
+	if err != nil {
+		return err
+	}
+	x.res.Bytes += n
+	return nil
+}
+
+// create writes the file e at p with write, then gives it its mode and
+// modification time.
+func (x *extractor) create(e *Entry, p string, write func(f *os.File) (int64, error)) (int64, error) {
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("%s: %w", e.Name, err)
+		return 0, fmt.Errorf("%s: %w", e.Name, err)
 	}
-	// Hiding ReadFrom makes CopyBuffer use our large buffer instead of
-	// the 32 KiB one io.Copy would allocate per file.
-	n, err := io.CopyBuffer(struct{ io.Writer }{f}, rd.tr, x.buf)
+	n, err := write(f)
 	if err == nil && n != e.Size {
 		err = io.ErrUnexpectedEOF
 	}
@@ -204,19 +260,29 @@ func (x *extractor) file(rd *reader, e *Entry, p string) error {
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrCorrupt):
-		return err
+		return 0, err
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return corrupt(fmt.Sprintf("entry %q", e.Name), err)
+		return 0, corrupt(fmt.Sprintf("entry %q", e.Name), err)
 	case errors.Is(err, syscall.ENOSPC):
-		return fmt.Errorf("%w: %s: %v; free some space in %s", ErrNoSpace, e.Name, err, filepath.Dir(x.dir))
+		return 0, fmt.Errorf("%w: %s: %v; free some space in %s", ErrNoSpace, e.Name, err, filepath.Dir(x.dir))
 	default:
-		return fmt.Errorf("%s: %w", e.Name, err)
+		return 0, fmt.Errorf("%s: %w", e.Name, err)
 	}
 	if err := os.Chtimes(p, e.ModTime, e.ModTime); err != nil {
-		return fmt.Errorf("%s: %w", e.Name, err)
+		return 0, fmt.Errorf("%s: %w", e.Name, err)
 	}
-	x.res.Bytes += n
-	return nil
+	return n, nil
+}
+
+// writeThen writes to w, then gives what was written to then.
+type writeThen struct{ w, then io.Writer }
+
+func (t writeThen) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	if n > 0 {
+		t.then.Write(p[:n])
+	}
+	return n, err
 }
 
 // finishDirs gives directories their modes and times, deepest first, once

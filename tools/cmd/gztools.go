@@ -68,7 +68,7 @@ func gztoolsInstallAction(c *cli.Context) error {
 		return tool.Usage("unexpected arguments %q; see gztools-install -h", c.Args().Slice())
 	}
 	req := gztoolsRequest(c)
-	plan, err := gztools.NewPlan(env.Ctx, env.Node, req, gztools.Options{Now: env.Now, Log: env.Log, Meter: env.Meter})
+	plan, err := gztools.NewPlan(env.Ctx, env.Node, req, gztools.Options{Now: env.Now, Log: env.Log, Meter: env.Meter, ReadOnly: env.DryRun})
 	if err != nil {
 		return refusal(err)
 	}

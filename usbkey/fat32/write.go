@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"sync"
 	"time"
 )
 
@@ -148,50 +149,162 @@ func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
 	return nil
 }
 
-// stream copies size bytes from r into the clusters, one run at a time.
+// chunks keeps the copyChunk buffers files are written and read back
+// through: a run writes thousands of files, and clearing a fresh buffer
+// for each cost more than writing the small ones.
+var chunks = sync.Pool{New: func() any { return new([copyChunk]byte) }}
+
+// stream copies size bytes from r into the clusters.
 func (f *FS) stream(cs []uint32, r io.Reader, size int64) error {
-	buf := make([]byte, min(copyChunk, max(size, 1)))
-	var back []byte
-	if f.VerifyWrites {
-		back = make([]byte, len(buf))
-	}
-	left := size
-	for i := 0; i < len(cs) && left > 0; {
-		j := i + 1
-		for j < len(cs) && cs[j] == cs[j-1]+1 {
-			j++
+	w := &chainWriter{f: f, cs: cs, left: size, size: size}
+	defer w.release()
+	if _, err := io.Copy(w, r); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("source is shorter than %d bytes", size)
 		}
-		off := f.g.clusterOffset(cs[i])
-		run := min(int64(j-i)*f.g.ClusterSize, left)
-		for run > 0 {
-			n := min(run, int64(len(buf)))
-			if _, err := io.ReadFull(r, buf[:n]); err != nil {
-				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-					return fmt.Errorf("source is shorter than %d bytes", size)
-				}
+		return err
+	}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if w.left > 0 {
+		return fmt.Errorf("source is shorter than %d bytes", size)
+	}
+	return nil
+}
+
+// chainWriter writes a file's bytes into its clusters in order, one
+// WriteAt per contiguous run, each read back when the FS verifies
+// writes. A chunk of copyChunk bytes or more goes straight from the
+// caller's buffer to the key: a source that writes its own buffers (its
+// io.WriterTo) can hash each after it is written without keeping a copy,
+// as populate does. Anything smaller is gathered into a chunk first, and
+// ReadFrom reads straight into one, so a plain reader is written in
+// chunks too.
+type chainWriter struct {
+	f      *FS
+	cs     []uint32 // the clusters not yet written into
+	off    int64    // where the current run's next byte goes
+	room   int64    // bytes left in the current run
+	left   int64    // bytes the file still takes
+	size   int64
+	buf    []byte // the chunk being gathered
+	bufArr *[copyChunk]byte
+	back   *[copyChunk]byte
+}
+
+func (w *chainWriter) chunk() []byte {
+	if w.bufArr == nil {
+		w.bufArr = chunks.Get().(*[copyChunk]byte)
+		w.buf = w.bufArr[:0:min(copyChunk, max(w.size, 1))]
+	}
+	return w.buf
+}
+
+func (w *chainWriter) release() {
+	for _, b := range []*[copyChunk]byte{w.bufArr, w.back} {
+		if b != nil {
+			chunks.Put(b)
+		}
+	}
+	w.bufArr, w.back, w.buf = nil, nil, nil
+}
+
+func (w *chainWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(w.buf) == 0 && (len(p) >= copyChunk || int64(len(p)) == w.left) {
+		return n, w.put(p)
+	}
+	for len(p) > 0 {
+		b := w.chunk()
+		k := copy(b[len(b):cap(b)], p)
+		w.buf, p = b[:len(b)+k], p[k:]
+		if len(w.buf) == cap(w.buf) {
+			if err := w.flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// ReadFrom reads r straight into the chunk being gathered.
+func (w *chainWriter) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	for {
+		b := w.chunk()
+		if len(b) == cap(b) {
+			if err := w.flush(); err != nil {
+				return total, err
+			}
+			b = w.buf
+		}
+		m, err := r.Read(b[len(b):cap(b)])
+		w.buf = b[:len(b)+m]
+		total += int64(m)
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+func (w *chainWriter) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	err := w.put(w.buf)
+	w.buf = w.buf[:0]
+	return err
+}
+
+// put writes p at the file's next bytes, across runs of clusters.
+func (w *chainWriter) put(p []byte) error {
+	if int64(len(p)) > w.left {
+		return fmt.Errorf("source is longer than %d bytes", w.size)
+	}
+	for len(p) > 0 {
+		if w.room == 0 {
+			j := 1
+			for j < len(w.cs) && w.cs[j] == w.cs[j-1]+1 {
+				j++
+			}
+			w.off, w.room = w.f.g.clusterOffset(w.cs[0]), min(int64(j)*w.f.g.ClusterSize, w.left)
+			w.cs = w.cs[j:]
+		}
+		n := min(int64(len(p)), w.room)
+		if _, err := w.f.v.WriteAt(p[:n], w.off); err != nil {
+			return err
+		}
+		if w.f.VerifyWrites {
+			if err := w.verify(p[:n]); err != nil {
 				return err
 			}
-			if _, err := f.v.WriteAt(buf[:n], off); err != nil {
-				return err
-			}
-			if back != nil {
-				if _, err := f.v.ReadAt(back[:n], off); err != nil {
-					return fmt.Errorf("read back: %w", err)
-				}
-				if !bytes.Equal(back[:n], buf[:n]) {
-					return fmt.Errorf("%w: %d bytes at byte %d of the file read back differently", ErrVerify, n, size-left)
-				}
-			}
-			off += n
-			run -= n
-			left -= n
 		}
-		i = j
+		w.off += n
+		w.room -= n
+		w.left -= n
+		p = p[n:]
 	}
-	// A source that grew while being copied would be truncated silently.
-	var one [1]byte
-	if n, _ := r.Read(one[:]); n > 0 {
-		return fmt.Errorf("source is longer than %d bytes", size)
+	return nil
+}
+
+// verify reads back what was just written at w.off.
+func (w *chainWriter) verify(p []byte) error {
+	if w.back == nil {
+		w.back = chunks.Get().(*[copyChunk]byte)
+	}
+	for i := 0; i < len(p); i += copyChunk {
+		q := p[i:min(len(p), i+copyChunk)]
+		back := w.back[:len(q)]
+		if _, err := w.f.v.ReadAt(back, w.off+int64(i)); err != nil {
+			return fmt.Errorf("read back: %w", err)
+		}
+		if !bytes.Equal(back, q) {
+			return fmt.Errorf("%w: %d bytes at byte %d of the file read back differently", ErrVerify, len(q), w.size-w.left+int64(i))
+		}
 	}
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"log/slog"
@@ -249,16 +248,8 @@ func sameHash(src, dst keytree.Tree, p string) bool {
 	if err != nil {
 		return false
 	}
-	r, err := src.Open(p)
-	if err != nil {
-		return false
-	}
-	defer r.Close()
-	h := newHasher(0)
-	if _, err := copyHashed(h, r); err != nil {
-		return false
-	}
-	return h.Sum() == a
+	b, err := hashOf(src, p)
+	return err == nil && a == b
 }
 
 // sameContent compares a generated file with the target's copy.
@@ -407,28 +398,17 @@ func copyFile(src keytree.Tree, dst keytree.Writer, a Action, m *progress.Meter)
 		return "", fmt.Errorf("read %s from the source: %w", a.Path, err)
 	}
 	defer r.Close()
-	h := newHasher(a.Size)
-	var w io.Writer = h
+	var tick io.Writer
 	if m != nil {
-		w = io.MultiWriter(h, m)
+		tick = m
 	}
-	err = dst.WriteFile(a.Path, io.TeeReader(r, w), a.Size, a.mode, a.mtime)
-	sum := h.Sum()
+	s := newHashedSource(r, a.Size, tick)
+	err = dst.WriteFile(a.Path, s, a.Size, a.mode, a.mtime)
+	sum := s.Sum()
 	if err != nil {
 		return "", fmt.Errorf("copy %s: %w", a.Path, err)
 	}
 	return sum, nil
-}
-
-// hashBufs keeps the 1 MiB buffers files are hashed through: a run hashes
-// thousands of small files, and a fresh buffer for each is most of the
-// work.
-var hashBufs = sync.Pool{New: func() any { return new([1 << 20]byte) }}
-
-func copyHashed(w io.Writer, r io.Reader) (int64, error) {
-	b := hashBufs.Get().(*[1 << 20]byte)
-	defer hashBufs.Put(b)
-	return io.CopyBuffer(w, r, b[:])
 }
 
 func hashOf(dst keytree.Tree, p string) (string, error) {
@@ -438,7 +418,11 @@ func hashOf(dst keytree.Tree, p string) (string, error) {
 	}
 	defer r.Close()
 	h := sha256.New()
-	if _, err := copyHashed(h, r); err != nil {
+	b := chunkBufs.Get().(*[chunkSize]byte)
+	defer chunkBufs.Put(b)
+	// Hiding the file's WriteTo keeps the large buffer: *os.File's
+	// would copy through 32 KiB of its own.
+	if _, err := io.CopyBuffer(h, struct{ io.Reader }{r}, b[:]); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
