@@ -1,18 +1,14 @@
 package benchtable
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"cntools/gztools/gztoolstest"
 	"cntools/internal/sshconn/sshtest"
 )
 
@@ -81,56 +77,6 @@ func syncLargeTree(tb testing.TB, root string) {
 	writeFile(tb, root, "os/20260301T000000Z/platform/i86pc/amd64/boot_archive", 256<<20, 1)
 	for i := range 633 {
 		writeFile(tb, root, fmt.Sprintf("images/img%03d.zfs.gz", i), (128<<20)/633, uint64(i+2))
-	}
-}
-
-// toolsTarball writes a tools.tar.gz of about 200 MiB: the layout
-// gztoolstest.Tools gives (what gztools-install checks), then node
-// modules, half noise and half text, as sdc-headnode's tools tarball holds.
-func toolsTarball(tb testing.TB, path string) {
-	f, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
-	tw := tar.NewWriter(zw)
-	add := func(name string, mode int64, typ byte, body []byte, link string) {
-		h := &tar.Header{Name: name, Mode: mode, Typeflag: typ, Size: int64(len(body)), Linkname: link, ModTime: time.Unix(1772323200, 0)}
-		if typ != tar.TypeReg {
-			h.Size = 0
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			tb.Fatal(err)
-		}
-		if typ == tar.TypeReg {
-			tw.Write(body)
-		}
-	}
-	for _, e := range gztoolstest.Tools("3.4.2", "6d0b1d7e-0000-4000-8000-00000000c0de") {
-		typ := e.Type
-		if typ == 0 {
-			typ = tar.TypeReg
-		}
-		add(e.Name, e.Mode, typ, []byte(e.Body), e.Linkname)
-	}
-	text := []byte(strings.Repeat("module.exports = function (opts, cb) { return cb(null, opts.value); };\n", 2000))
-	bin := make([]byte, 1<<20)
-	for i := range 180 {
-		add(fmt.Sprintf("node_modules/bench/m%03d/", i), 0o755, tar.TypeDir, nil, "")
-		noise(bin, uint64(i))
-		add(fmt.Sprintf("node_modules/bench/m%03d/binding.node", i), 0o755, tar.TypeReg, bin, "")
-		for j := range 5 {
-			add(fmt.Sprintf("node_modules/bench/m%03d/lib%d.js", i, j), 0o644, tar.TypeReg, text, "")
-		}
-	}
-	if err := tw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		tb.Fatal(err)
 	}
 }
 

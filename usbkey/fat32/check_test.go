@@ -259,3 +259,26 @@ func TestCheckFindsWhatFsckFinds(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckComparesFATsToTheEnd: the FATs are compared a chunk at a time,
+// so a difference in the last entry of a FAT of several chunks is found
+// and named at its cluster.
+func TestCheckComparesFATsToTheEnd(t *testing.T) {
+	_, f, fs := newImage(t, 1<<30, "SMARTOSBOOT")
+	if n := len(fs.fat.e) * 4; n < 3<<20 {
+		t.Fatalf("FAT of %d bytes: want several 1 MiB chunks", n)
+	}
+	last := uint32(len(fs.fat.e) - 1)
+	damage{t: t, f: f, fs: fs}.setFAT(last, eoc, 1)
+	ro, err := Open(readOnly{t, f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := ro.Check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) == 0 || ps[0].Kind != FATsDiffer || ps[0].Cluster != last {
+		t.Errorf("Check() = %v, want the FATs to differ at cluster %d", ps, last)
+	}
+}
