@@ -46,7 +46,7 @@ func SourceManifest(ctx context.Context, o Options) (*manifest.Manifest, error) 
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", o.Source, err)
 	}
-	if cache != nil {
+	if cache != nil && cache.Changed() {
 		err := os.MkdirAll(filepath.Dir(o.CachePath), 0o755)
 		if err == nil {
 			err = cache.Save(o.CachePath)
@@ -126,8 +126,11 @@ func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o
 	if err != nil {
 		return fail(err)
 	}
-	r.meter = o.Progress
+	// The progress bar names a target by its host; its share of the
+	// bytes is known once it is planned.
+	r.meter = o.Progress.Part(t.Host)
 	defer r.Close()
+	defer func() { res.WireSent, res.WireReceived = r.client.Wire() }()
 	if o.DryRun {
 		if err := CheckRoot(r.sftp, r.name, r.root); err != nil {
 			return fail(err)
@@ -154,6 +157,9 @@ func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o
 	if err := x.plan(ctx); err != nil {
 		return fail(err)
 	}
+	if !o.DryRun {
+		r.meter.SetTotal(x.p.bytes)
+	}
 	o.Log.Debug("planned", "target", res.Target, "send", len(x.p.send), "bytes", x.p.bytes, "verify", res.Verified, "elapsed", time.Since(start).Round(time.Millisecond))
 	if o.DryRun {
 		res.Plan, res.Sent, res.Bytes = x.p.lines(), len(x.p.send)+len(x.p.links), x.p.bytes
@@ -170,7 +176,7 @@ func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o
 	if x.abort != nil {
 		return fail(x.abort)
 	}
-	n, err := r.putManifest(nextManifest(src, x.last, x.now, x.sc, x.bad, x.deleted))
+	n, err := x.putManifest(nextManifest(src, x.last, x.now, x.sc, x.bad, x.deleted))
 	if err != nil {
 		res.Failed = append(res.Failed, ManifestFile)
 		o.Log.Error("manifest not written: the next sync hashes the target's files again", "target", res.Target, "err", err)
@@ -190,9 +196,10 @@ type executor struct {
 	sc  scope
 	src *manifest.Manifest
 
-	last *manifest.Manifest
-	now  map[string]*manifest.Entry
-	p    *plan
+	last    *manifest.Manifest
+	lastRaw []byte // last as the target holds it
+	now     map[string]*manifest.Entry
+	p       *plan
 
 	mu      sync.Mutex
 	abort   error           // the connection is gone: stop
@@ -207,7 +214,8 @@ type executor struct {
 // the files listing cannot decide.
 func (x *executor) plan(ctx context.Context) error {
 	var err error
-	if x.last, err = x.r.lastManifest(); err != nil {
+	x.res.Verified = x.r.pickVerify(ctx, x.o.Verify)
+	if x.last, x.lastRaw, err = x.lastManifest(ctx); err != nil {
 		return err
 	}
 	if x.o.Delete && x.last == nil {
@@ -234,7 +242,6 @@ func (x *executor) plan(ctx context.Context) error {
 	for _, p := range x.p.changed {
 		x.o.Log.Warn("not deleted: changed on the target since the last sync", "target", x.res.Target, "path", p)
 	}
-	x.res.Verified = x.r.pickVerify(ctx, x.o.Verify)
 	if len(x.p.check) > 0 {
 		var ps []string
 		for _, e := range x.p.check {
