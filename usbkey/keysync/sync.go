@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"cntools/internal/progress"
 	"cntools/internal/sshconn"
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
@@ -81,7 +82,11 @@ func Run(ctx context.Context, targets []sshconn.Target, o Options) ([]*Result, e
 		return nil, err
 	}
 	o.Log.Debug("source manifest", "entries", len(src.Entries), "elapsed", time.Since(start).Round(time.Millisecond))
-	results := make([]*Result, len(targets))
+	// One part of the progress bar a target, in the order given.
+	results, parts := make([]*Result, len(targets)), make([]*progress.Part, len(targets))
+	for i, l := range barLabels(targets) {
+		parts[i] = o.Progress.Part(l)
+	}
 	sem := make(chan struct{}, o.Jobs)
 	var wg sync.WaitGroup
 	for i, t := range targets {
@@ -90,7 +95,7 @@ func Run(ctx context.Context, targets []sshconn.Target, o Options) ([]*Result, e
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = syncTarget(ctx, t, src, o)
+			results[i] = syncTarget(ctx, t, parts[i], src, o)
 		}()
 	}
 	wg.Wait()
@@ -114,8 +119,9 @@ func errNoManifest(name string) error {
 	return fmt.Errorf("--delete refused: target %s has no %s from an earlier sync, so nothing there is known to be the sync's to delete: sync once without --delete first", name, ManifestFile)
 }
 
-// syncTarget brings one target in step, as far as it can.
-func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o Options) *Result {
+// syncTarget brings one target in step, as far as it can, counting the
+// bytes it sends on part.
+func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, src *manifest.Manifest, o Options) *Result {
 	res := &Result{Type: "target", Target: TargetName(t), Conflicting: []string{}, Kept: []string{}, Failed: []string{}}
 	fail := func(err error) *Result {
 		res.err, res.Error = err, err.Error()
@@ -126,9 +132,8 @@ func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o
 	if err != nil {
 		return fail(err)
 	}
-	// The progress bar names a target by its host; its share of the
-	// bytes is known once it is planned.
-	r.meter = o.Progress.Part(t.Host)
+	// Its share of the bytes is known once it is planned.
+	r.meter = part
 	defer r.Close()
 	defer func() { res.WireSent, res.WireReceived = r.client.Wire() }()
 	if o.DryRun {
