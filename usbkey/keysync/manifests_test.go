@@ -1,0 +1,66 @@
+package keysync
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestManifestNotResent: a sync with nothing to do neither rewrites the
+// target's manifest nor reads it back (this host's copy hashes the same
+// on the target); a target manifest that is not what this host left is
+// read and judged, never replaced by the copy.
+func TestManifestNotResent(t *testing.T) {
+	s := startSSHD(t)
+	src, dst := t.TempDir(), filepath.Join(t.TempDir(), "standby")
+	writeTree(t, src, map[string]string{"config": "hostname=headnode0\n", "boot/loader.conf": "a\n"})
+	cache := filepath.Join(t.TempDir(), "cache.json")
+	withCache := func(o *Options) { o.CachePath = cache }
+	target := filepath.Join(dst, ManifestFile)
+
+	first := syncOnce(t, s, src, dst, withCache)
+	if !first.InStep() || first.MetaBytes == 0 {
+		t.Fatalf("first sync = %+v, want in step with a manifest written", first)
+	}
+	copyPath := Options{CachePath: cache}.localCopy(first.Target)
+	want, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(copyPath); err != nil || string(got) != string(want) {
+		t.Fatalf("this host's copy %s = %q, %v; want the target's manifest", copyPath, got, err)
+	}
+	if fi, err := os.Stat(copyPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("this host's copy: %v, %v; want mode 0600", fi, err)
+	}
+	before, _ := os.Stat(target)
+
+	again := syncOnce(t, s, src, dst, withCache)
+	if !again.InStep() || again.Sent != 0 || again.MetaBytes != 0 {
+		t.Fatalf("unchanged sync = %+v, want nothing sent, no manifest written", again)
+	}
+	if after, _ := os.Stat(target); !os.SameFile(before, after) || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("an unchanged sync replaced the target's manifest")
+	}
+	// Without the copy the manifest is read over SFTP: that much more.
+	os.Remove(copyPath)
+	read := syncOnce(t, s, src, dst, withCache)
+	if !read.InStep() || read.MetaBytes != 0 || read.WireReceived-again.WireReceived < int64(len(want))/2 {
+		t.Errorf("unchanged sync received %d bytes with this host's copy, %d without (manifest %d bytes): want the copy to spare reading the manifest",
+			again.WireReceived, read.WireReceived, len(want))
+	}
+	if _, err := os.Stat(copyPath); err != nil {
+		t.Errorf("this host's copy not made again: %v", err)
+	}
+
+	// Someone else's manifest on the target: it is read, and a broken one
+	// stops the sync as before, whatever this host's copy says.
+	if err := os.WriteFile(target, []byte(strings.Replace(string(want), `"version":1`, `"version":1,"x":1`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := syncOnce(t, s, src, dst, withCache)
+	if bad.Err() == nil || !strings.Contains(bad.Err().Error(), ManifestFile) {
+		t.Errorf("sync over a broken target manifest = %+v, want it refused", bad)
+	}
+}
