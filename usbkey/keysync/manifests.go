@@ -28,7 +28,11 @@ import (
 //   - writes the target's manifest only when its bytes change, under a
 //     temporary name renamed into place, still last: a cut sync leaves the
 //     last complete manifest, which never claims more than the last sync
-//     finished.
+//     finished;
+//   - sends only the lines that changed when it can (putDelta), as a sed
+//     script that makes the new manifest from the old on the target; the
+//     result takes the manifest's name only if it hashes as the manifest
+//     meant does, else the manifest is written whole.
 
 // localCopy is where this host keeps the manifest it last left on the
 // target name; "" when there is no hash cache to keep it beside.
@@ -84,17 +88,20 @@ func (x *executor) lastBytes(ctx context.Context) ([]byte, error) {
 // putManifest writes m as the target's manifest unless the target's
 // already holds those bytes, and keeps this host's copy of it. It returns
 // the bytes written to the target.
-func (x *executor) putManifest(m *manifest.Manifest) (int64, error) {
+func (x *executor) putManifest(ctx context.Context, m *manifest.Manifest) (int64, error) {
 	var b bytes.Buffer
 	if err := m.Encode(&b); err != nil {
 		return 0, err
 	}
 	var n int64
 	if !bytes.Equal(b.Bytes(), x.lastRaw) {
-		if err := x.r.putManifest(b.Bytes()); err != nil {
-			return 0, err
+		var ok bool
+		if n, ok = x.putDelta(ctx, b.Bytes()); !ok {
+			if err := x.r.putManifest(b.Bytes()); err != nil {
+				return 0, err
+			}
+			n = int64(b.Len())
 		}
-		n = int64(b.Len())
 	}
 	if local := x.o.localCopy(x.res.Target); local != "" {
 		old, _ := os.ReadFile(local)
@@ -139,4 +146,88 @@ func (r *remote) putManifest(b []byte) error {
 		return r.wrap("write", r.abs(ManifestFile), r.explainWrite(err, n))
 	}
 	return nil
+}
+
+// maxDelta bounds the sed script sent in place of a whole manifest.
+const maxDelta = 64 << 10
+
+// putDelta makes b the target's manifest from the one it holds
+// (x.lastRaw), sending only the lines between the first and the last that
+// differ, as a sed script run on the target into a temporary file that is
+// renamed into place only if it hashes as b does. It reports false, having
+// changed nothing, when it could not, and the caller writes b whole.
+func (x *executor) putDelta(ctx context.Context, b []byte) (int64, bool) {
+	if x.lastRaw == nil || x.res.Verified == VerifyReadBack {
+		return 0, false
+	}
+	script, ok := sedScript(x.lastRaw, b)
+	if !ok || len(script) > maxDelta {
+		return 0, false
+	}
+	tmp := atomicfile.TempName(ManifestFile)
+	// umask 077: the manifest holds the hash of every file, so 0600.
+	cmd := "cd " + quote(x.r.root) + " && umask 077 && sed -e " + quote(script) + " ./" + ManifestFile + " > " + quote("./"+tmp)
+	sum := sha256.Sum256(b)
+	err := x.r.client.Run(ctx, cmd, io.Discard)
+	if err == nil {
+		var got map[string]string
+		if got, err = x.r.runHash(ctx, x.res.Verified, []string{tmp}); err == nil && got[tmp] != hex.EncodeToString(sum[:]) {
+			err = errors.New("the result does not hash as the manifest meant")
+		}
+	}
+	if err == nil {
+		err = x.r.sftp.PosixRename(x.r.abs(tmp), x.r.abs(ManifestFile))
+	}
+	if err != nil {
+		x.r.remove(manifest.Entry{Path: tmp})
+		x.o.Log.Debug("manifest delta not applied: writing it whole", "target", x.res.Target, "err", err)
+		return 0, false
+	}
+	return int64(len(cmd)), true
+}
+
+// sedScript is the POSIX sed script that turns the lines of old into those
+// of new by replacing the lines between the first and the last that
+// differ. It reports false when old and new share no first line (the
+// manifest's header), which the script needs as its anchor.
+func sedScript(old, new []byte) (string, bool) {
+	o, n := lines(old), lines(new)
+	p := 0
+	for p < len(o) && p < len(n) && o[p] == n[p] {
+		p++
+	}
+	q := 0
+	for q < len(o)-p && q < len(n)-p && o[len(o)-1-q] == n[len(n)-1-q] {
+		q++
+	}
+	gone, added := o[p:len(o)-q], n[p:len(n)-q]
+	text := func() string {
+		var t strings.Builder
+		for i, l := range added {
+			if i > 0 {
+				t.WriteString("\\\n")
+			}
+			t.WriteString(strings.ReplaceAll(l, `\`, `\\`))
+		}
+		return t.String()
+	}
+	switch {
+	case p == 0 || len(gone) == 0 && len(added) == 0:
+		return "", false
+	case len(gone) == 0:
+		return fmt.Sprintf("%da\\\n%s", p, text()), true
+	case len(added) == 0:
+		return fmt.Sprintf("%d,%dd", p+1, p+len(gone)), true
+	}
+	return fmt.Sprintf("%d,%dc\\\n%s", p+1, p+len(gone), text()), true
+}
+
+// lines splits b into its lines, without their newlines; a last line
+// without one is a line too.
+func lines(b []byte) []string {
+	s := strings.Split(string(b), "\n")
+	if s[len(s)-1] == "" {
+		s = s[:len(s)-1]
+	}
+	return s
 }

@@ -2,6 +2,7 @@ package keysync
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,6 +55,22 @@ func TestManifestNotResent(t *testing.T) {
 		t.Errorf("this host's copy not made again: %v", err)
 	}
 
+	// One file changed: the manifest is made on the target from the old
+	// one and the changed lines, and comes out as this host's copy.
+	writeTree(t, src, map[string]string{"boot/loader.conf": "b changed\n"})
+	changed := syncOnce(t, s, src, dst, withCache)
+	if !changed.InStep() || changed.Sent != 1 || changed.MetaBytes == 0 || changed.MetaBytes >= int64(len(want)) {
+		t.Errorf("one changed = %+v, want 1 sent and less than the whole manifest (%d bytes) written", changed, len(want))
+	}
+	got, _ := os.ReadFile(target)
+	if kept, _ := os.ReadFile(copyPath); string(got) != string(kept) || string(got) == string(want) {
+		t.Errorf("target manifest after a delta:\n%s\nthis host's copy:\n%s", got, kept)
+	}
+	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("target manifest after a delta: %v, %v; want mode 0600", fi, err)
+	}
+	want = got
+
 	// Someone else's manifest on the target: it is read, and a broken one
 	// stops the sync as before, whatever this host's copy says.
 	if err := os.WriteFile(target, []byte(strings.Replace(string(want), `"version":1`, `"version":1,"x":1`, 1)), 0o600); err != nil {
@@ -62,5 +79,43 @@ func TestManifestNotResent(t *testing.T) {
 	bad := syncOnce(t, s, src, dst, withCache)
 	if bad.Err() == nil || !strings.Contains(bad.Err().Error(), ManifestFile) {
 		t.Errorf("sync over a broken target manifest = %+v, want it refused", bad)
+	}
+}
+
+// TestSedScript runs each script through this machine's sed: it must
+// turn the old lines into the new exactly.
+func TestSedScript(t *testing.T) {
+	head, tail := `{"version":1,"entries":[`, `]}`
+	for _, tc := range []struct{ name, old, new string }{
+		{"one changed", "a,\nb,\nc", "a,\nB,\nc"},
+		{"added at the end", "a,\nb", "a,\nb,\nc"},
+		{"added in the middle", "a,\nc", "a,\nb,\nc"},
+		{"removed", "a,\nb,\nc", "a,\nc"},
+		{"all changed", "a,\nb", "x,\ny,\nz"},
+		{"backslashes", "a,\nb", `a,\n{"path":"x\\y\"z"},` + "\nb"},
+		{"to none", "a", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wrap := func(s string) []byte {
+				if s == "" {
+					return []byte(head + "\n" + tail + "\n")
+				}
+				return []byte(head + "\n" + s + "\n" + tail + "\n")
+			}
+			old, want := wrap(tc.old), wrap(tc.new)
+			script, ok := sedScript(old, want)
+			if !ok {
+				t.Fatalf("sedScript(%q, %q) = false", old, want)
+			}
+			f := filepath.Join(t.TempDir(), "m")
+			os.WriteFile(f, old, 0o600)
+			got, err := exec.Command("sed", "-e", script, f).Output()
+			if err != nil || string(got) != string(want) {
+				t.Errorf("sed -e %q gives %q, %v; want %q", script, got, err, want)
+			}
+		})
+	}
+	if _, ok := sedScript([]byte("x\n"), []byte("y\n")); ok {
+		t.Errorf("sedScript with no common first line = true, want false")
 	}
 }

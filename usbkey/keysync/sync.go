@@ -181,7 +181,7 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, src 
 	if x.abort != nil {
 		return fail(x.abort)
 	}
-	n, err := x.putManifest(nextManifest(src, x.last, x.now, x.sc, x.bad, x.deleted))
+	n, err := x.putManifest(ctx, nextManifest(src, x.last, x.now, x.sc, x.bad, x.deleted))
 	if err != nil {
 		res.Failed = append(res.Failed, ManifestFile)
 		o.Log.Error("manifest not written: the next sync hashes the target's files again", "target", res.Target, "err", err)
