@@ -2,6 +2,7 @@ package keysync
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -103,21 +105,32 @@ func (r *remote) prepare() error {
 }
 
 // list reads what the target holds under the directories sc looks at,
-// without hashes. Temporary files of an interrupted sync are returned
-// apart, for removal.
-func (r *remote) list(ctx context.Context, sc scope) (map[string]*manifest.Entry, []string, error) {
+// without hashes, workers directories at once: each listing is several
+// round trips, which one at a time would add up. Temporary files of an
+// interrupted sync are returned apart, for removal.
+func (r *remote) list(ctx context.Context, sc scope, workers int) (map[string]*manifest.Entry, []string, error) {
 	now := map[string]*manifest.Entry{}
 	var temps []string
-	dirs := []string{""}
-	for len(dirs) > 0 {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		dir := dirs[len(dirs)-1]
-		dirs = dirs[:len(dirs)-1]
+	var mu sync.Mutex
+	var first error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, workers))
+	var visit func(dir string)
+	visit = func(dir string) {
+		defer wg.Done()
+		sem <- struct{}{}
 		infos, err := r.tree.ReadDir(dir)
-		if err != nil {
-			return nil, nil, r.explain(err)
+		<-sem
+		if err == nil {
+			err = ctx.Err()
+		} else {
+			err = r.explain(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil || first != nil {
+			first = cmp.Or(first, err)
+			return
 		}
 		for _, in := range infos {
 			p := path.Join(dir, in.Name)
@@ -132,7 +145,8 @@ func (r *remote) list(ctx context.Context, sc scope) (map[string]*manifest.Entry
 			switch {
 			case in.IsDir():
 				e.Type = manifest.TypeDir
-				dirs = append(dirs, p)
+				wg.Add(1)
+				go visit(p)
 			case in.Mode.IsRegular():
 				e.Type, e.Size = manifest.TypeFile, in.Size
 			case in.IsSymlink():
@@ -143,6 +157,13 @@ func (r *remote) list(ctx context.Context, sc scope) (map[string]*manifest.Entry
 			now[key(p)] = e
 		}
 	}
+	wg.Add(1)
+	visit("")
+	wg.Wait()
+	if first != nil {
+		return nil, nil, first
+	}
+	slices.Sort(temps)
 	return now, temps, nil
 }
 

@@ -218,17 +218,27 @@ type executor struct {
 // plan reads the target and decides what it needs, hashing on the target
 // the files listing cannot decide.
 func (x *executor) plan(ctx context.Context) error {
+	// The listing takes the longest and needs nothing else: it goes on
+	// while the verification method is found and the manifest read.
+	var temps []string
+	var listErr error
+	listed := make(chan struct{})
+	go func() {
+		defer close(listed)
+		x.now, temps, listErr = x.r.list(ctx, x.sc, x.o.Files)
+	}()
 	var err error
 	x.res.Verified = x.r.pickVerify(ctx, x.o.Verify)
-	if x.last, x.lastRaw, err = x.lastManifest(ctx); err != nil {
+	x.last, x.lastRaw, err = x.lastManifest(ctx)
+	<-listed
+	if err != nil {
 		return err
 	}
 	if x.o.Delete && x.last == nil {
 		return errNoManifest(x.res.Target)
 	}
-	var temps []string
-	if x.now, temps, err = x.r.list(ctx, x.sc); err != nil {
-		return err
+	if listErr != nil {
+		return listErr
 	}
 	if !x.o.DryRun {
 		// Left by an interrupted sync; never content.
