@@ -202,9 +202,10 @@ var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallFile+1); retu
 // write stores the source file e under a temporary name and returns it.
 // The mode is set while the file is empty, so content never exists with
 // looser permissions (unless the target creates files with that mode
-// anyway, r.created); the mtime is set once it is closed. On error the
-// temporary file is removed.
-func (r *remote) write(src string, e *manifest.Entry) (tmp string, sent int64, err error) {
+// anyway, r.created); the mtime is set once it is closed, unless the
+// caller sets it later (setTimes false). On error the temporary file is
+// removed.
+func (r *remote) write(src string, e *manifest.Entry, setTimes bool) (tmp string, sent int64, err error) {
 	in, err := os.Open(path.Join(src, e.Path))
 	if err != nil {
 		return "", 0, fmt.Errorf("source %s: %w", e.Path, err)
@@ -245,6 +246,9 @@ func (r *remote) write(src string, e *manifest.Entry) (tmp string, sent int64, e
 	}
 	if err := f.Close(); err != nil {
 		return "", n, r.wrap("close", r.abs(tmp), err)
+	}
+	if !setTimes {
+		return tmp, n, nil
 	}
 	if err := r.sftp.Chtimes(r.abs(tmp), e.MTime, e.MTime); err != nil {
 		return "", n, r.wrap("set mtime of", r.abs(tmp), err)
