@@ -1,11 +1,17 @@
 package keysync
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cntools/internal/sshconn"
+	"cntools/usbkey/keytree"
 )
 
 // TestManifestNotResent: a sync with nothing to do neither rewrites the
@@ -117,5 +123,29 @@ func TestSedScript(t *testing.T) {
 	}
 	if _, ok := sedScript([]byte("x\n"), []byte("y\n")); ok {
 		t.Errorf("sedScript with no common first line = true, want false")
+	}
+}
+
+// TestSourceFailsWhileTargetsWait: the source is manifested while the
+// targets are prepared; a source that cannot be manifested (two names
+// pcfs cannot tell apart) fails the run once, writes no file and no
+// manifest on the target, and leaves it unlocked.
+func TestSourceFailsWhileTargetsWait(t *testing.T) {
+	s := startSSHD(t)
+	src, dst := t.TempDir(), filepath.Join(t.TempDir(), "standby")
+	writeTree(t, src, map[string]string{"config": "a\n", "boot/Loader.conf": "x\n", "boot/loader.conf": "y\n"})
+	var logs bytes.Buffer
+	o := Options{Source: src, SSH: sshOptions(s), Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	rs, err := Run(context.Background(), []sshconn.Target{targetOf(s, dst)}, o)
+	if err == nil || !strings.Contains(err.Error(), "differ only in case") {
+		t.Fatalf("Run() = %v, %v; want the source's error", rs, err)
+	}
+	if strings.Contains(logs.String(), "target failed") {
+		t.Errorf("the source's failure logged again per target:\n%s", logs.String())
+	}
+	for _, p := range []string{"config", ManifestFile, keytree.LockName} {
+		if _, err := os.Lstat(filepath.Join(dst, p)); err == nil {
+			t.Errorf("%s on the target after a failed source", p)
+		}
 	}
 }

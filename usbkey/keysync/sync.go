@@ -25,16 +25,13 @@ import (
 // is listed but not read.
 func SourceManifest(ctx context.Context, o Options) (*manifest.Manifest, error) {
 	o = o.withDefaults()
-	fi, err := os.Stat(o.Source)
-	if err != nil {
-		return nil, fmt.Errorf("source: %w; pass --from with the headnode's usbkey copy", err)
-	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("source %s is not a directory", o.Source)
+	if err := checkSource(o.Source); err != nil {
+		return nil, err
 	}
 	sc := newScope(o.Paths)
 	var cache *manifest.Cache
 	if o.CachePath != "" {
+		var err error
 		if cache, err = manifest.LoadCache(o.CachePath); err != nil {
 			o.Log.Warn("hash cache ignored", "err", err)
 			cache = &manifest.Cache{}
@@ -59,6 +56,18 @@ func SourceManifest(ctx context.Context, o Options) (*manifest.Manifest, error) 
 	return m, nil
 }
 
+// checkSource refuses a source that is not a directory.
+func checkSource(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("source: %w; pass --from with the headnode's usbkey copy", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("source %s is not a directory", dir)
+	}
+	return nil
+}
+
 // Run syncs o.Source to every target, o.Jobs targets at once, and returns
 // one Result per target, in the order given. It returns an error only when
 // nothing can be synced (a refused target path, an unreadable source); a
@@ -76,12 +85,24 @@ func Run(ctx context.Context, targets []sshconn.Target, o Options) ([]*Result, e
 			return nil, err
 		}
 	}
-	start := time.Now()
-	src, err := SourceManifest(ctx, o)
-	if err != nil {
+	if err := checkSource(o.Source); err != nil {
 		return nil, err
 	}
-	o.Log.Debug("source manifest", "entries", len(src.Entries), "elapsed", time.Since(start).Round(time.Millisecond))
+	// The source is manifested while the targets are dialled, locked and
+	// listed, which need nothing of it; a source that fails stops them.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	src := &sourceWait{done: make(chan struct{})}
+	go func() {
+		start := time.Now()
+		src.m, src.err = SourceManifest(ctx, o)
+		close(src.done)
+		if src.err != nil {
+			cancel(src.err)
+			return
+		}
+		o.Log.Debug("source manifest", "entries", len(src.m.Entries), "elapsed", time.Since(start).Round(time.Millisecond))
+	}()
 	// One part of the progress bar a target, in the order given.
 	results, parts := make([]*Result, len(targets)), make([]*progress.Part, len(targets))
 	for i, l := range barLabels(targets) {
@@ -99,7 +120,35 @@ func Run(ctx context.Context, targets []sshconn.Target, o Options) ([]*Result, e
 		}()
 	}
 	wg.Wait()
+	if _, err := src.get(); err != nil {
+		return nil, err
+	}
 	return results, nil
+}
+
+// sourceWait is the source's manifest, made while the targets are
+// prepared.
+type sourceWait struct {
+	done chan struct{}
+	m    *manifest.Manifest
+	err  error
+}
+
+// get waits for the source's manifest.
+func (s *sourceWait) get() (*manifest.Manifest, error) {
+	<-s.done
+	return s.m, s.err
+}
+
+// failed reports whether the source could not be manifested: the targets
+// stopped for it need not say so, Run's error does.
+func (s *sourceWait) failed() bool {
+	select {
+	case <-s.done:
+		return s.err != nil
+	default:
+		return false
+	}
 }
 
 // deletableSource refuses Delete from a source without config: that is
@@ -121,11 +170,13 @@ func errNoManifest(name string) error {
 
 // syncTarget brings one target in step, as far as it can, counting the
 // bytes it sends on part.
-func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, src *manifest.Manifest, o Options) *Result {
+func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, source *sourceWait, o Options) *Result {
 	res := &Result{Type: "target", Target: TargetName(t), Conflicting: []string{}, Kept: []string{}, Failed: []string{}}
 	fail := func(err error) *Result {
 		res.err, res.Error = err, err.Error()
-		o.Log.Error("target failed", "target", res.Target, "err", err)
+		if !source.failed() {
+			o.Log.Error("target failed", "target", res.Target, "err", err)
+		}
 		return res
 	}
 	r, err := dialRemote(ctx, t, o.SSH)
@@ -144,6 +195,10 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, src 
 			if o.Delete {
 				return fail(errNoManifest(res.Target))
 			}
+			src, err := source.get()
+			if err != nil {
+				return fail(err)
+			}
 			p := makePlan(src, nil, nil, newScope(o.Paths), o.Force, o.Delete)
 			res.Plan, res.Sent, res.Bytes = p.lines(), len(p.send)+len(p.links), p.bytes
 			return res
@@ -157,7 +212,7 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, src 
 		}
 		defer unlock()
 	}
-	x := &executor{r: r, o: o, res: res, sc: newScope(o.Paths), src: src, touched: map[string]bool{}, bad: map[string]bool{}, deleted: map[string]bool{}}
+	x := &executor{r: r, o: o, res: res, sc: newScope(o.Paths), source: source, touched: map[string]bool{}, bad: map[string]bool{}, deleted: map[string]bool{}}
 	start := time.Now()
 	if err := x.plan(ctx); err != nil {
 		return fail(err)
@@ -181,7 +236,7 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, src 
 	if x.abort != nil {
 		return fail(x.abort)
 	}
-	n, err := x.putManifest(ctx, nextManifest(src, x.last, x.now, x.sc, x.bad, x.deleted))
+	n, err := x.putManifest(ctx, nextManifest(x.src, x.last, x.now, x.sc, x.bad, x.deleted))
 	if err != nil {
 		res.Failed = append(res.Failed, ManifestFile)
 		o.Log.Error("manifest not written: the next sync hashes the target's files again", "target", res.Target, "err", err)
@@ -195,11 +250,12 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, src 
 
 // executor carries out one target's plan.
 type executor struct {
-	r   *remote
-	o   Options
-	res *Result
-	sc  scope
-	src *manifest.Manifest
+	r      *remote
+	o      Options
+	res    *Result
+	sc     scope
+	src    *manifest.Manifest // from source, once plan has it
+	source *sourceWait
 
 	last    *manifest.Manifest
 	lastRaw []byte // last as the target holds it
@@ -249,6 +305,9 @@ func (x *executor) plan(ctx context.Context) error {
 			x.touch(tmp)
 			x.o.Log.Debug("removed leftover", "target", x.res.Target, "path", tmp)
 		}
+	}
+	if x.src, err = x.source.get(); err != nil {
+		return err
 	}
 	x.p = makePlan(x.src, x.last, x.now, x.sc, x.o.Force, x.o.Delete)
 	if len(x.p.blocked) > 0 {
