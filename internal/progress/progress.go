@@ -11,18 +11,22 @@ package progress
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 )
 
-// Meter counts the bytes of one piece of work.
+// Meter counts the bytes of one piece of work, which may be split into
+// parts (Part): the targets of a sync.
 type Meter struct {
 	mu    sync.Mutex
 	what  string
+	parts []*Part
 	total int64
 	done  int64
 	start time.Time
@@ -86,8 +90,15 @@ func (m *Meter) Add(n int64) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.add(n)
+}
+
+func (m *Meter) add(n int64) {
 	m.done += n
 	if m.bar != nil {
+		if len(m.parts) > 0 {
+			m.bar.Describe(m.describe())
+		}
 		m.bar.Add64(n)
 		return
 	}
@@ -95,6 +106,90 @@ func (m *Meter) Add(n int64) {
 		m.last = now
 		m.record(now, slog.LevelInfo, "progress")
 	}
+}
+
+// Part is one named share of a meter's work (a target of a sync), shown
+// beside the others: on a terminal in the bar's description ("cn1 45%
+// cn2 60%"), elsewhere in each record. A nil *Part counts nothing.
+type Part struct {
+	m     *Meter
+	name  string
+	total int64 // -1 until SetTotal
+	done  int64
+}
+
+// Part adds a part named name, its total not yet known.
+func (m *Meter) Part(name string) *Part {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := &Part{m: m, name: name, total: -1}
+	m.parts = append(m.parts, p)
+	return p
+}
+
+// SetTotal says how many bytes the part will count; the meter's total
+// grows by as much.
+func (p *Part) SetTotal(n int64) {
+	if p == nil {
+		return
+	}
+	m := p.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p.total = n
+	m.total += n
+	if m.bar != nil {
+		m.bar.ChangeMax64(max(m.total, 1))
+		m.bar.Describe(m.describe())
+	}
+}
+
+// Add counts n more bytes of the part done.
+func (p *Part) Add(n int64) {
+	if p == nil || n == 0 {
+		return
+	}
+	p.m.mu.Lock()
+	defer p.m.mu.Unlock()
+	p.done += n
+	p.m.add(n)
+}
+
+// share is "name 45%", or "name 1.2 MiB" while the total is unknown.
+func (p *Part) share() string {
+	switch {
+	case p.total < 0:
+		return p.name + " " + humanBytes(p.done)
+	case p.total == 0:
+		return p.name + " 100%"
+	}
+	return fmt.Sprintf("%s %d%%", p.name, min(p.done*100/p.total, 100))
+}
+
+// describe is the bar's description: what, then each part's share.
+func (m *Meter) describe() string {
+	d := m.what
+	for _, p := range m.parts {
+		d += " " + p.share()
+	}
+	return d
+}
+
+func humanBytes(n int64) string {
+	if n < 1<<10 {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, unit := float64(n)/(1<<10), "KiB"
+	for _, u := range []string{"MiB", "GiB", "TiB"} {
+		if v < 1<<10 {
+			break
+		}
+		v, unit = v/(1<<10), u
+	}
+	return fmt.Sprintf("%.1f %s", v, unit)
 }
 
 // Write counts len(p) bytes: a Meter can sit in an io.MultiWriter or
@@ -134,6 +229,20 @@ func (m *Meter) Done() {
 func (m *Meter) record(now time.Time, level slog.Level, msg string) {
 	elapsed := now.Sub(m.start).Seconds()
 	attrs := []any{"what", m.what, "bytes", m.done}
+	if len(m.parts) > 0 {
+		// Each part's bytes, by name: which target is behind.
+		var b strings.Builder
+		for i, p := range m.parts {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			fmt.Fprintf(&b, "%s=%d", p.name, p.done)
+			if p.total >= 0 {
+				fmt.Fprintf(&b, "/%d", p.total)
+			}
+		}
+		attrs = append(attrs, "parts", b.String())
+	}
 	if m.total > 0 {
 		attrs = append(attrs, "total", m.total, "percent", m.done*100/m.total)
 	}

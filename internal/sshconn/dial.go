@@ -24,6 +24,7 @@ type Client struct {
 	closeOnce sync.Once
 	mu        sync.Mutex
 	cause     error // why the connection was closed from this side, if it was
+	wire      wire
 }
 
 // Dial connects to t, checks its host key against known_hosts and logs in.

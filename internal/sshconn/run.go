@@ -30,8 +30,9 @@ func (c *Client) Run(ctx context.Context, cmd string, stdout io.Writer) error {
 	}
 	defer sess.Close()
 	var stderr tailBuffer
-	sess.Stdout = stdout
-	sess.Stderr = &stderr
+	sess.Stdout = io.MultiWriter(stdout, counter{&c.wire.received})
+	sess.Stderr = io.MultiWriter(&stderr, counter{&c.wire.received})
+	c.wire.sent.Add(int64(len(cmd)))
 	if err := sess.Start(cmd); err != nil {
 		return c.wrap(fmt.Sprintf("run %s", quoted), err)
 	}

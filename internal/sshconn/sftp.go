@@ -9,7 +9,7 @@ import (
 // reports in limits@openssh.com.
 const openSSHMaxData = 256*1024 - 1024
 
-// SFTP opens an SFTP session; the caller closes it.
+// SFTP opens an SFTP session; the caller closes it. Wire counts its bytes.
 //
 // Concurrent writes are on because without them an upload has one 32 KiB
 // request in flight: 10× slower than scp at 20 ms RTT (go-deps.md §3.2).
@@ -28,7 +28,7 @@ const openSSHMaxData = 256*1024 - 1024
 // shared cores, gave 199-209 MB/s for 32 KiB and 204-225 MB/s for 255 KiB.
 func (c *Client) SFTP() (*sftp.Client, error) {
 	opts := []sftp.ClientOption{sftp.UseConcurrentWrites(true), sftp.UseConcurrentReads(true)}
-	probe, err := sftp.NewClient(c.SSH, opts...)
+	probe, err := c.newSFTP(opts...)
 	if err != nil {
 		return nil, c.wrap("open sftp", err)
 	}
@@ -36,9 +36,18 @@ func (c *Client) SFTP() (*sftp.Client, error) {
 		return probe, nil
 	}
 	probe.Close()
-	s, err := sftp.NewClient(c.SSH, append(opts, sftp.MaxPacketUnchecked(openSSHMaxData))...)
+	s, err := c.newSFTP(append(opts, sftp.MaxPacketUnchecked(openSSHMaxData))...)
 	if err != nil {
 		return nil, c.wrap("open sftp", err)
 	}
 	return s, nil
+}
+
+// newSFTP opens an SFTP session whose bytes Wire counts.
+func (c *Client) newSFTP(opts ...sftp.ClientOption) (*sftp.Client, error) {
+	r, w, err := c.sftpSession()
+	if err != nil {
+		return nil, err
+	}
+	return sftp.NewClientPipe(r, w, opts...)
 }

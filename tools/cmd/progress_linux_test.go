@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"cntools/internal/sshconn/sshtest"
 )
 
 // TestProgressOnATerminal runs usbkey-populate with its stderr on a real
@@ -39,28 +42,7 @@ func TestProgressOnATerminal(t *testing.T) {
 		}
 	}
 
-	ptm, pts := openPTY(t)
-	got := make(chan string)
-	go func() {
-		var b bytes.Buffer
-		buf := make([]byte, 4096)
-		for {
-			n, err := ptm.Read(buf) // EIO once the terminal side is closed
-			b.Write(buf[:n])
-			if err != nil {
-				got <- b.String()
-				return
-			}
-		}
-	}()
-	run(pts)
-	pts.Close()
-	var out string
-	select {
-	case out = <-got:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the terminal's output never ended")
-	}
+	out := onTerminal(t, run)
 	for _, want := range []string{"populating " + dst, "100%", "MiB", "\r"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the terminal shows no %q:\n%q", want, out)
@@ -78,5 +60,81 @@ func TestProgressOnATerminal(t *testing.T) {
 	b, _ := io.ReadAll(f)
 	if bytes.Contains(b, []byte("\r")) || bytes.Contains(b, []byte("|")) {
 		t.Errorf("a bar off a terminal:\n%q", b)
+	}
+}
+
+// onTerminal runs run with a pseudo-terminal for its stderr and returns
+// what the terminal showed.
+func onTerminal(t *testing.T, run func(stderr *os.File)) string {
+	t.Helper()
+	ptm, pts := openPTY(t)
+	got := make(chan string)
+	go func() {
+		var b bytes.Buffer
+		buf := make([]byte, 4096)
+		for {
+			n, err := ptm.Read(buf) // EIO once the terminal side is closed
+			b.Write(buf[:n])
+			if err != nil {
+				got <- b.String()
+				return
+			}
+		}
+	}()
+	run(pts)
+	pts.Close()
+	select {
+	case out := <-got:
+		return out
+	case <-time.After(10 * time.Second):
+		t.Fatal("the terminal's output never ended")
+	}
+	return ""
+}
+
+// TestSyncProgressOnATerminal runs usbkey-sync to two real sshds with its
+// stderr on a pseudo-terminal: one bar, whose description gives each
+// target's share, in the order the targets were given.
+func TestSyncProgressOnATerminal(t *testing.T) {
+	root := t.TempDir()
+	src := filepath.Join(root, "usbkey") // --from is on the node, under --root
+	for p, body := range map[string][]byte{
+		"config": []byte("hostname=hn\n"),
+		"os/20260301T000000Z/platform/i86pc/amd64/boot_archive": bytes.Repeat([]byte("platform"), 8<<20/8),
+	} {
+		f := filepath.Join(src, filepath.FromSlash(p))
+		os.MkdirAll(filepath.Dir(f), 0o755)
+		if err := os.WriteFile(f, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"--root", root, "--from", "/usbkey"}
+	var labels []string
+	for range 2 {
+		s, err := sshtest.Start(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Stop() })
+		args = append(args, "-t", fmt.Sprintf("%s@127.0.0.1:%d:%s", s.User, s.Port, filepath.Join(t.TempDir(), "standby")),
+			"-i", s.IdentityFile, "--known-hosts", s.KnownHosts)
+		labels = append(labels, fmt.Sprintf("127.0.0.1:%d 100%%", s.Port))
+	}
+	var err error
+	out := onTerminal(t, func(stderr *os.File) {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), toolEnv+"=usbkey-sync", argsEnv+"="+strings.Join(args, "\t"))
+		cmd.Stderr = stderr
+		cmd.Stdout = io.Discard
+		err = cmd.Run()
+	})
+	if err != nil {
+		t.Fatalf("usbkey-sync: %v\n%s", err, out)
+	}
+	want := "usbkey-sync " + strings.Join(labels, " ")
+	for _, w := range []string{want, "16 MiB", "\r"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("the terminal shows no %q:\n%q", w, out)
+		}
 	}
 }

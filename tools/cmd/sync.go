@@ -235,7 +235,7 @@ func syncRun(c *cli.Context, r keysync.Request) error {
 	env.Log.Info("syncing", "source", job.Options.Source, "targets", len(job.Targets), "paths", strings.Join(job.Options.Paths, " "))
 	var meter *progress.Meter
 	if !env.DryRun {
-		meter = env.Meter(fmt.Sprintf("usbkey-sync to %d target(s)", len(job.Targets)), 0)
+		meter = env.Meter("usbkey-sync", 0)
 		job.Options.Progress = meter
 	}
 	results, err := job.Run(env.Ctx)
@@ -290,8 +290,9 @@ func printSyncResult(w io.Writer, dryRun bool, r *keysync.Result) {
 	case !r.InStep():
 		state = "NOT in step: "
 	}
-	fmt.Fprintf(w, "%s%s: %s%s %d (%s), skipped %d, conflicting %d, deleted %d, failed %d\n",
-		prefix, r.Target, state, sent, r.Sent, device.HumanSize(r.Bytes), r.Skipped, len(r.Conflicting), r.Deleted, len(r.Failed))
+	fmt.Fprintf(w, "%s%s: %s%s %d (%s), skipped %d, conflicting %d, deleted %d, failed %d; wire %s out, %s in\n",
+		prefix, r.Target, state, sent, r.Sent, device.HumanSize(r.Bytes), r.Skipped, len(r.Conflicting), r.Deleted, len(r.Failed),
+		device.HumanSize(r.WireSent), device.HumanSize(r.WireReceived))
 	for _, p := range r.Conflicting {
 		fmt.Fprintf(w, "    conflict: %s (changed on the target since the last sync; --force keeps it and sends the source's)\n", p)
 	}

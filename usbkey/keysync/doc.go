@@ -2,7 +2,10 @@
 // content on core CNs in step with the headnode's /usbkey: it compares the
 // source's manifest with the manifest the last sync left on each target,
 // sends only what differs over SFTP, verifies every file on the target
-// before it takes its real name, and writes the target's manifest last.
+// before it takes its real name, and writes the target's manifest last,
+// only when it changed and as the lines that changed when it can. This
+// host keeps a copy of the manifest it left on each target beside the hash
+// cache, used only when the target's hashes the same on the target.
 //
 // A Request holds the tool's options as typed values and prints the
 // command line that carries it out; Prepare resolves it on a node (the

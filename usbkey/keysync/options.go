@@ -49,8 +49,8 @@ type Options struct {
 	SSH sshconn.Options
 	// Log gets one line per file at debug level and per target at info.
 	Log *slog.Logger
-	// Progress counts the bytes sent to every target as they go; nil for
-	// none.
+	// Progress counts the bytes sent to every target as they go, each
+	// target a part of it named by its host (progress.Part); nil for none.
 	Progress *progress.Meter
 	// Now stamps conflict copies; time.Now when nil.
 	Now func() time.Time
@@ -87,6 +87,11 @@ type Result struct {
 	Verified    string   `json:"verified"`
 	Error       string   `json:"error,omitempty"` // why the target failed as a whole
 	Plan        []string `json:"plan,omitempty"`  // with DryRun: what would be done
+	// WireSent and WireReceived are the bytes the target's SFTP session
+	// and commands carried each way (sshconn.Client.Wire): the manifest,
+	// listings and hashes as well as file data.
+	WireSent     int64 `json:"wire_sent_bytes"`
+	WireReceived int64 `json:"wire_received_bytes"`
 
 	err error
 }

@@ -2,6 +2,7 @@ package keysync
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +10,9 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -33,7 +36,12 @@ type remote struct {
 	tree   *keytree.SFTPTree
 	root   string
 	name   string
-	meter  *progress.Meter // bytes sent, counted as they go; may be nil
+	meter  *progress.Part // bytes sent, counted as they go; may be nil
+	// created is the mode the target gives a file SFTP creates
+	// (0666 less sftp-server's umask), learnt from the lock file:
+	// a file of that mode needs no chmod.
+	created      fs.FileMode
+	createdKnown bool
 }
 
 func dialRemote(ctx context.Context, t sshconn.Target, o sshconn.Options) (*remote, error) {
@@ -96,44 +104,33 @@ func (r *remote) prepare() error {
 	return nil
 }
 
-// lastManifest reads the manifest the last sync left; nil when there is
-// none (the first sync).
-func (r *remote) lastManifest() (*manifest.Manifest, error) {
-	f, err := r.tree.Open(ManifestFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, r.explain(err)
-	}
-	defer f.Close()
-	var b bytes.Buffer
-	if _, err := io.Copy(&b, f); err != nil {
-		return nil, r.wrap("read", r.abs(ManifestFile), err)
-	}
-	m, err := manifest.Decode(&b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w; remove it on the target and sync again (every file is then hashed there)", r.abs(ManifestFile), err)
-	}
-	return m, nil
-}
-
 // list reads what the target holds under the directories sc looks at,
-// without hashes. Temporary files of an interrupted sync are returned
-// apart, for removal.
-func (r *remote) list(ctx context.Context, sc scope) (map[string]*manifest.Entry, []string, error) {
+// without hashes, workers directories at once: each listing is several
+// round trips, which one at a time would add up. Temporary files of an
+// interrupted sync are returned apart, for removal.
+func (r *remote) list(ctx context.Context, sc scope, workers int) (map[string]*manifest.Entry, []string, error) {
 	now := map[string]*manifest.Entry{}
 	var temps []string
-	dirs := []string{""}
-	for len(dirs) > 0 {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		dir := dirs[len(dirs)-1]
-		dirs = dirs[:len(dirs)-1]
+	var mu sync.Mutex
+	var first error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, workers))
+	var visit func(dir string)
+	visit = func(dir string) {
+		defer wg.Done()
+		sem <- struct{}{}
 		infos, err := r.tree.ReadDir(dir)
-		if err != nil {
-			return nil, nil, r.explain(err)
+		<-sem
+		if err == nil {
+			err = ctx.Err()
+		} else {
+			err = r.explain(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil || first != nil {
+			first = cmp.Or(first, err)
+			return
 		}
 		for _, in := range infos {
 			p := path.Join(dir, in.Name)
@@ -148,7 +145,8 @@ func (r *remote) list(ctx context.Context, sc scope) (map[string]*manifest.Entry
 			switch {
 			case in.IsDir():
 				e.Type = manifest.TypeDir
-				dirs = append(dirs, p)
+				wg.Add(1)
+				go visit(p)
 			case in.Mode.IsRegular():
 				e.Type, e.Size = manifest.TypeFile, in.Size
 			case in.IsSymlink():
@@ -159,6 +157,13 @@ func (r *remote) list(ctx context.Context, sc scope) (map[string]*manifest.Entry
 			now[key(p)] = e
 		}
 	}
+	wg.Add(1)
+	visit("")
+	wg.Wait()
+	if first != nil {
+		return nil, nil, first
+	}
+	slices.Sort(temps)
 	return now, temps, nil
 }
 
@@ -175,7 +180,7 @@ func (s sized) Size() int64 { return s.n }
 type counter struct {
 	r io.Reader
 	n *int64
-	m *progress.Meter
+	m *progress.Part
 }
 
 func (c counter) Read(p []byte) (int, error) {
@@ -185,11 +190,22 @@ func (c counter) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// smallFile is the size up to which a file is read whole into a pooled
+// buffer and written with one File.Write: one request up to the packet
+// size, concurrent requests from the same buffer above it. pkg/sftp's
+// ReadFrom allocates a packet-sized buffer (255 KiB) per file and per
+// packet, which for thousands of small files is most of the garbage.
+const smallFile = 1 << 20
+
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallFile+1); return &b }}
+
 // write stores the source file e under a temporary name and returns it.
 // The mode is set while the file is empty, so content never exists with
-// looser permissions; the mtime is set once it is closed. On error
-// the temporary file is removed.
-func (r *remote) write(src string, e *manifest.Entry) (tmp string, sent int64, err error) {
+// looser permissions (unless the target creates files with that mode
+// anyway, r.created); the mtime is set once it is closed, unless the
+// caller sets it later (setTimes false). On error the temporary file is
+// removed.
+func (r *remote) write(src string, e *manifest.Entry, setTimes bool) (tmp string, sent int64, err error) {
 	in, err := os.Open(path.Join(src, e.Path))
 	if err != nil {
 		return "", 0, fmt.Errorf("source %s: %w", e.Path, err)
@@ -212,11 +228,13 @@ func (r *remote) write(src string, e *manifest.Entry) (tmp string, sent int64, e
 			}
 		}
 	}()
-	if err := f.Chmod(e.Mode); err != nil {
-		return "", 0, r.wrap("chmod", r.abs(tmp), err)
+	if !r.createdKnown || e.Mode != r.created {
+		if err := f.Chmod(e.Mode); err != nil {
+			return "", 0, r.wrap("chmod", r.abs(tmp), err)
+		}
 	}
-	var n int64
-	if _, err := f.ReadFrom(sized{counter{io.LimitReader(in, e.Size+1), &n, r.meter}, e.Size}); err != nil {
+	n, err := r.fill(f, in, e.Size)
+	if err != nil {
 		// Removed first, so that the free space reported is the
 		// target's, not what this file left of it.
 		f.Close()
@@ -229,10 +247,39 @@ func (r *remote) write(src string, e *manifest.Entry) (tmp string, sent int64, e
 	if err := f.Close(); err != nil {
 		return "", n, r.wrap("close", r.abs(tmp), err)
 	}
+	if !setTimes {
+		return tmp, n, nil
+	}
 	if err := r.sftp.Chtimes(r.abs(tmp), e.MTime, e.MTime); err != nil {
 		return "", n, r.wrap("set mtime of", r.abs(tmp), err)
 	}
 	return tmp, n, nil
+}
+
+// fill writes in, which the manifest says holds size bytes, to f and
+// returns how many bytes in held, up to size+1: more than size means the
+// file grew. A source read error is returned as it is, not as a write's.
+func (r *remote) fill(f *sftp.File, in io.Reader, size int64) (int64, error) {
+	if size > smallFile {
+		var n int64
+		_, err := f.ReadFrom(sized{counter{io.LimitReader(in, size+1), &n, r.meter}, size})
+		return n, err
+	}
+	bp := smallBufs.Get().(*[]byte)
+	defer smallBufs.Put(bp)
+	b := (*bp)[:size+1]
+	n, err := io.ReadFull(in, b)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return int64(n), err
+	}
+	if n == 0 || int64(n) != size {
+		return int64(n), nil
+	}
+	if _, err := f.Write(b[:n]); err != nil {
+		return 0, err
+	}
+	r.meter.Add(int64(n))
+	return int64(n), nil
 }
 
 // explainWrite adds the target's free space to a write error: sftp-server
@@ -316,39 +363,6 @@ func (r *remote) remove(e manifest.Entry) error {
 	return nil
 }
 
-// putManifest writes the target's manifest under a temporary name and
-// renames it into place: the last write of a sync.
-func (r *remote) putManifest(m *manifest.Manifest) (int64, error) {
-	var b bytes.Buffer
-	if err := m.Encode(&b); err != nil {
-		return 0, err
-	}
-	n := int64(b.Len())
-	tmp := atomicfile.TempName(ManifestFile)
-	f, err := r.sftp.OpenFile(r.abs(tmp), os.O_WRONLY|os.O_CREATE|os.O_EXCL)
-	if err != nil {
-		return 0, r.wrap("create", r.abs(tmp), err)
-	}
-	// err is the function's: the write error must reach the check below,
-	// or a short manifest would be renamed over the real one.
-	// 0600: the manifest holds the hash of every file, private/'s too.
-	err = f.Chmod(0o600)
-	if err == nil {
-		_, err = f.ReadFrom(sized{&b, n})
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = r.sftp.PosixRename(r.abs(tmp), r.abs(ManifestFile))
-	}
-	if err != nil {
-		r.sftp.Remove(r.abs(tmp))
-		return 0, r.wrap("write", r.abs(ManifestFile), r.explainWrite(err, n))
-	}
-	return n, nil
-}
-
 // quote quotes s for the target's shell.
 var quote = node.Quote
 
@@ -368,6 +382,9 @@ func (r *remote) lock() (unlock func(), err error) {
 			if werr != nil {
 				r.sftp.Remove(p)
 				return nil, r.wrap("lock", p, werr)
+			}
+			if fi, err := r.sftp.Lstat(p); err == nil {
+				r.created, r.createdKnown = fi.Mode().Perm(), true
 			}
 			return func() { r.sftp.Remove(p) }, nil
 		}

@@ -3,6 +3,7 @@ package keysync
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -68,7 +69,7 @@ func (x *executor) writeGroup(ctx context.Context, g []*manifest.Entry) (tmps []
 			return
 		}
 		x.o.Log.Debug("writing", "target", x.res.Target, "path", e.Path, "bytes", e.Size)
-		tmp, n, err := x.r.write(x.o.Source, e)
+		tmp, n, err := x.r.write(x.o.Source, e, !x.touches())
 		x.mu.Lock()
 		x.res.Bytes += n
 		x.mu.Unlock()
@@ -95,6 +96,10 @@ func (x *executor) finishGroup(ctx context.Context, g []*manifest.Entry, tmps []
 	if len(written) == 0 || x.stopped(ctx) {
 		x.cleanup(tmps)
 		return
+	}
+	if x.touches() {
+		x.setTimes(ctx, g, tmps)
+		written = slices.DeleteFunc(written, func(t string) bool { return !slices.Contains(tmps, t) })
 	}
 	start := time.Now()
 	sums := x.hashes(ctx, written)

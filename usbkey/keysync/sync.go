@@ -6,57 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"cntools/internal/progress"
 	"cntools/internal/sshconn"
-	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
-
-// SourceManifest manifests the part of o.Source that o.Paths names, using
-// and updating the hash cache at o.CachePath, so that an unchanged source
-// is listed but not read.
-func SourceManifest(ctx context.Context, o Options) (*manifest.Manifest, error) {
-	o = o.withDefaults()
-	fi, err := os.Stat(o.Source)
-	if err != nil {
-		return nil, fmt.Errorf("source: %w; pass --from with the headnode's usbkey copy", err)
-	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("source %s is not a directory", o.Source)
-	}
-	sc := newScope(o.Paths)
-	var cache *manifest.Cache
-	if o.CachePath != "" {
-		if cache, err = manifest.LoadCache(o.CachePath); err != nil {
-			o.Log.Warn("hash cache ignored", "err", err)
-			cache = &manifest.Cache{}
-		}
-	}
-	m, err := manifest.Build(ctx, keytree.Dir(o.Source), manifest.Options{
-		Cache:   cache,
-		Exclude: func(p string) bool { return ours(p) || !sc.walk(p) },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", o.Source, err)
-	}
-	if cache != nil {
-		err := os.MkdirAll(filepath.Dir(o.CachePath), 0o755)
-		if err == nil {
-			err = cache.Save(o.CachePath)
-		}
-		if err != nil {
-			o.Log.Warn("hash cache not saved", "path", o.CachePath, "err", err)
-		}
-	}
-	return m, nil
-}
 
 // Run syncs o.Source to every target, o.Jobs targets at once, and returns
 // one Result per target, in the order given. It returns an error only when
@@ -75,13 +34,29 @@ func Run(ctx context.Context, targets []sshconn.Target, o Options) ([]*Result, e
 			return nil, err
 		}
 	}
-	start := time.Now()
-	src, err := SourceManifest(ctx, o)
-	if err != nil {
+	if err := checkSource(o.Source); err != nil {
 		return nil, err
 	}
-	o.Log.Debug("source manifest", "entries", len(src.Entries), "elapsed", time.Since(start).Round(time.Millisecond))
-	results := make([]*Result, len(targets))
+	// The source is manifested while the targets are dialled, locked and
+	// listed, which need nothing of it; a source that fails stops them.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	src := &sourceWait{done: make(chan struct{})}
+	go func() {
+		start := time.Now()
+		src.m, src.err = SourceManifest(ctx, o)
+		close(src.done)
+		if src.err != nil {
+			cancel(src.err)
+			return
+		}
+		o.Log.Debug("source manifest", "entries", len(src.m.Entries), "elapsed", time.Since(start).Round(time.Millisecond))
+	}()
+	// One part of the progress bar a target, in the order given.
+	results, parts := make([]*Result, len(targets)), make([]*progress.Part, len(targets))
+	for i, l := range barLabels(targets) {
+		parts[i] = o.Progress.Part(l)
+	}
 	sem := make(chan struct{}, o.Jobs)
 	var wg sync.WaitGroup
 	for i, t := range targets {
@@ -90,22 +65,14 @@ func Run(ctx context.Context, targets []sshconn.Target, o Options) ([]*Result, e
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = syncTarget(ctx, t, src, o)
+			results[i] = syncTarget(ctx, t, parts[i], src, o)
 		}()
 	}
 	wg.Wait()
-	return results, nil
-}
-
-// deletableSource refuses Delete from a source without config: that is
-// not the headnode's key (an unmounted /usbkey is an empty directory), and
-// deleting what it lacks would empty every standby copy.
-func deletableSource(src string) error {
-	fi, err := os.Stat(filepath.Join(src, "config"))
-	if err == nil && fi.Mode().IsRegular() {
-		return nil
+	if _, err := src.get(); err != nil {
+		return nil, err
 	}
-	return fmt.Errorf("--delete refused: source %s has no config, so it is not the headnode's usbkey (is the key mounted?) and deleting what it lacks would empty every standby copy: mount the key (sdc-usbkey mount) or pass --from with the headnode's usbkey copy", src)
+	return results, nil
 }
 
 // errNoManifest refuses Delete on a target no sync has finished on: only
@@ -114,20 +81,25 @@ func errNoManifest(name string) error {
 	return fmt.Errorf("--delete refused: target %s has no %s from an earlier sync, so nothing there is known to be the sync's to delete: sync once without --delete first", name, ManifestFile)
 }
 
-// syncTarget brings one target in step, as far as it can.
-func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o Options) *Result {
+// syncTarget brings one target in step, as far as it can, counting the
+// bytes it sends on part.
+func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, source *sourceWait, o Options) *Result {
 	res := &Result{Type: "target", Target: TargetName(t), Conflicting: []string{}, Kept: []string{}, Failed: []string{}}
 	fail := func(err error) *Result {
 		res.err, res.Error = err, err.Error()
-		o.Log.Error("target failed", "target", res.Target, "err", err)
+		if !source.failed() {
+			o.Log.Error("target failed", "target", res.Target, "err", err)
+		}
 		return res
 	}
 	r, err := dialRemote(ctx, t, o.SSH)
 	if err != nil {
 		return fail(err)
 	}
-	r.meter = o.Progress
+	// Its share of the bytes is known once it is planned.
+	r.meter = part
 	defer r.Close()
+	defer func() { res.WireSent, res.WireReceived = r.client.Wire() }()
 	if o.DryRun {
 		if err := CheckRoot(r.sftp, r.name, r.root); err != nil {
 			return fail(err)
@@ -135,6 +107,10 @@ func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o
 		if _, err := r.sftp.Stat(r.root); errors.Is(err, fs.ErrNotExist) {
 			if o.Delete {
 				return fail(errNoManifest(res.Target))
+			}
+			src, err := source.get()
+			if err != nil {
+				return fail(err)
 			}
 			p := makePlan(src, nil, nil, newScope(o.Paths), o.Force, o.Delete)
 			res.Plan, res.Sent, res.Bytes = p.lines(), len(p.send)+len(p.links), p.bytes
@@ -149,10 +125,13 @@ func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o
 		}
 		defer unlock()
 	}
-	x := &executor{r: r, o: o, res: res, sc: newScope(o.Paths), src: src, touched: map[string]bool{}, bad: map[string]bool{}, deleted: map[string]bool{}}
+	x := &executor{r: r, o: o, res: res, sc: newScope(o.Paths), source: source, touched: map[string]bool{}, bad: map[string]bool{}, deleted: map[string]bool{}}
 	start := time.Now()
 	if err := x.plan(ctx); err != nil {
 		return fail(err)
+	}
+	if !o.DryRun {
+		r.meter.SetTotal(x.p.bytes)
 	}
 	o.Log.Debug("planned", "target", res.Target, "send", len(x.p.send), "bytes", x.p.bytes, "verify", res.Verified, "elapsed", time.Since(start).Round(time.Millisecond))
 	if o.DryRun {
@@ -170,7 +149,7 @@ func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o
 	if x.abort != nil {
 		return fail(x.abort)
 	}
-	n, err := r.putManifest(nextManifest(src, x.last, x.now, x.sc, x.bad, x.deleted))
+	n, err := x.putManifest(ctx, nextManifest(x.src, x.last, x.now, x.sc, x.bad, x.deleted))
 	if err != nil {
 		res.Failed = append(res.Failed, ManifestFile)
 		o.Log.Error("manifest not written: the next sync hashes the target's files again", "target", res.Target, "err", err)
@@ -184,15 +163,17 @@ func syncTarget(ctx context.Context, t sshconn.Target, src *manifest.Manifest, o
 
 // executor carries out one target's plan.
 type executor struct {
-	r   *remote
-	o   Options
-	res *Result
-	sc  scope
-	src *manifest.Manifest
+	r      *remote
+	o      Options
+	res    *Result
+	sc     scope
+	src    *manifest.Manifest // from source, once plan has it
+	source *sourceWait
 
-	last *manifest.Manifest
-	now  map[string]*manifest.Entry
-	p    *plan
+	last    *manifest.Manifest
+	lastRaw []byte // last as the target holds it
+	now     map[string]*manifest.Entry
+	p       *plan
 
 	mu      sync.Mutex
 	abort   error           // the connection is gone: stop
@@ -206,16 +187,27 @@ type executor struct {
 // plan reads the target and decides what it needs, hashing on the target
 // the files listing cannot decide.
 func (x *executor) plan(ctx context.Context) error {
+	// The listing takes the longest and needs nothing else: it goes on
+	// while the verification method is found and the manifest read.
+	var temps []string
+	var listErr error
+	listed := make(chan struct{})
+	go func() {
+		defer close(listed)
+		x.now, temps, listErr = x.r.list(ctx, x.sc, x.o.Files)
+	}()
 	var err error
-	if x.last, err = x.r.lastManifest(); err != nil {
+	x.res.Verified = x.r.pickVerify(ctx, x.o.Verify)
+	x.last, x.lastRaw, err = x.lastManifest(ctx)
+	<-listed
+	if err != nil {
 		return err
 	}
 	if x.o.Delete && x.last == nil {
 		return errNoManifest(x.res.Target)
 	}
-	var temps []string
-	if x.now, temps, err = x.r.list(ctx, x.sc); err != nil {
-		return err
+	if listErr != nil {
+		return listErr
 	}
 	if !x.o.DryRun {
 		// Left by an interrupted sync; never content.
@@ -227,6 +219,9 @@ func (x *executor) plan(ctx context.Context) error {
 			x.o.Log.Debug("removed leftover", "target", x.res.Target, "path", tmp)
 		}
 	}
+	if x.src, err = x.source.get(); err != nil {
+		return err
+	}
 	x.p = makePlan(x.src, x.last, x.now, x.sc, x.o.Force, x.o.Delete)
 	if len(x.p.blocked) > 0 {
 		return fmt.Errorf("%s: a sync never writes through a symlink or into a file; move it away on the target, or sync with --force to keep it as NAME%s<stamp>", strings.Join(x.p.blocked, "; "), conflictSuffix)
@@ -234,7 +229,6 @@ func (x *executor) plan(ctx context.Context) error {
 	for _, p := range x.p.changed {
 		x.o.Log.Warn("not deleted: changed on the target since the last sync", "target", x.res.Target, "path", p)
 	}
-	x.res.Verified = x.r.pickVerify(ctx, x.o.Verify)
 	if len(x.p.check) > 0 {
 		var ps []string
 		for _, e := range x.p.check {

@@ -114,3 +114,26 @@ func ReadTargetsFile(name string) ([]sshconn.Target, error) {
 // TargetName is how a target is named in summaries and errors:
 // user@host:port:/path, the --target form with everything spelled out.
 func TargetName(t sshconn.Target) string { return t.String() + ":" + t.Path }
+
+// barLabels names each target as briefly as tells it from the others, for
+// the progress bar: its host, else host:port, else its whole name.
+func barLabels(ts []sshconn.Target) []string {
+	for _, name := range []func(sshconn.Target) string{
+		func(t sshconn.Target) string { return t.Host },
+		func(t sshconn.Target) string { return fmt.Sprintf("%s:%d", t.Host, t.Port) },
+	} {
+		out, seen := make([]string, len(ts)), map[string]bool{}
+		for i, t := range ts {
+			out[i] = name(t)
+			seen[out[i]] = true
+		}
+		if len(seen) == len(ts) {
+			return out
+		}
+	}
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = TargetName(t)
+	}
+	return out
+}

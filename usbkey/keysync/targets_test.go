@@ -4,8 +4,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"cntools/internal/sshconn"
 )
 
 func TestParseTarget(t *testing.T) {
@@ -92,4 +95,22 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+func TestBarLabels(t *testing.T) {
+	cn := func(host string, port int, p string) sshconn.Target {
+		return sshconn.Target{User: "root", Host: host, Port: port, Path: p}
+	}
+	for _, tc := range []struct {
+		ts   []sshconn.Target
+		want []string
+	}{
+		{[]sshconn.Target{cn("cn1", 22, "/a"), cn("cn2", 22, "/a")}, []string{"cn1", "cn2"}},
+		{[]sshconn.Target{cn("127.0.0.1", 2201, "/a"), cn("127.0.0.1", 2202, "/a")}, []string{"127.0.0.1:2201", "127.0.0.1:2202"}},
+		{[]sshconn.Target{cn("cn1", 22, "/a"), cn("cn1", 22, "/b")}, []string{"root@cn1:22:/a", "root@cn1:22:/b"}},
+	} {
+		if got := barLabels(tc.ts); !slices.Equal(got, tc.want) {
+			t.Errorf("barLabels(%v) = %q, want %q", tc.ts, got, tc.want)
+		}
+	}
 }

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -115,16 +115,19 @@ func (d *DirTree) ReadDir(dir string) ([]Info, error) {
 	if err != nil {
 		return nil, opError(d.where(dir), "open", err)
 	}
-	names, err := f.Readdirnames(-1)
+	// One listing, each entry stat-ed relative to the open directory
+	// (fstatat): a path through the root per entry would walk every
+	// component again.
+	des, err := f.ReadDir(-1)
 	f.Close()
 	if err != nil {
 		return nil, opError(d.where(dir), "read directory", err)
 	}
-	sort.Strings(names)
-	infos := make([]Info, 0, len(names))
-	for _, name := range names {
-		p := join(dir, name)
-		fi, err := r.Lstat(p)
+	slices.SortFunc(des, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	infos := make([]Info, 0, len(des))
+	for _, de := range des {
+		p := join(dir, de.Name())
+		fi, err := de.Info()
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // removed since it was listed: it is not in the tree now
 		}

@@ -54,6 +54,8 @@ type Cache struct {
 	mu   sync.Mutex
 	old  map[cacheKey]string // loaded and not yet used
 	used map[cacheKey]string // looked up or stored since Load
+	// dirty: a hash not in the file was stored since Load.
+	dirty bool
 }
 
 // LoadCache reads the cache file at path. A missing file is an empty cache:
@@ -123,6 +125,15 @@ func (c *Cache) Save(path string) error {
 	return nil
 }
 
+// Changed reports whether Save would write something other than what
+// LoadCache read: a hash was learnt, or an entry went unused and would be
+// dropped. An unchanged source need not rewrite its cache.
+func (c *Cache) Changed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dirty || len(c.used) != len(c.old)
+}
+
 func keyOf(p string, in *keytree.Info) cacheKey {
 	return cacheKey{Path: p, Size: in.Size, MTime: in.MTime.UnixNano(), Inode: in.Inode, CTime: in.CTime}
 }
@@ -153,6 +164,9 @@ func (c *Cache) store(k cacheKey, mtime time.Time, sum string) {
 func (c *Cache) put(k cacheKey, sum string) {
 	if c.used == nil {
 		c.used = make(map[cacheKey]string)
+	}
+	if old, ok := c.old[k]; !ok || old != sum {
+		c.dirty = true
 	}
 	c.used[k] = sum
 }

@@ -3,10 +3,12 @@ package manifest
 import (
 	"bytes"
 	"cntools/usbkey/keytree"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCacheSaveLoad(t *testing.T) {
@@ -62,5 +64,60 @@ func TestLoadCacheErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("LoadCache(%s) = %v, want an error containing %q", tc.in, err, tc.want)
 		}
+	}
+}
+
+// An unchanged tree leaves the cache unchanged, so a caller can skip
+// rewriting it; a new file, or one gone, changes it.
+func TestCacheChanged(t *testing.T) {
+	dir := t.TempDir()
+	tree := filepath.Join(dir, "tree")
+	for _, n := range []string{"a", "b"} {
+		writeOld(t, filepath.Join(tree, n), n)
+	}
+	path := filepath.Join(dir, "cache.json")
+	build := func() *Cache {
+		t.Helper()
+		c, err := LoadCache(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Build(context.Background(), keytree.Dir(tree), Options{Cache: c}); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := build(); !c.Changed() {
+		t.Error("first build: Changed() = false, want true")
+	} else if err := c.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if c := build(); c.Changed() {
+		t.Error("unchanged tree: Changed() = true, want false")
+	}
+	writeOld(t, filepath.Join(tree, "c"), "c")
+	if c := build(); !c.Changed() {
+		t.Error("a new file: Changed() = false, want true")
+	} else if err := c.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(tree, "a"))
+	if c := build(); !c.Changed() {
+		t.Error("a file gone: Changed() = false, want true")
+	}
+}
+
+// writeOld writes a file with an mtime outside the cache's racy window.
+func writeOld(t *testing.T, p, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(p, old, old); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,0 +1,95 @@
+package keysync
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"cntools/usbkey/keytree"
+	"cntools/usbkey/manifest"
+)
+
+// SourceManifest manifests the part of o.Source that o.Paths names, using
+// and updating the hash cache at o.CachePath, so that an unchanged source
+// is listed but not read.
+func SourceManifest(ctx context.Context, o Options) (*manifest.Manifest, error) {
+	o = o.withDefaults()
+	if err := checkSource(o.Source); err != nil {
+		return nil, err
+	}
+	sc := newScope(o.Paths)
+	var cache *manifest.Cache
+	if o.CachePath != "" {
+		var err error
+		if cache, err = manifest.LoadCache(o.CachePath); err != nil {
+			o.Log.Warn("hash cache ignored", "err", err)
+			cache = &manifest.Cache{}
+		}
+	}
+	m, err := manifest.Build(ctx, keytree.Dir(o.Source), manifest.Options{
+		Cache:   cache,
+		Exclude: func(p string) bool { return ours(p) || !sc.walk(p) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", o.Source, err)
+	}
+	if cache != nil && cache.Changed() {
+		err := os.MkdirAll(filepath.Dir(o.CachePath), 0o755)
+		if err == nil {
+			err = cache.Save(o.CachePath)
+		}
+		if err != nil {
+			o.Log.Warn("hash cache not saved", "path", o.CachePath, "err", err)
+		}
+	}
+	return m, nil
+}
+
+// checkSource refuses a source that is not a directory.
+func checkSource(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("source: %w; pass --from with the headnode's usbkey copy", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("source %s is not a directory", dir)
+	}
+	return nil
+}
+
+// sourceWait is the source's manifest, made while the targets are
+// prepared.
+type sourceWait struct {
+	done chan struct{}
+	m    *manifest.Manifest
+	err  error
+}
+
+// get waits for the source's manifest.
+func (s *sourceWait) get() (*manifest.Manifest, error) {
+	<-s.done
+	return s.m, s.err
+}
+
+// failed reports whether the source could not be manifested: the targets
+// stopped for it need not say so, Run's error does.
+func (s *sourceWait) failed() bool {
+	select {
+	case <-s.done:
+		return s.err != nil
+	default:
+		return false
+	}
+}
+
+// deletableSource refuses Delete from a source without config: that is
+// not the headnode's key (an unmounted /usbkey is an empty directory), and
+// deleting what it lacks would empty every standby copy.
+func deletableSource(src string) error {
+	fi, err := os.Stat(filepath.Join(src, "config"))
+	if err == nil && fi.Mode().IsRegular() {
+		return nil
+	}
+	return fmt.Errorf("--delete refused: source %s has no config, so it is not the headnode's usbkey (is the key mounted?) and deleting what it lacks would empty every standby copy: mount the key (sdc-usbkey mount) or pass --from with the headnode's usbkey copy", src)
+}
