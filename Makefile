@@ -52,7 +52,7 @@ test: deps vet lint illumos unit
 # Issue 14's table: each row against its peer as whole processes, alternating,
 # with medians, spread and peak memory. It prints the table, writes it to
 # build/bench.md and rewrites the README's benchmark section from it.
-# ROUNDS=N sets the counted rounds (default 5). About 10 minutes.
+# ROUNDS=N sets the counted rounds (default 5). About 5 minutes on 2 cores.
 bench: deps
 	@mkdir -p $(BUILD)
 	PATH="$$PATH:/usr/sbin:/sbin" CNTOOLS_BENCH_ROUNDS=$(or $(ROUNDS),5) \
