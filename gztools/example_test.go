@@ -29,8 +29,8 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	defer plan.Close()
 	changes, err := plan.Apply(ctx)
+	plan.Close() // and with it the node's gztools-install lock
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -38,7 +38,11 @@ func Example() {
 	for _, c := range changes {
 		fmt.Println(c.What, c.Path)
 	}
-	again, _ := gztools.NewPlan(ctx, n, req, gztools.Options{})
+	again, err := gztools.NewPlan(ctx, n, req, gztools.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer again.Close()
 	fmt.Println("differences after install:", len(again.Diffs()))
 	// Output:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"cntools/internal/node"
 	"cntools/internal/progress"
 	"cntools/internal/tarx"
+	"cntools/usbkey/keytree"
 )
 
 // Options are what a run takes besides the request and the node.
@@ -74,6 +76,28 @@ type Plan struct {
 	tmp    string
 	staged string   // the destination a tree is staged beside, until it is swapped in
 	made   []string // the directories made for it, deepest first
+	unlock func()   // the node's gztools-install lock, held by a plan that writes
+}
+
+// LockDir is where a gztools-install that changes something takes its
+// lock: a plan stages the new tools tree beside /opt/smartdc and holds it
+// until Apply swaps it in (over a confirmation prompt), so a second run
+// would remove or swap in the first one's half-written tree.
+var LockDir = path.Join(node.StateDir, "gztools-install")
+
+// lock takes the node's gztools-install lock for a plan that writes.
+func (p *Plan) lock() error {
+	dir := p.n.Path(LockDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("gztools-install lock: %w; check that %s is writable", err, dir)
+	}
+	unlock, err := keytree.LockDir(dir, "this node's gztools-install", "gztools-install")
+	var le *keytree.LockedError
+	if errors.As(err, &le) {
+		return fmt.Errorf("another gztools-install is running on this node (%s): wait for it to finish; if it is gone, remove %s", le.Holder, le.Path)
+	}
+	p.unlock = unlock
+	return err
 }
 
 // NewPlan opens the request's source on n, compares the node with it and
@@ -96,6 +120,11 @@ func NewPlan(ctx context.Context, n *node.Node, req Request, o Options) (_ *Plan
 			p.Close()
 		}
 	}()
+	if !o.ReadOnly && !req.Check {
+		if err := p.lock(); err != nil {
+			return nil, err
+		}
+	}
 	tmp := n.Path(node.TmpDir)
 	if p.src, err = OpenSource(ctx, n.Path(req.SourcePath()), tmp); err != nil {
 		return nil, err
@@ -126,6 +155,10 @@ func (p *Plan) Close() {
 	if p.src != nil {
 		p.src.Close()
 		p.src = nil
+	}
+	if p.unlock != nil {
+		p.unlock()
+		p.unlock = nil
 	}
 }
 

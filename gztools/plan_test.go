@@ -117,3 +117,47 @@ func TestNewPlanRefusesChangingNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestNewPlanLocks: a plan that writes stages the new tools tree and holds
+// it over the confirmation prompt, so a second one is refused, naming the
+// holder, until the first is closed; a read-only plan (-n, --check) is not.
+func TestNewPlanLocks(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	n := node.New(root)
+	writeSysinfo(t, root)
+	if err := gztoolstest.WriteUsbkeyCopy(n.Path(node.UsbkeyDir), "1", "0b0b0b0b-0000-4000-8000-000000000001", "1.39.0-20260301T000000Z"); err != nil {
+		t.Fatal(err)
+	}
+	first, err := gztools.NewPlan(ctx, n, gztools.Request{}, gztools.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = gztools.NewPlan(ctx, n, gztools.Request{}, gztools.Options{})
+	if err == nil || !strings.Contains(err.Error(), "another gztools-install is running on this node (gztools-install pid ") {
+		t.Fatalf("second NewPlan: err = %v, want the first run named", err)
+	}
+	for _, ro := range []struct {
+		req  gztools.Request
+		opts gztools.Options
+	}{{gztools.Request{}, gztools.Options{ReadOnly: true}}, {gztools.Request{Check: true}, gztools.Options{}}} {
+		p, err := gztools.NewPlan(ctx, n, ro.req, ro.opts)
+		if err != nil {
+			t.Fatalf("read-only NewPlan while one is held: %v", err)
+		}
+		p.Close()
+	}
+	// The first run's staged tree is still whole: Apply installs it.
+	if _, err := first.Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	again, err := gztools.NewPlan(ctx, n, gztools.Request{}, gztools.Options{})
+	if err != nil {
+		t.Fatalf("NewPlan after the first closed: %v", err)
+	}
+	again.Close()
+	if _, err := os.Stat(filepath.Join(n.Path(gztools.LockDir), ".cntools-lock")); !os.IsNotExist(err) {
+		t.Errorf("lock left behind after Close: %v", err)
+	}
+}

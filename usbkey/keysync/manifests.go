@@ -183,7 +183,9 @@ func (x *executor) putDelta(ctx context.Context, b []byte) (int64, bool) {
 		x.o.Log.Debug("manifest delta not applied: writing it whole", "target", x.res.Target, "err", err)
 		return 0, false
 	}
-	return int64(len(cmd)), true
+	// The manifest bytes sent are the script's; the command around it
+	// (the target's path) is counted with the rest in the wire bytes.
+	return int64(len(script)), true
 }
 
 // sedScript is the POSIX sed script that turns the lines of old into those
