@@ -203,6 +203,11 @@ func (p *Plan) Apply(ctx context.Context) ([]Change, error) {
 		if !s.needed() {
 			continue
 		}
+		// An interrupt while the operator was asked (or between steps)
+		// stops here: the swap of a staged tree takes no context.
+		if err := ctx.Err(); err != nil {
+			return done, fmt.Errorf("%s: not installed: %w", s.path, err)
+		}
 		p.o.Log.Info("installing", "what", s.what, "path", s.path)
 		detail, err := s.apply(ctx)
 		if err != nil {

@@ -161,3 +161,28 @@ func TestNewPlanLocks(t *testing.T) {
 		t.Errorf("lock left behind after Close: %v", err)
 	}
 }
+
+// TestApplyStopsWhenInterrupted: an interrupt that came while the
+// operator was being asked stops Apply before it swaps anything in.
+func TestApplyStopsWhenInterrupted(t *testing.T) {
+	root := t.TempDir()
+	n := node.New(root)
+	writeSysinfo(t, root)
+	if err := gztoolstest.WriteUsbkeyCopy(n.Path(node.UsbkeyDir), "1", "0b0b0b0b-0000-4000-8000-000000000001", "1.39.0-20260301T000000Z"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := gztools.NewPlan(context.Background(), n, gztools.Request{}, gztools.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done, err := p.Apply(ctx)
+	if err == nil || len(done) != 0 || !strings.Contains(err.Error(), "not installed: context canceled") {
+		t.Fatalf("Apply after an interrupt = %v, %v; want nothing done and the interrupt named", done, err)
+	}
+	if _, err := os.Stat(n.Path("/opt/smartdc/bin")); !os.IsNotExist(err) {
+		t.Errorf("/opt/smartdc/bin after an interrupted Apply: %v, want nothing installed", err)
+	}
+}
