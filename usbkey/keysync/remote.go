@@ -228,7 +228,10 @@ func (r *remote) write(src string, e *manifest.Entry, setTimes bool) (tmp string
 			}
 		}
 	}()
-	if !r.createdKnown || e.Mode != r.created {
+	// A mode for the owner alone (config, private/) is always set: a
+	// directory's inherited ACL could have made the file wider than the
+	// lock file the create mode was learnt from.
+	if !r.createdKnown || e.Mode != r.created || e.Mode&0o077 == 0 {
 		if err := f.Chmod(e.Mode); err != nil {
 			return "", 0, r.wrap("chmod", r.abs(tmp), err)
 		}
