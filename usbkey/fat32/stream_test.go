@@ -15,7 +15,9 @@ type oddChunks struct {
 	n    int
 }
 
-func (o *oddChunks) Read(p []byte) (int, error) { panic("BUG: stream read a source that writes itself") }
+func (o *oddChunks) Read(p []byte) (int, error) {
+	panic("BUG: stream read a source that writes itself")
+}
 
 func (o *oddChunks) WriteTo(w io.Writer) (int64, error) {
 	var total int64
