@@ -32,11 +32,13 @@ deps:
 vet:
 	$(GO) vet ./...
 
-# staticcheck and a tidy go.mod: the build's hygiene, checked on every run.
+# staticcheck, gofmt and a tidy go.mod: the build's hygiene, checked on every run.
 lint:
 	@[ -x $(STATICCHECK) ] && $(STATICCHECK) -version | grep -q '$(STATICCHECK_VERSION:v%=%)' || \
 		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(STATICCHECK) ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+		if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted: run gofmt -w"; exit 1; fi
 	$(GO) mod tidy -diff
 
 unit: deps
