@@ -150,7 +150,7 @@ func newBench(tb testing.TB) *bench {
 		}
 	}
 	w.env = append(w.env, "HOME="+home, "MTOOLS_SKIP_CHECK=1", "NO_COLOR=1")
-	w.servers = []*sshtest.Server{startSSHD(tb), startSSHD(tb)}
+	w.servers = []*sshtest.Server{sshtest.ForTest(tb), sshtest.ForTest(tb)}
 	return w
 }
 

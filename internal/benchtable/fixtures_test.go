@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"cntools/internal/sshconn/sshtest"
 )
 
 // The fixtures: trees shaped as the issue measured them, written once per
@@ -95,15 +93,4 @@ func buildTools(tb testing.TB, dir string) {
 			tb.Fatal(err)
 		}
 	}
-}
-
-// startSSHD starts a real OpenSSH sshd on 127.0.0.1, stopped at the end.
-func startSSHD(tb testing.TB) *sshtest.Server {
-	tb.Helper()
-	s, err := sshtest.Start(tb.TempDir())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Stop() })
-	return s
 }

@@ -21,17 +21,7 @@ import (
 
 // start runs a real sshd for one test.
 func start(t testing.TB, opts ...sshtest.Option) *sshtest.Server {
-	t.Helper()
-	s, err := sshtest.Start(t.TempDir(), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return s
+	return sshtest.ForTest(t, opts...)
 }
 
 func target(s *sshtest.Server) sshconn.Target {

@@ -111,11 +111,7 @@ func TestSyncProgressOnATerminal(t *testing.T) {
 	args := []string{"--root", root, "--from", "/usbkey"}
 	var labels []string
 	for range 2 {
-		s, err := sshtest.Start(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Stop() })
+		s := sshtest.ForTest(t)
 		args = append(args, "-t", fmt.Sprintf("%s@127.0.0.1:%d:%s", s.User, s.Port, filepath.Join(t.TempDir(), "standby")),
 			"-i", s.IdentityFile, "--known-hosts", s.KnownHosts)
 		labels = append(labels, fmt.Sprintf("127.0.0.1:%d 100%%", s.Port))

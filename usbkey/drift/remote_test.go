@@ -18,17 +18,7 @@ import (
 )
 
 func startSSHD(t *testing.T) *sshtest.Server {
-	t.Helper()
-	s, err := sshtest.Start(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return s
+	return sshtest.ForTest(t)
 }
 
 func sshOptions(s *sshtest.Server) sshconn.Options {

@@ -15,15 +15,7 @@ import (
 	"cntools/internal/sshconn/sshtest"
 )
 
-func startSSHD(t testing.TB) *sshtest.Server {
-	t.Helper()
-	s, err := sshtest.Start(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Stop() })
-	return s
-}
+func startSSHD(t testing.TB) *sshtest.Server { return sshtest.ForTest(t) }
 
 func sshOptions(s *sshtest.Server) sshconn.Options {
 	return sshconn.Options{KnownHosts: []string{s.KnownHosts}, IdentityFiles: []string{s.IdentityFile}, ConnectTimeout: 10 * time.Second}

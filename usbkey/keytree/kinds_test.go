@@ -78,15 +78,7 @@ func setupFAT(*testing.T) func(t *testing.T) instance {
 // setupSFTP starts one sshd for the kind; each instance is a directory of
 // its own, opened through an Opener as an operator's location would be.
 func setupSFTP(t *testing.T) func(t *testing.T) instance {
-	s, err := sshtest.Start(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	s := sshtest.ForTest(t)
 	o := &keytree.Opener{SSH: sshconn.Options{
 		KnownHosts:     []string{s.KnownHosts},
 		IdentityFiles:  []string{s.IdentityFile},
