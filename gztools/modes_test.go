@@ -8,21 +8,16 @@ import (
 	"testing"
 
 	"cntools/gztools"
-	"cntools/gztools/gztoolstest"
-	"cntools/internal/node"
 )
 
 // Every file gztools-install writes has the mode it should: the tools as
 // the tarball has them, the records and copies world-readable (none holds
 // a secret), the SMF manifest read-only as svccfg import leaves it.
 func TestInstallModes(t *testing.T) {
-	root := t.TempDir()
-	usbkey := filepath.Join(root, "usbkey")
-	gztoolstest.WriteUsbkeyCopy(usbkey, "1", "0b0b0b0b-0000-4000-8000-000000000001", "1.39.0-20260301T000000Z")
-	os.MkdirAll(filepath.Join(root, "tmp"), 0o755)
-	os.WriteFile(filepath.Join(root, node.SysinfoFile), []byte(`{"UUID": "44454c4c-5000-1048-8058-b2c04f565031"}`), 0o644)
+	n := usbkeyNode(t)
+	root := n.Path("/")
 	ctx := context.Background()
-	plan, err := gztools.NewPlan(ctx, node.New(root), gztools.Request{}, gztools.Options{})
+	plan, err := gztools.NewPlan(ctx, n, gztools.Request{}, gztools.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

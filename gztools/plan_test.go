@@ -118,17 +118,25 @@ func TestNewPlanRefusesChangingNothing(t *testing.T) {
 	}
 }
 
+// usbkeyNode is a node whose /usbkey holds a gz-tools usbkey copy, with
+// the sysinfo sdcadm.conf needs; it returns the node.
+func usbkeyNode(t *testing.T) *node.Node {
+	t.Helper()
+	root := t.TempDir()
+	writeSysinfo(t, root)
+	n := node.New(root)
+	if err := gztoolstest.WriteUsbkeyCopy(n.Path(node.UsbkeyDir), "1", "0b0b0b0b-0000-4000-8000-000000000001", "1.39.0-20260301T000000Z"); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // TestNewPlanLocks: a plan that writes stages the new tools tree and holds
 // it over the confirmation prompt, so a second one is refused, naming the
 // holder, until the first is closed; a read-only plan (-n, --check) is not.
 func TestNewPlanLocks(t *testing.T) {
 	ctx := context.Background()
-	root := t.TempDir()
-	n := node.New(root)
-	writeSysinfo(t, root)
-	if err := gztoolstest.WriteUsbkeyCopy(n.Path(node.UsbkeyDir), "1", "0b0b0b0b-0000-4000-8000-000000000001", "1.39.0-20260301T000000Z"); err != nil {
-		t.Fatal(err)
-	}
+	n := usbkeyNode(t)
 	first, err := gztools.NewPlan(ctx, n, gztools.Request{}, gztools.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -165,12 +173,7 @@ func TestNewPlanLocks(t *testing.T) {
 // TestApplyStopsWhenInterrupted: an interrupt that came while the
 // operator was being asked stops Apply before it swaps anything in.
 func TestApplyStopsWhenInterrupted(t *testing.T) {
-	root := t.TempDir()
-	n := node.New(root)
-	writeSysinfo(t, root)
-	if err := gztoolstest.WriteUsbkeyCopy(n.Path(node.UsbkeyDir), "1", "0b0b0b0b-0000-4000-8000-000000000001", "1.39.0-20260301T000000Z"); err != nil {
-		t.Fatal(err)
-	}
+	n := usbkeyNode(t)
 	p, err := gztools.NewPlan(context.Background(), n, gztools.Request{}, gztools.Options{})
 	if err != nil {
 		t.Fatal(err)
