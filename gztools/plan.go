@@ -86,17 +86,8 @@ type Plan struct {
 var LockDir = path.Join(node.StateDir, "gztools-install")
 
 // lock takes the node's gztools-install lock for a plan that writes.
-func (p *Plan) lock() error {
-	dir := p.n.Path(LockDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("gztools-install lock: %w; check that %s is writable", err, dir)
-	}
-	unlock, err := keytree.LockDir(dir, "this node's gztools-install", "gztools-install")
-	var le *keytree.LockedError
-	if errors.As(err, &le) {
-		return fmt.Errorf("another gztools-install is running on this node (%s): wait for it to finish; if it is gone, remove %s", le.Holder, le.Path)
-	}
-	p.unlock = unlock
+func (p *Plan) lock() (err error) {
+	p.unlock, err = keytree.LockRun(p.n.Path(LockDir), "gztools-install", "wait for it to finish")
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"cntools/convert"
 	"cntools/convert/converttest"
+	"cntools/gztools"
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
@@ -21,19 +22,25 @@ func init() {
 	builtins["holdlock"] = holdlock
 }
 
-// holdlock DIR [PID]: write the conversion lock of the node under DIR as
-// a running convert-to-headnode holds it: this test process, which is
-// alive, or PID, which may be gone.
+// holdlock [-tool TOOL] DIR [PID]: write the lock that lets one run of
+// TOOL at a time change the node under DIR (convert-to-headnode's by
+// default, or gztools-install's), as a running TOOL holds it: this test
+// process, which is alive, or PID, which may be gone.
 func holdlock(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 1 || len(args) > 2 {
-		ts.Fatalf("usage: holdlock DIR [PID]")
+	tool := "convert-to-headnode"
+	if len(args) >= 2 && args[0] == "-tool" {
+		tool, args = args[1], args[2:]
 	}
-	dir := filepath.Join(ts.MkAbs(args[0]), convert.LockDir)
+	lockDir := map[string]string{"convert-to-headnode": convert.LockDir, "gztools-install": gztools.LockDir}[tool]
+	if neg || len(args) < 1 || len(args) > 2 || lockDir == "" {
+		ts.Fatalf("usage: holdlock [-tool convert-to-headnode|gztools-install] DIR [PID]")
+	}
+	dir := filepath.Join(ts.MkAbs(args[0]), lockDir)
 	ts.Check(os.MkdirAll(dir, 0o755))
-	holder := keytree.Holder("convert-to-headnode")
+	holder := keytree.Holder(tool)
 	if len(args) == 2 {
 		host, _ := os.Hostname()
-		holder = fmt.Sprintf("convert-to-headnode pid %s on %s since 2026-01-01T00:00:00Z", args[1], host)
+		holder = fmt.Sprintf("%s pid %s on %s since 2026-01-01T00:00:00Z", tool, args[1], host)
 	}
 	ts.Check(os.WriteFile(filepath.Join(dir, keytree.LockName), []byte(holder+"\n"), 0o644))
 }

@@ -91,3 +91,18 @@ func LockDir(dir, name, tool string) (unlock func(), err error) {
 	}
 	return nil, fmt.Errorf("lock %s: %s keeps coming back: remove it by hand", name, p)
 }
+
+// LockRun takes the lock in dir (made if missing) that lets one run of
+// tool at a time change this node; a second run is refused with who holds
+// the lock and what to do (waiting: "wait for it to finish", and more).
+func LockRun(dir, tool, waiting string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("%s lock: %w; check that %s is writable", tool, err, dir)
+	}
+	unlock, err = LockDir(dir, "this node's "+tool, tool)
+	var le *LockedError
+	if errors.As(err, &le) {
+		return nil, fmt.Errorf("another %s is running on this node (%s): %s; if it is gone, remove %s", tool, le.Holder, waiting, le.Path)
+	}
+	return unlock, err
+}
