@@ -190,7 +190,10 @@ func (x *executor) putDelta(ctx context.Context, b []byte) (int64, bool) {
 
 // sedScript is the POSIX sed script that turns the lines of old into those
 // of new by replacing the lines between the first and the last that
-// differ. It reports false when old and new share no first line (the
+// differ. illumos sed reads a/c text a line of up to _POSIX2_LINE_MAX
+// (2048) bytes at a time and drops its leading blanks (illumos-joyent
+// usr/src/cmd/sed/compile.c:718-753): a manifest line is some 200 bytes
+// and starts with '{', and putDelta hashes the result before using it. It reports false when old and new share no first line (the
 // manifest's header), which the script needs as its anchor.
 func sedScript(old, new []byte) (string, bool) {
 	o, n := lines(old), lines(new)

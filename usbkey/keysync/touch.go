@@ -19,7 +19,9 @@ import (
 // serves: below it, the command's session costs more than the requests.
 const touchMin = 8
 
-// touchLayout is touch -t's [[CC]YY]MMDDhhmm[.SS], read in UTC0.
+// touchLayout is touch -t's [[CC]YY]MMDDhhmm[.SS], read in UTC0: illumos
+// touch takes -m and -t (illumos-joyent usr/src/cmd/touch/touch.c:111-142)
+// and reads the time with mktime, in TZ (touch.c:388-440).
 const touchLayout = "200601021504.05"
 
 // touches reports whether mtimes are set by setTimes rather than as each
