@@ -309,8 +309,7 @@ func (w *bench) syncNoop() *Row {
 		Met:    func(r Result) bool { return r.Ratio() < 0.5 && r.OursMedian() < 0.3 },
 		Before: func(int) error { return prep() },
 		Ours: func(int) (Sample, error) {
-			s, err := Measure([]*exec.Cmd{w.sync(root, src, ours...)})
-			return s, err
+			return Measure([]*exec.Cmd{w.sync(root, src, ours...)})
 		},
 		Theirs: func(int) (Sample, error) {
 			return Measure(both(func(i int, d string) *exec.Cmd { return w.rsync(i, src, d) }, theirs...))
@@ -486,7 +485,7 @@ func (w *bench) driftCompare(n int, limit time.Duration, mem int64) *Row {
 // holds but only /usbkey has, a 256 MiB boot_archive and 3,000 small files.
 func (w *bench) keySource() func() (string, error) {
 	src := filepath.Join(w.dir, "key-content")
-	return lazily2(func() (string, error) {
+	return lazilyValue(func() (string, error) {
 		if err := converttest.WriteStandby(src); err != nil {
 			return "", err
 		}
@@ -501,7 +500,8 @@ func (w *bench) keySource() func() (string, error) {
 	})
 }
 
-func lazily2(f func() (string, error)) func() (string, error) {
+// lazilyValue is lazily for a fixture that names what it wrote.
+func lazilyValue(f func() (string, error)) func() (string, error) {
 	var s string
 	run := lazily(func() (err error) { s, err = f(); return err })
 	return func() (string, error) { return s, run() }
@@ -520,7 +520,7 @@ func layout() parttable.Layout {
 
 // bootDir writes the boot files and names them relative to w.dir.
 func (w *bench) bootDir() func() (string, error) {
-	return lazily2(func() (string, error) {
+	return lazilyValue(func() (string, error) {
 		return "boot-files", bootfilestest.WriteDir(filepath.Join(w.dir, "boot-files"))
 	})
 }
