@@ -21,6 +21,10 @@ func TestCacheSaveLoad(t *testing.T) {
 		t.Fatalf("Save() = %v", err)
 	}
 	first, _ := os.ReadFile(p)
+	// What Save writes is read by the fast reader, as encoding/json reads it.
+	if es, ok := cacheEntries(first); !ok || len(es) != 5 {
+		t.Errorf("the fast reader read %d entries, ok %v, from\n%s", len(es), ok, first)
+	}
 	loaded, err := LoadCache(p)
 	if err != nil {
 		t.Fatalf("LoadCache() = %v", err)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // mtimeLayout is RFC 3339 in UTC with whole seconds: one spelling per
@@ -66,7 +67,7 @@ func appendEntry(b []byte, e *Entry) []byte {
 		b = strconv.AppendInt(b, e.Size, 10)
 	}
 	b = append(b, `,"mode":"`...)
-	b = append(b, formatMode(e.Mode)...)
+	b = append(b, FormatMode(e.Mode)...)
 	b = append(b, `","mtime":"`...)
 	b = e.MTime.AppendFormat(b, mtimeLayout)
 	b = append(b, '"')
@@ -85,6 +86,18 @@ func appendEntry(b []byte, e *Entry) []byte {
 // appendString writes s as a JSON string without HTML escaping, so key
 // paths read as they are. s is valid UTF-8 (check made sure).
 func appendString(b []byte, s string) []byte {
+	// Printable ASCII other than the quote and backslash is written as
+	// it is; the rest goes through encoding/json, which a manifest of
+	// thousands of entries paid for on every path.
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		plain = s[i] >= 0x20 && s[i] < utf8.RuneSelf && s[i] != '"' && s[i] != '\\'
+	}
+	if plain {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -108,10 +121,11 @@ func UnixMode(m fs.FileMode) uint32 {
 	return u
 }
 
-// formatMode writes the Unix octal spelling operators know from chmod(1).
-func formatMode(m fs.FileMode) string { return fmt.Sprintf("%04o", UnixMode(m)) }
+// FormatMode writes the Unix octal spelling operators know from chmod(1),
+// four digits; ParseMode reads it back.
+func FormatMode(m fs.FileMode) string { return fmt.Sprintf("%04o", UnixMode(m)) }
 
-func parseMode(s string) (fs.FileMode, error) {
+func ParseMode(s string) (fs.FileMode, error) {
 	if len(s) != 4 {
 		return 0, fmt.Errorf("mode %q is not four octal digits", s)
 	}
@@ -152,6 +166,18 @@ var ErrVersion = errors.New("unsupported manifest version")
 // It refuses unknown fields, a missing or unknown version, invalid entries,
 // and two entries that are the same path case-folded.
 func Decode(r io.Reader) (*Manifest, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: read: %w", err)
+	}
+	if m, ok := decodeCanonical(b); ok {
+		return m, nil
+	}
+	return decodeJSON(bytes.NewReader(b))
+}
+
+// decodeJSON reads any JSON spelling of a manifest.
+func decodeJSON(r io.Reader) (*Manifest, error) {
 	var top struct {
 		Version *int            `json:"version"`
 		Entries json.RawMessage `json:"entries"`
@@ -195,7 +221,7 @@ func Decode(r io.Reader) (*Manifest, error) {
 
 func (w *wireEntry) entry() (Entry, error) {
 	e := Entry{Path: w.Path, Type: w.Type}
-	mode, err := parseMode(w.Mode)
+	mode, err := ParseMode(w.Mode)
 	if err != nil {
 		return e, fmt.Errorf("%s: %w", w.Path, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -159,6 +160,50 @@ func TestFoldEveryRune(t *testing.T) {
 			if (fold(u) == f) != strings.EqualFold(s, u) {
 				t.Fatalf("fold(%q) = %q, fold(%q) = %q, strings.EqualFold = %v", s, f, u, fold(u), strings.EqualFold(s, u))
 			}
+		}
+	}
+}
+
+// What Encode writes takes the canonical path, and reads as encoding/json
+// reads it; a spelling of its own goes through encoding/json.
+func TestDecodeCanonicalPath(t *testing.T) {
+	m, err := Decode(strings.NewReader(golden))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A name with an escape is left to encoding/json.
+	m.Entries = slices.DeleteFunc(m.Entries, func(e Entry) bool { return strings.Contains(e.Path, `"`) })
+	var b bytes.Buffer
+	if err := m.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	fast, ok := decodeCanonical(b.Bytes())
+	if !ok {
+		t.Fatalf("Encode's bytes did not take the canonical path:\n%s", b.Bytes())
+	}
+	slow, err := decodeJSON(bytes.NewReader(b.Bytes()))
+	if err != nil || !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("canonical path %+v, encoding/json %+v, %v", fast, slow, err)
+	}
+	for _, other := range []string{
+		strings.Replace(b.String(), `"path"`, `"path" `, 1),
+		strings.Replace(b.String(), `{"version":1`, `{ "version":1`, 1),
+		strings.Replace(b.String(), "\n]}\n", "]}\n", 1),
+	} {
+		if _, ok := decodeCanonical([]byte(other)); ok {
+			t.Errorf("took the canonical path:\n%s", other)
+		}
+		if got, err := Decode(strings.NewReader(other)); err != nil || !reflect.DeepEqual(got, fast) {
+			t.Errorf("Decode of another spelling = %+v, %v; want %+v", got, err, fast)
+		}
+	}
+}
+
+func TestCompareFolded(t *testing.T) {
+	for _, c := range [][2]string{{"a", "B"}, {"os/2026T", "os/2026t"}, {"ab", "a"}, {"K", "\u212a"}, {"\u212ab", "kA"}, {"é", "E"}, {"", "x"}} {
+		want := strings.Compare(fold(c[0]), fold(c[1]))
+		if got := compareFolded(c[0], c[1]); (got < 0) != (want < 0) || (got == 0) != (want == 0) {
+			t.Errorf("compareFolded(%q, %q) = %d, want the sign of %d", c[0], c[1], got, want)
 		}
 	}
 }

@@ -48,6 +48,17 @@ const modeBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 // how our fat32 package matches names, and ASCII folds to lower case as on a
 // pcfs mounted with foldcase.
 func fold(p string) string {
+	for i := 0; i < len(p); i++ {
+		if p[i] >= utf8.RuneSelf {
+			return foldSlow(p)
+		}
+	}
+	// ASCII folds to lower case (foldRune's first case), which
+	// strings.ToLower does without allocating when there is none.
+	return strings.ToLower(p)
+}
+
+func foldSlow(p string) string {
 	var b strings.Builder
 	b.Grow(len(p))
 	for _, r := range p {
@@ -77,10 +88,34 @@ func foldRune(r rune) rune {
 }
 
 func compareEntries(a, b Entry) int {
-	if c := strings.Compare(fold(a.Path), fold(b.Path)); c != 0 {
+	if c := compareFolded(a.Path, b.Path); c != 0 {
 		return c
 	}
 	return strings.Compare(a.Path, b.Path)
+}
+
+// compareFolded is strings.Compare(fold(a), fold(b)) without building
+// either while both are ASCII, as key paths are: sorting thousands of
+// entries folded each path at every comparison.
+func compareFolded(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		x, y := a[i], b[i]
+		if x >= utf8.RuneSelf || y >= utf8.RuneSelf {
+			// A rune beyond ASCII may fold into it (U+212A, the
+			// Kelvin sign, is k): fold what is left.
+			return strings.Compare(fold(a[i:]), fold(b[i:]))
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return int(x) - int(y)
+		}
+	}
+	return len(a) - len(b)
 }
 
 // sortEntries puts entries in canonical order.
@@ -161,7 +196,7 @@ func (m *Manifest) check() error {
 		if err := m.Entries[i].check(); err != nil {
 			return err
 		}
-		if i > 0 && fold(m.Entries[i-1].Path) == fold(m.Entries[i].Path) {
+		if i > 0 && compareFolded(m.Entries[i-1].Path, m.Entries[i].Path) == 0 {
 			return fmt.Errorf("%q and %q are the same path to pcfs", m.Entries[i-1].Path, m.Entries[i].Path)
 		}
 	}
