@@ -16,6 +16,8 @@ import (
 // something else, and why.
 var notNDJSON = map[string]string{
 	"usbkey-drift manifest": "prints the canonical manifest, a JSON document that compare and collect read, with or without -j",
+	"usbkey-sync state":     "hidden, run by a sync on its target: one line of hashes the sync reads (keysync/listing.go)",
+	"usbkey-sync receive":   "hidden, run by a sync on its target: the answers of its stream (keysync/receive.go)",
 }
 
 // noDryRun are the commands that inherit -n from their tool but have no

@@ -34,20 +34,14 @@ func mtimes(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // remotedrift NAME: make usbkey-drift callable in the sessions of sshd NAME,
-// as on a CN where the toolkit is installed: a .bashrc in the sessions' HOME
-// ($SSHD_NAME_DIR; Debian's bash reads it for commands run by sshd) puts a
-// usbkey-drift first in PATH. It runs `manifest --no-cache`, so the test
-// machine's /var/cache is left alone.
+// as on a CN where the toolkit is installed (sessionBin). It runs
+// `manifest --no-cache`, so the test machine's /var/cache is left alone.
 func remotedrift(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: remotedrift NAME")
 	}
-	dir := ts.Getenv("WORK") + "/sshd-" + args[0]
 	real, err := exec.LookPath("usbkey-drift")
 	ts.Check(err)
-	bin := filepath.Join(dir, "bin")
-	ts.Check(os.MkdirAll(bin, 0o755))
 	wrapper := fmt.Sprintf("#!/bin/sh\n[ \"$1\" = manifest ] || exit 2\nexec %q manifest --no-cache \"$2\"\n", real)
-	ts.Check(os.WriteFile(filepath.Join(bin, "usbkey-drift"), []byte(wrapper), 0o755))
-	ts.Check(os.WriteFile(filepath.Join(dir, ".bashrc"), []byte("export PATH="+bin+":$PATH\n"), 0o644))
+	ts.Check(os.WriteFile(filepath.Join(sessionBin(ts, args[0]), "usbkey-drift"), []byte(wrapper), 0o755))
 }

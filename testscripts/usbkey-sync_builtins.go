@@ -15,6 +15,29 @@ import (
 func init() {
 	builtins["tmpfs"] = tmpfsCmd
 	builtins["waittmp"] = waittmp
+	builtins["remotesync"] = remotesync
+}
+
+// remotesync NAME: make usbkey-sync callable in the sessions of sshd NAME,
+// as on a CN where cn_tools.tar.gz is installed.
+func remotesync(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: remotesync NAME")
+	}
+	real, err := exec.LookPath("usbkey-sync")
+	ts.Check(err)
+	ts.Check(os.Symlink(real, filepath.Join(sessionBin(ts, args[0]), "usbkey-sync")))
+}
+
+// sessionBin returns a directory first in the PATH of sshd NAME's
+// sessions: a .bashrc in their HOME ($WORK/sshd-NAME; Debian's bash reads
+// it for a command sshd runs) puts it there.
+func sessionBin(ts *testscript.TestScript, name string) string {
+	dir := ts.Getenv("WORK") + "/sshd-" + name
+	bin := filepath.Join(dir, "bin")
+	ts.Check(os.MkdirAll(bin, 0o755))
+	ts.Check(os.WriteFile(filepath.Join(dir, ".bashrc"), []byte("export PATH="+bin+":$PATH\n"), 0o644))
+	return bin
 }
 
 // tmpfs DIR SIZE: mount a tmpfs of SIZE (e.g. 1m) on DIR, unmounted when

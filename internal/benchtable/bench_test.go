@@ -151,6 +151,15 @@ func newBench(tb testing.TB) *bench {
 	}
 	w.env = append(w.env, "HOME="+home, "MTOOLS_SKIP_CHECK=1", "NO_COLOR=1")
 	w.servers = []*sshtest.Server{sshtest.ForTest(tb), sshtest.ForTest(tb)}
+	// The targets have the toolkit, as a CN with cn_tools.tar.gz does
+	// (usbkey-sync asks its target for its state) and as rsync needs
+	// rsync there: Debian's bash reads the .bashrc in the sessions' HOME
+	// for a command sshd runs.
+	for _, s := range w.servers {
+		if err := os.WriteFile(filepath.Join(s.Dir, ".bashrc"), []byte("export PATH="+w.tools+":$PATH\n"), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	return w
 }
 

@@ -34,6 +34,11 @@ const (
 	StateDir = "/var/cn-tools"
 )
 
+// ToolsPATH starts a command run on another node over SSH that calls one
+// of our tools: cn_tools.tar.gz puts them in /opt/smartdc/bin, which a
+// non-interactive ssh session's PATH need not hold.
+const ToolsPATH = `PATH="$PATH:/opt/smartdc/bin"; export PATH; `
+
 // Node is the node a tool runs on: its root, its facts, and the illumos
 // commands it runs. Root "/" (or "") is the live node; any other root is a
 // simulated one whose facts are files and whose commands are recorded.

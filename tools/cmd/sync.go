@@ -90,7 +90,7 @@ EXIT STATUS
 			&cli.IntFlag{Name: "files", Value: keysync.DefaultFiles, Usage: "send `N` files at once to each target"},
 			&cli.BoolFlag{Name: "delete", Usage: "remove what the last sync sent and the source no longer has (never config)"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite conflicts, keeping the target's version as NAME.conflict-<stamp>"},
-			&cli.StringFlag{Name: "verify", Usage: "hash written files with `HOW`: openssl, sha256sum, digest or read-back (default: the best the target has)"},
+			&cli.StringFlag{Name: "verify", Usage: "hash written files with `HOW`: usbkey-sync (its receiver on the target), openssl, sha256sum, digest or read-back (default: the best the target has)"},
 			&cli.StringSliceFlag{Name: "identity", Aliases: []string{"i"}, Usage: "log in with the private key `FILE` (default " + sshconn.PersistentIdentity + ", ~/.ssh/id_*; ssh-agent too)"},
 			&cli.StringSliceFlag{Name: "known-hosts", Usage: "check host keys against `FILE` (default " + sshconn.PersistentKnownHosts + ", ~/.ssh/known_hosts)"},
 			&cli.DurationFlag{Name: "connect-timeout", Value: sshconn.DefaultConnectTimeout, Usage: "give up connecting after `DURATION`"},
@@ -104,6 +104,35 @@ EXIT STATUS
 			return syncRun(c, syncRequest(c))
 		},
 		Commands: []*cli.Command{{
+			// Run by a sync on its target, over SSH: what the target
+			// prints decides whether the listing the last sync kept
+			// still holds (keysync/listing.go).
+			Name:      "state",
+			Hidden:    true,
+			Usage:     "print the hashes of a standby copy's listing and manifest, for a sync from another node",
+			ArgsUsage: "DIR",
+			Action: func(c *cli.Context) error {
+				if c.NArg() != 1 {
+					return tool.Usage("want the standby copy's DIR, e.g. usbkey-sync state %s", node.StandbyDir)
+				}
+				env := tool.FromContext(c)
+				return keysync.State(env.Ctx, env.Node.Path(c.Args().First()), env.Stdout)
+			},
+		}, {
+			// Run by a sync on its target, over SSH: the files a sync
+			// sends arrive on stdin (keysync/receive.go).
+			Name:      "receive",
+			Hidden:    true,
+			Usage:     "write the files a sync from another node streams on stdin into a standby copy",
+			ArgsUsage: "DIR",
+			Action: func(c *cli.Context) error {
+				if c.NArg() != 1 {
+					return tool.Usage("want the standby copy's DIR, e.g. usbkey-sync receive %s", node.StandbyDir)
+				}
+				env := tool.FromContext(c)
+				return keysync.Receive(env.Ctx, env.Node.Path(c.Args().First()), env.Stdin, env.Stdout)
+			},
+		}, {
 			Name:  "setup",
 			Usage: "create the persistent identity and print (or run) what installs it on each target",
 			Flags: []cli.Flag{

@@ -14,10 +14,8 @@ import (
 	"cntools/usbkey/manifest"
 )
 
-// remotePath is prepended to a CN's PATH for finding usbkey-drift: the
-// toolkit lands in /opt/smartdc/bin, which a non-interactive ssh session's
-// PATH need not hold.
-const remotePath = `PATH="$PATH:/opt/smartdc/bin"; export PATH; `
+// remotePath finds usbkey-drift on a CN.
+const remotePath = node.ToolsPATH
 
 // maxRemoteManifest bounds a manifest read from a CN: about 300 bytes an
 // entry, so millions of entries, far beyond any key.

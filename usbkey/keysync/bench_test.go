@@ -58,7 +58,7 @@ func smallTree(t testing.TB, root string, n int, size int64) {
 func benchServers(b *testing.B, n int) []*sshtest.Server {
 	var out []*sshtest.Server
 	for range n {
-		out = append(out, startSSHD(b))
+		out = append(out, startSSHDWithState(b)) // a CN with cn_tools installed
 	}
 	return out
 }

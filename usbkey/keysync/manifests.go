@@ -46,8 +46,8 @@ func (o Options) localCopy(name string) string {
 
 // lastManifest reads the manifest the last sync left, and its bytes; nil
 // when there is none (the first sync).
-func (x *executor) lastManifest(ctx context.Context) (*manifest.Manifest, []byte, error) {
-	b, err := x.lastBytes(ctx)
+func (x *executor) lastManifest(ctx context.Context, st targetState, stOK bool) (*manifest.Manifest, []byte, error) {
+	b, err := x.lastBytes(ctx, st, stOK)
 	if b == nil || err != nil {
 		return nil, nil, err
 	}
@@ -59,14 +59,24 @@ func (x *executor) lastManifest(ctx context.Context) (*manifest.Manifest, []byte
 }
 
 // lastBytes returns the target's manifest: this host's copy when the
-// target's hashes the same, else read over SFTP.
-func (x *executor) lastBytes(ctx context.Context) ([]byte, error) {
-	if local := x.o.localCopy(x.res.Target); local != "" && x.res.Verified != VerifyReadBack {
+// target's hashes the same (as its state says, or a hashing command
+// there), else read over SFTP.
+func (x *executor) lastBytes(ctx context.Context, st targetState, stOK bool) ([]byte, error) {
+	if stOK && st.manifest == "-" {
+		return nil, nil
+	}
+	if local := x.o.localCopy(x.res.Target); local != "" && (stOK || x.method != VerifyReadBack) {
 		if b, err := os.ReadFile(local); err == nil {
-			sum := sha256.Sum256(b)
-			got, err := x.r.runHash(ctx, x.res.Verified, []string{ManifestFile})
-			if err == nil && got[ManifestFile] == hex.EncodeToString(sum[:]) {
+			h := sha256.Sum256(b)
+			sum := hex.EncodeToString(h[:])
+			if stOK && st.manifest == sum {
 				return b, nil
+			}
+			if !stOK {
+				got, err := x.r.runHash(ctx, x.method, []string{ManifestFile})
+				if err == nil && got[ManifestFile] == sum {
+					return b, nil
+				}
 			}
 		}
 	}
@@ -157,7 +167,7 @@ const maxDelta = 64 << 10
 // renamed into place only if it hashes as b does. It reports false, having
 // changed nothing, when it could not, and the caller writes b whole.
 func (x *executor) putDelta(ctx context.Context, b []byte) (int64, bool) {
-	if x.lastRaw == nil || x.res.Verified == VerifyReadBack {
+	if x.lastRaw == nil || x.method == VerifyReadBack {
 		return 0, false
 	}
 	script, ok := sedScript(x.lastRaw, b)
@@ -171,7 +181,7 @@ func (x *executor) putDelta(ctx context.Context, b []byte) (int64, bool) {
 	err := x.r.client.Run(ctx, cmd, io.Discard)
 	if err == nil {
 		var got map[string]string
-		if got, err = x.r.runHash(ctx, x.res.Verified, []string{tmp}); err == nil && got[tmp] != hex.EncodeToString(sum[:]) {
+		if got, err = x.r.runHash(ctx, x.method, []string{tmp}); err == nil && got[tmp] != hex.EncodeToString(sum[:]) {
 			err = errors.New("the result does not hash as the manifest meant")
 		}
 	}

@@ -43,7 +43,8 @@ type Options struct {
 	// DryRun plans and reports, and writes nothing.
 	DryRun bool
 	// Verify forces the verification method: "" (the best the target
-	// has), VerifyOpenSSL, VerifySHA256Sum, VerifyDigest or VerifyReadBack.
+	// has), VerifyReceiver, VerifyOpenSSL, VerifySHA256Sum, VerifyDigest
+	// or VerifyReadBack.
 	Verify string
 	// SSH says how to connect.
 	SSH sshconn.Options

@@ -109,6 +109,20 @@ func (r *remote) prepare() error {
 // round trips, which one at a time would add up. Temporary files of an
 // interrupted sync are returned apart, for removal.
 func (r *remote) list(ctx context.Context, sc scope, workers int) (map[string]*manifest.Entry, []string, error) {
+	return listTree(ctx, func(dir string) ([]keytree.Info, error) {
+		infos, err := r.tree.ReadDir(dir)
+		if err != nil {
+			return nil, r.explain(err)
+		}
+		return infos, nil
+	}, sc, workers)
+}
+
+// listTree lists a tree through readDir as a sync sees it: the entries
+// under the directories sc looks at, keyed by folded path, less what the
+// sync keeps for itself (ours); temporary files apart, sorted. The target
+// lists itself this way too (State), so both agree to the byte.
+func listTree(ctx context.Context, readDir func(dir string) ([]keytree.Info, error), sc scope, workers int) (map[string]*manifest.Entry, []string, error) {
 	now := map[string]*manifest.Entry{}
 	var temps []string
 	var mu sync.Mutex
@@ -119,12 +133,10 @@ func (r *remote) list(ctx context.Context, sc scope, workers int) (map[string]*m
 	visit = func(dir string) {
 		defer wg.Done()
 		sem <- struct{}{}
-		infos, err := r.tree.ReadDir(dir)
+		infos, err := readDir(dir)
 		<-sem
 		if err == nil {
 			err = ctx.Err()
-		} else {
-			err = r.explain(err)
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -141,18 +153,10 @@ func (r *remote) list(ctx context.Context, sc scope, workers int) (map[string]*m
 			if ours(p) || !sc.walk(p) {
 				continue
 			}
-			e := &manifest.Entry{Path: p, Mode: in.Mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky), MTime: in.MTime.UTC().Truncate(time.Second)}
-			switch {
-			case in.IsDir():
-				e.Type = manifest.TypeDir
+			e := listed(p, in)
+			if e.Type == manifest.TypeDir {
 				wg.Add(1)
 				go visit(p)
-			case in.Mode.IsRegular():
-				e.Type, e.Size = manifest.TypeFile, in.Size
-			case in.IsSymlink():
-				e.Type, e.Target = manifest.TypeSymlink, in.Target
-			default:
-				e.Type = "special"
 			}
 			now[key(p)] = e
 		}
@@ -165,6 +169,23 @@ func (r *remote) list(ctx context.Context, sc scope, workers int) (map[string]*m
 	}
 	slices.Sort(temps)
 	return now, temps, nil
+}
+
+// listed is the entry a listing holds for in at p: no hash, the mtime
+// to the second (SFTP's resolution).
+func listed(p string, in keytree.Info) *manifest.Entry {
+	e := &manifest.Entry{Path: p, Mode: in.Mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky), MTime: in.MTime.UTC().Truncate(time.Second)}
+	switch {
+	case in.IsDir():
+		e.Type = manifest.TypeDir
+	case in.Mode.IsRegular():
+		e.Type, e.Size = manifest.TypeFile, in.Size
+	case in.IsSymlink():
+		e.Type, e.Target = manifest.TypeSymlink, in.Target
+	default:
+		e.Type = "special"
+	}
+	return e
 }
 
 // sized lets pkg/sftp see how much a reader holds, which is what makes it
@@ -338,6 +359,15 @@ func (r *remote) symlink(e *manifest.Entry) error {
 		return r.wrap("rename into place", r.abs(e.Path), err)
 	}
 	return nil
+}
+
+// lstat lists the one entry p, as list would.
+func (r *remote) lstat(p string) (*manifest.Entry, error) {
+	in, err := r.tree.Lstat(p)
+	if err != nil {
+		return nil, r.explain(err)
+	}
+	return listed(p, in), nil
 }
 
 func (r *remote) setMeta(e *manifest.Entry) error {

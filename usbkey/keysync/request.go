@@ -127,9 +127,9 @@ func (r Request) Check() error {
 		}
 	}
 	switch r.Verify {
-	case "", VerifyOpenSSL, VerifySHA256Sum, VerifyDigest, VerifyReadBack:
+	case "", VerifyReceiver, VerifyOpenSSL, VerifySHA256Sum, VerifyDigest, VerifyReadBack:
 	default:
-		return fmt.Errorf("--verify %q: want openssl, sha256sum, digest or read-back", r.Verify)
+		return fmt.Errorf("--verify %q: want usbkey-sync, openssl, sha256sum, digest or read-back", r.Verify)
 	}
 	switch {
 	case r.Hook == HookPlatformInstall && r.HookVersion == "":

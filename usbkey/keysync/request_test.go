@@ -56,7 +56,7 @@ func TestRequestCheck(t *testing.T) {
 		{Request{Targets: []string{"cn1:/usbkey"}}, "/lib/sdc/config.sh"},
 		{Request{From: "root@hn:/usbkey"}, "--from root@hn:/usbkey: a sync copies from a directory on this node"},
 		{Request{From: "hn:bad"}, `--from: ssh target "hn:bad"`},
-		{Request{Verify: "md5"}, `--verify "md5": want openssl, sha256sum, digest or read-back`},
+		{Request{Verify: "md5"}, `--verify "md5": want usbkey-sync, openssl, sha256sum, digest or read-back`},
 		{Request{Hook: HookPlatformInstall}, "hook platform-install: want the platform VERSION"},
 		{Request{Hook: "agents"}, `hook "agents": want platform-install VERSION, gz-tools or sdcadm`},
 	} {

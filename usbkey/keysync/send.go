@@ -138,10 +138,10 @@ func (x *executor) finishGroup(ctx context.Context, g []*manifest.Entry, tmps []
 // hashing command fails and the files are read back instead: that is
 // slower and reads over the network, so the operator should know why.
 func (x *executor) hashes(ctx context.Context, ps []string) map[string]string {
-	got, err := x.r.hashes(ctx, x.res.Verified, ps, x.o.Files)
+	got, err := x.r.hashes(ctx, x.method, ps, x.o.Files)
 	if err != nil {
 		x.hashWarn.Do(func() {
-			x.o.Log.Warn("hashing on the target failed: reading the files back over SFTP instead", "target", x.res.Target, "verify", x.res.Verified, "err", err)
+			x.o.Log.Warn("hashing on the target failed: reading the files back over SFTP instead", "target", x.res.Target, "verify", x.method, "err", err)
 		})
 	}
 	return got

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -125,7 +126,7 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, sour
 		}
 		defer unlock()
 	}
-	x := &executor{r: r, o: o, res: res, sc: newScope(o.Paths), source: source, touched: map[string]bool{}, bad: map[string]bool{}, deleted: map[string]bool{}}
+	x := &executor{r: r, o: o, res: res, sc: newScope(o.Paths), source: source, touched: map[string]bool{}, bad: map[string]bool{}, deleted: map[string]bool{}, madeLinks: map[string]*manifest.Entry{}}
 	start := time.Now()
 	if err := x.plan(ctx); err != nil {
 		return fail(err)
@@ -155,6 +156,7 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, sour
 		o.Log.Error("manifest not written: the next sync hashes the target's files again", "target", res.Target, "err", err)
 	}
 	res.MetaBytes = n
+	x.keepListing()
 	sort.Strings(res.Failed)
 	o.Log.Info("synced", "target", res.Target, "sent", res.Sent, "bytes", res.Bytes, "skipped", res.Skipped,
 		"conflicting", len(res.Conflicting), "deleted", res.Deleted, "failed", len(res.Failed))
@@ -170,16 +172,22 @@ type executor struct {
 	src    *manifest.Manifest // from source, once plan has it
 	source *sourceWait
 
+	// method hashes on the target what SFTP wrote; receiver: files go
+	// through the target's receiver instead (receive.go).
+	method   string
+	receiver bool
+
 	last    *manifest.Manifest
 	lastRaw []byte // last as the target holds it
 	now     map[string]*manifest.Entry
 	p       *plan
 
-	mu      sync.Mutex
-	abort   error           // the connection is gone: stop
-	touched map[string]bool // directories whose entries changed
-	bad     map[string]bool // paths not in step: conflicts and failures
-	deleted map[string]bool
+	mu        sync.Mutex
+	abort     error           // the connection is gone: stop
+	touched   map[string]bool // directories whose entries changed
+	bad       map[string]bool // paths not in step: conflicts and failures
+	deleted   map[string]bool
+	madeLinks map[string]*manifest.Entry // symlinks made, as read back
 
 	hashWarn sync.Once // the hashing command failed: said once
 }
@@ -187,18 +195,52 @@ type executor struct {
 // plan reads the target and decides what it needs, hashing on the target
 // the files listing cannot decide.
 func (x *executor) plan(ctx context.Context) error {
-	// The listing takes the longest and needs nothing else: it goes on
-	// while the verification method is found and the manifest read.
+	// The target's state (listing.go) says whether the listing kept from
+	// the last sync still holds. The listing takes the longest and needs
+	// nothing else: it goes on while the verification method is found
+	// and the manifest read.
+	var st targetState
+	var stOK bool
+	stated := make(chan struct{})
+	go func() {
+		defer close(stated)
+		forced := x.o.Verify
+		if forced == VerifyReceiver {
+			forced = "" // the best command, for what goes over SFTP
+		}
+		x.method, st, stOK = x.r.probe(ctx, forced)
+		x.receiver = stOK && (x.o.Verify == "" || x.o.Verify == VerifyReceiver)
+		x.res.Verified = x.method
+		if x.receiver {
+			x.res.Verified = VerifyReceiver
+		}
+	}()
 	var temps []string
 	var listErr error
 	listed := make(chan struct{})
 	go func() {
 		defer close(listed)
+		if local := x.o.listingCopy(x.res.Target); local != "" {
+			if _, err := os.Stat(local); err == nil {
+				if <-stated; stOK {
+					if x.now = x.keptListing(st); x.now != nil {
+						return
+					}
+				}
+			}
+		}
 		x.now, temps, listErr = x.r.list(ctx, x.sc, x.o.Files)
 	}()
 	var err error
-	x.res.Verified = x.r.pickVerify(ctx, x.o.Verify)
-	x.last, x.lastRaw, err = x.lastManifest(ctx)
+	<-stated
+	if !stOK {
+		if x.o.Verify == VerifyReceiver {
+			<-listed
+			return fmt.Errorf("--verify %s: target %s has no usbkey-sync (cn_tools.tar.gz puts it in /opt/smartdc/bin): install cn_tools there, or sync without --verify", VerifyReceiver, x.res.Target)
+		}
+		x.o.Log.Debug("no usbkey-sync state on the target: listing it over SFTP", "target", x.res.Target)
+	}
+	x.last, x.lastRaw, err = x.lastManifest(ctx, st, stOK)
 	<-listed
 	if err != nil {
 		return err
@@ -319,11 +361,31 @@ func (x *executor) apply(ctx context.Context) {
 		}
 		x.touch(e.Path)
 		x.res.Sent++
+		// Its mtime is the target's clock's: read back for the
+		// listing kept (without it, the next sync lists).
+		if made, err := r.lstat(e.Path); err == nil {
+			x.madeLinks[key(e.Path)] = made
+		}
+	}
+	send := p.send
+	if x.receiver {
+		// What must be moved aside first goes over SFTP, which does
+		// that between its hash and its rename.
+		var direct []*manifest.Entry
+		send = nil
+		for _, e := range p.send {
+			if k := key(e.Path); x.p.keep[k] || x.p.clear[k] && x.now[k] != nil {
+				send = append(send, e)
+			} else {
+				direct = append(direct, e)
+			}
+		}
+		send = append(send, x.receiveFiles(ctx, direct)...)
 	}
 	// A group is verified and renamed into place while the next one is
 	// written: the target hashes while the network carries data.
 	var pending sync.WaitGroup
-	for _, g := range groups(p.send) {
+	for _, g := range groups(send) {
 		if x.stopped(ctx) {
 			break
 		}

@@ -59,7 +59,7 @@ func syncOnce(t *testing.T, s *sshtest.Server, src, dst string, mod func(*Option
 func sameTrees(t *testing.T, a, b string) {
 	t.Helper()
 	err := filepath.WalkDir(a, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || !d.Type().IsRegular() {
 			return err
 		}
 		rel, _ := filepath.Rel(a, p)

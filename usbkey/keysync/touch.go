@@ -26,7 +26,7 @@ const touchLayout = "200601021504.05"
 
 // touches reports whether mtimes are set by setTimes rather than as each
 // file is written: only where commands run on the target.
-func (x *executor) touches() bool { return x.res.Verified != VerifyReadBack }
+func (x *executor) touches() bool { return x.method != VerifyReadBack }
 
 // setTimes gives the temporary files tmps of g their mtimes before they
 // are verified; a file whose mtime could not be set is removed and

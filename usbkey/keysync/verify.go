@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"cntools/internal/node"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,10 +18,11 @@ import (
 // reads the file where it is stored, which is what verification is for,
 // and costs no network; reading back over SFTP works on any target.
 const (
-	VerifyOpenSSL   = "openssl"   // openssl dgst: uses the CPU's SHA extensions, 4x sha256sum here
-	VerifySHA256Sum = "sha256sum" // GNU coreutils
-	VerifyDigest    = "digest"    // illumos digest(1), always in a SmartOS global zone
-	VerifyReadBack  = "read-back" // read over SFTP and hash here
+	VerifyReceiver  = "usbkey-sync" // the receiver on the target (receive.go) hashes what it wrote
+	VerifyOpenSSL   = "openssl"     // openssl dgst: uses the CPU's SHA extensions, 4x sha256sum here
+	VerifySHA256Sum = "sha256sum"   // GNU coreutils
+	VerifyDigest    = "digest"      // illumos digest(1), always in a SmartOS global zone
+	VerifyReadBack  = "read-back"   // read over SFTP and hash here
 )
 
 // argBudget bounds the bytes of file names on one command line: far
@@ -28,23 +30,32 @@ const (
 // files take a few commands.
 const argBudget = 64 << 10
 
-// pickVerify finds the best hashing command the target has.
-func (r *remote) pickVerify(ctx context.Context, forced string) string {
-	if forced != "" {
-		return forced
-	}
+// probe asks the target, in one command, for the best hashing command it
+// has (forced, when given, is taken as it is) and for its state
+// (listing.go); stOK is false when the target has no usbkey-sync to tell
+// it. One command, not two: each costs the target a session and a shell.
+func (r *remote) probe(ctx context.Context, forced string) (method string, st targetState, stOK bool) {
 	var out bytes.Buffer
-	if err := r.client.Run(ctx, "for c in openssl sha256sum digest; do command -v $c; done; true", &out); err != nil {
-		return VerifyReadBack
+	// The state goes last: exec fails, ending the shell, where there is
+	// no usbkey-sync, and what the loop printed is still read.
+	r.client.Run(ctx, node.ToolsPATH+"for c in openssl sha256sum digest; do command -v $c; done; exec usbkey-sync state "+quote(r.root)+" 2>/dev/null", &out)
+	lines := strings.Split(out.String(), "\n")
+	for _, l := range lines {
+		if strings.HasPrefix(l, stateTag+" ") {
+			st, stOK = parseState(l)
+		}
+	}
+	if forced != "" {
+		return forced, st, stOK
 	}
 	for _, m := range []string{VerifyOpenSSL, VerifySHA256Sum, VerifyDigest} {
-		for _, l := range strings.Split(out.String(), "\n") {
+		for _, l := range lines {
 			if path.Base(strings.TrimSpace(l)) == m {
-				return m
+				return m, st, stOK
 			}
 		}
 	}
-	return VerifyReadBack
+	return VerifyReadBack, st, stOK
 }
 
 // hashes returns the SHA-256 of each of the target's files ps (paths

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"cntools/internal/fuzzcorpus"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -78,7 +79,9 @@ func FuzzAppendString(f *testing.F) {
 // FuzzLoadCache holds the hash cache's fast reader to encoding/json's,
 // and what Save writes to the fast reader.
 func FuzzLoadCache(f *testing.F) {
-	f.Add([]byte("{\"version\":1,\"entries\":[\n{\"path\":\"boot/loader.conf\",\"size\":12,\"mtime_ns\":1772323200000000000,\"inode\":42,\"ctime_ns\":1772323200000000001,\"sha256\":\"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae\"},\n{\"path\":\"a<b>\",\"size\":0,\"mtime_ns\":1,\"inode\":0,\"sha256\":\"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae\"}\n]}\n"))
+	for _, s := range cacheSeeds() {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fast, ok := cacheEntries(b)
 		if !ok {
@@ -92,4 +95,22 @@ func FuzzLoadCache(f *testing.F) {
 			t.Fatalf("fast reader read %q as %+v, encoding/json as %+v, %v", b, fast, slow, err)
 		}
 	})
+}
+
+func cacheSeeds() map[string][]byte {
+	return map[string][]byte{
+		"saved":      []byte("{\"version\":1,\"entries\":[\n{\"path\":\"boot/loader.conf\",\"size\":12,\"mtime_ns\":1772323200000000000,\"inode\":42,\"ctime_ns\":1772323200000000001,\"sha256\":\"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae\"},\n{\"path\":\"a<b>\",\"size\":0,\"mtime_ns\":1,\"inode\":0,\"sha256\":\"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae\"}\n]}\n"),
+		"escaped":    []byte("{\"version\":1,\"entries\":[\n{\"path\":\"a\\u003c\",\"size\":1,\"mtime_ns\":1,\"inode\":1,\"sha256\":\"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae\"}\n]}\n"),
+		"zero ctime": []byte("{\"version\":1,\"entries\":[\n{\"path\":\"a\",\"size\":1,\"mtime_ns\":1,\"inode\":1,\"ctime_ns\":0,\"sha256\":\"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae\"}\n]}\n"),
+	}
+}
+
+// TestFuzzLoadCacheSeedsCommitted keeps testdata/fuzz/FuzzLoadCache in
+// step with cacheSeeds; CNTOOLS_UPDATE=1 rewrites it.
+func TestFuzzLoadCacheSeedsCommitted(t *testing.T) {
+	files := map[string]string{}
+	for name, s := range cacheSeeds() {
+		files[strings.ReplaceAll(name, " ", "-")] = fuzzcorpus.Encode(s)
+	}
+	fuzzcorpus.Check(t, "FuzzLoadCache", files)
 }
