@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ProblemKind names one kind of damage Check finds.
@@ -82,19 +83,38 @@ func (f *FS) Repair() ([]Problem, error) {
 // errUncommitted refuses to check an FS whose memory and disk differ.
 var errUncommitted = errors.New("BUG: fat32: check with uncommitted changes: commit first")
 
-// checker is one run of Check: who owns each cluster so far.
+// checker is one run of Check: which clusters are claimed so far, and by
+// whom. A bit a cluster says whether one is: a 4 GiB key has 3.9 million
+// clusters, and a slice of owners (15 MiB) cost a populate, which checks
+// twice, a fault on every fresh page. Who owns a claimed cluster is looked
+// up in the claims only when one is claimed twice, which is damage.
 type checker struct {
 	f        *FS
-	owner    []int32 // per cluster, 1 + the index in nodes of the entry that owns it; 0 for none
-	nodes    []*node
+	claimed  []uint64   // a bit per cluster
+	nodes    []*node    // the entries whose chains were followed
+	claims   [][]uint32 // claims[i] is the clusters nodes[i] owns
 	problems []Problem
+}
+
+func (c *checker) isClaimed(cl uint32) bool { return c.claimed[cl/64]&(1<<(cl%64)) != 0 }
+func (c *checker) claim(cl uint32)          { c.claimed[cl/64] |= 1 << (cl % 64) }
+func (c *checker) unclaim(cl uint32)        { c.claimed[cl/64] &^= 1 << (cl % 64) }
+
+// owner is the entry that claimed cl.
+func (c *checker) owner(cl uint32) *node {
+	for i, cs := range c.claims {
+		if slices.Contains(cs, cl) {
+			return c.nodes[i]
+		}
+	}
+	panic(fmt.Sprintf("BUG: fat32: cluster %d is claimed by no entry", cl))
 }
 
 func (f *FS) check() ([]Problem, error) {
 	if f.fat.dirty() || len(f.pending) > 0 || dirtyDir(f.root) {
 		return nil, errUncommitted
 	}
-	c := &checker{f: f, owner: make([]int32, len(f.fat.e))}
+	c := &checker{f: f, claimed: make([]uint64, len(f.fat.e)/64+1)}
 	if err := c.fats(); err != nil {
 		return nil, err
 	}
@@ -161,19 +181,21 @@ func (c *checker) fats() error {
 func (c *checker) chain(n *node, start uint32) ([]uint32, *Problem) {
 	t := c.f.fat
 	c.nodes = append(c.nodes, n)
-	id := int32(len(c.nodes))
+	c.claims = append(c.claims, nil)
+	id := len(c.nodes) - 1
 	var cs []uint32
+	defer func() { c.claims[id] = cs }()
 	var p *Problem
 	for cl := start; ; {
 		if cl < 2 || int(cl) >= len(t.e) {
 			p = &Problem{Kind: ChainOutOfRange, Cluster: cl, Detail: fmt.Sprintf("cluster %d is not on the volume (clusters 2 to %d)", cl, len(t.e)-1)}
 			break
 		}
-		if o := c.owner[cl]; o != 0 {
-			if o == id {
+		if c.isClaimed(cl) {
+			if slices.Contains(cs, cl) {
 				p = &Problem{Kind: ChainLoop, Cluster: cl, Detail: fmt.Sprintf("cluster %d comes round again", cl)}
 			} else {
-				p = &Problem{Kind: CrossLinked, Cluster: cl, Detail: fmt.Sprintf("cluster %d is also %s's", cl, c.name(c.nodes[o-1]))}
+				p = &Problem{Kind: CrossLinked, Cluster: cl, Detail: fmt.Sprintf("cluster %d is also %s's", cl, c.name(c.owner(cl)))}
 			}
 			break
 		}
@@ -186,7 +208,7 @@ func (c *checker) chain(n *node, start uint32) ([]uint32, *Problem) {
 			p = &Problem{Kind: ChainBad, Cluster: cl, Detail: fmt.Sprintf("cluster %d is marked bad", cl)}
 			break
 		}
-		c.owner[cl] = id
+		c.claim(cl)
 		cs = append(cs, cl)
 		if v >= 0x0FFFFFF8 {
 			return cs, nil
@@ -249,8 +271,8 @@ func (c *checker) dir(d *node) error {
 			c.add(Problem{Kind: DirLoop, Path: c.name(ch), Cluster: ch.cluster, Detail: fmt.Sprintf("its cluster %d is %s's", ch.cluster, c.name(a)), fix: c.drop(ch)})
 			continue
 		}
-		if ch.cluster >= 2 && int(ch.cluster) < len(c.owner) && c.owner[ch.cluster] != 0 {
-			o := c.nodes[c.owner[ch.cluster]-1]
+		if ch.cluster >= 2 && int(ch.cluster) < len(c.f.fat.e) && c.isClaimed(ch.cluster) {
+			o := c.owner(ch.cluster)
 			c.add(Problem{Kind: CrossLinked, Path: c.name(ch), Cluster: ch.cluster, Detail: fmt.Sprintf("cluster %d is also %s's", ch.cluster, c.name(o)), fix: c.drop(ch)})
 			continue
 		}
@@ -265,7 +287,7 @@ func (c *checker) dir(d *node) error {
 // start, in which case nothing of it can be read and it is dropped.
 func (c *checker) dirEntry(ch *node) error {
 	first := ch.cluster
-	if first >= 2 && int(first) < len(c.owner) {
+	if first >= 2 && int(first) < len(c.f.fat.e) {
 		v := c.f.fat.e[first] & entryMask
 		if v != 0 && v != badClus {
 			return c.dir(ch)
@@ -343,7 +365,10 @@ func (c *checker) file(n *node) {
 	// The clusters past the size are no one's: lost() frees them.
 	keep := min(len(cs), need)
 	for _, cl := range cs[keep:] {
-		c.owner[cl] = 0
+		c.unclaim(cl)
+	}
+	if n.cluster != 0 {
+		c.claims[len(c.claims)-1] = cs[:keep] // the chain just followed is n's
 	}
 	fix := c.cut(n, cs[:keep])
 	if p == nil {
@@ -359,7 +384,7 @@ func (c *checker) lost() {
 	t := c.f.fat
 	var lost []uint32
 	for cl := 2; cl < len(t.e); cl++ {
-		if v := t.e[cl] & entryMask; v != 0 && v != badClus && c.owner[cl] == 0 {
+		if v := t.e[cl] & entryMask; v != 0 && v != badClus && !c.isClaimed(uint32(cl)) {
 			lost = append(lost, uint32(cl))
 		}
 	}
