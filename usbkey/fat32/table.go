@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 )
 
 const (
@@ -48,6 +49,30 @@ func (t *table) countFree() {
 			t.free++
 		}
 	}
+}
+
+// read loads the entries from the FAT at off, of size bytes, and counts
+// the free clusters. Only the entries of clusters the volume has are read:
+// the FAT's slack past them means nothing. It reads through one of the
+// copy chunks rather than a buffer the size of the FAT: a 4 GiB key's FAT
+// is 15 MiB, and every fresh page costs a fault.
+func (t *table) read(v io.ReaderAt, off, size int64) error {
+	b := chunks.Get().(*[copyChunk]byte)
+	defer chunks.Put(b)
+	n := min(size, int64(len(t.e))*4)
+	for done := int64(0); done < n; {
+		k := min(int64(len(b)), n-done)
+		if _, err := v.ReadAt(b[:k], off+done); err != nil {
+			return err
+		}
+		e := t.e[done/4 : (done+k)/4]
+		for i := range e {
+			e[i] = binary.LittleEndian.Uint32(b[4*i:])
+		}
+		done += k
+	}
+	t.countFree()
+	return nil
 }
 
 // chain returns the clusters of the chain that starts at c. It refuses
