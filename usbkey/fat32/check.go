@@ -114,7 +114,7 @@ func (f *FS) check() ([]Problem, error) {
 	if f.fat.dirty() || len(f.pending) > 0 || dirtyDir(f.root) {
 		return nil, errUncommitted
 	}
-	c := &checker{f: f, claimed: make([]uint64, len(f.fat.e)/64+1)}
+	c := &checker{f: f, claimed: make([]uint64, f.fat.len()/64+1)}
 	if err := c.fats(); err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (c *checker) name(n *node) string { return "/" + c.f.pathOf(n) }
 // fats compares the FAT copies on disk, entry by entry.
 func (c *checker) fats() error {
 	f := c.f
-	n := int64(len(f.fat.e)) * 4
+	n := int64(f.fat.len()) * 4
 	// A chunk at a time from each: a 64 GiB key's FATs are 15 MiB each,
 	// and reading them whole cost a populate 30 MiB and a tenth of a second.
 	const chunk = 1 << 20
@@ -187,8 +187,8 @@ func (c *checker) chain(n *node, start uint32) ([]uint32, *Problem) {
 	defer func() { c.claims[id] = cs }()
 	var p *Problem
 	for cl := start; ; {
-		if cl < 2 || int(cl) >= len(t.e) {
-			p = &Problem{Kind: ChainOutOfRange, Cluster: cl, Detail: fmt.Sprintf("cluster %d is not on the volume (clusters 2 to %d)", cl, len(t.e)-1)}
+		if cl < 2 || cl >= t.len() {
+			p = &Problem{Kind: ChainOutOfRange, Cluster: cl, Detail: fmt.Sprintf("cluster %d is not on the volume (clusters 2 to %d)", cl, t.len()-1)}
 			break
 		}
 		if c.isClaimed(cl) {
@@ -199,7 +199,7 @@ func (c *checker) chain(n *node, start uint32) ([]uint32, *Problem) {
 			}
 			break
 		}
-		v := t.e[cl] & entryMask
+		v := t.get(cl) & entryMask
 		if v == 0 {
 			p = &Problem{Kind: ChainFree, Cluster: cl, Detail: fmt.Sprintf("cluster %d is free", cl)}
 			break
@@ -271,7 +271,7 @@ func (c *checker) dir(d *node) error {
 			c.add(Problem{Kind: DirLoop, Path: c.name(ch), Cluster: ch.cluster, Detail: fmt.Sprintf("its cluster %d is %s's", ch.cluster, c.name(a)), fix: c.drop(ch)})
 			continue
 		}
-		if ch.cluster >= 2 && int(ch.cluster) < len(c.f.fat.e) && c.isClaimed(ch.cluster) {
+		if ch.cluster >= 2 && ch.cluster < c.f.fat.len() && c.isClaimed(ch.cluster) {
 			o := c.owner(ch.cluster)
 			c.add(Problem{Kind: CrossLinked, Path: c.name(ch), Cluster: ch.cluster, Detail: fmt.Sprintf("cluster %d is also %s's", ch.cluster, c.name(o)), fix: c.drop(ch)})
 			continue
@@ -287,8 +287,8 @@ func (c *checker) dir(d *node) error {
 // start, in which case nothing of it can be read and it is dropped.
 func (c *checker) dirEntry(ch *node) error {
 	first := ch.cluster
-	if first >= 2 && int(first) < len(c.f.fat.e) {
-		v := c.f.fat.e[first] & entryMask
+	if first >= 2 && first < c.f.fat.len() {
+		v := c.f.fat.get(first) & entryMask
 		if v != 0 && v != badClus {
 			return c.dir(ch)
 		}
@@ -383,9 +383,13 @@ func (c *checker) file(n *node) {
 func (c *checker) lost() {
 	t := c.f.fat
 	var lost []uint32
-	for cl := 2; cl < len(t.e); cl++ {
-		if v := t.e[cl] & entryMask; v != 0 && v != badClus && !c.isClaimed(uint32(cl)) {
-			lost = append(lost, uint32(cl))
+	for cl := uint32(2); cl < t.len(); cl++ {
+		if t.empty(cl / pageEntries) {
+			cl = (cl/pageEntries+1)*pageEntries - 1 // a page not held is all free
+			continue
+		}
+		if v := t.get(cl) & entryMask; v != 0 && v != badClus && !c.isClaimed(cl) {
+			lost = append(lost, cl)
 		}
 	}
 	if len(lost) == 0 {

@@ -76,7 +76,7 @@ func Open(v Volume) (*FS, error) {
 		return nil, fmt.Errorf("fat32: read FAT: %w", err)
 	}
 	fs.root = &node{name: "", entry: entry{attr: attrDir, cluster: bs.RootClus}}
-	if bs.RootClus >= uint32(len(fs.fat.e)) {
+	if bs.RootClus >= fs.fat.len() {
 		return nil, fmt.Errorf("fat32: boot sector: root cluster %d is past the FAT: %w", bs.RootClus, errNotFAT32)
 	}
 	if err := fs.load(fs.root); err != nil {
