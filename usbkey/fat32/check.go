@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 )
 
 // ProblemKind names one kind of damage Check finds.
@@ -90,10 +89,62 @@ var errUncommitted = errors.New("BUG: fat32: check with uncommitted changes: com
 // up in the claims only when one is claimed twice, which is damage.
 type checker struct {
 	f        *FS
-	claimed  []uint64   // a bit per cluster
-	nodes    []*node    // the entries whose chains were followed
-	claims   [][]uint32 // claims[i] is the clusters nodes[i] owns
+	claimed  []uint64 // a bit per cluster
+	nodes    []*node  // the entries whose chains were followed
+	claims   []spans  // claims[i] is the clusters nodes[i] owns
 	problems []Problem
+}
+
+// span is the clusters first to first+n-1.
+type span struct{ first, n uint32 }
+
+// spans is a chain as runs of consecutive clusters, the way files are
+// laid out: a chain of a quarter of a million clusters is one span, not a
+// megabyte of cluster numbers.
+type spans []span
+
+func (s *spans) add(cl uint32) {
+	if k := len(*s) - 1; k >= 0 && (*s)[k].first+(*s)[k].n == cl {
+		(*s)[k].n++
+		return
+	}
+	*s = append(*s, span{cl, 1})
+}
+
+func (s spans) len() int {
+	n := 0
+	for _, x := range s {
+		n += int(x.n)
+	}
+	return n
+}
+
+func (s spans) contains(cl uint32) bool {
+	for _, x := range s {
+		if cl >= x.first && cl-x.first < x.n {
+			return true
+		}
+	}
+	return false
+}
+
+func (s spans) last() uint32 { return s[len(s)-1].first + s[len(s)-1].n - 1 }
+
+// split returns the first k clusters, and the rest one by one.
+func (s spans) split(k int) (spans, []uint32) {
+	var head spans
+	var rest []uint32
+	for _, x := range s {
+		for cl := x.first; cl < x.first+x.n; cl++ {
+			if k > 0 {
+				head.add(cl)
+				k--
+			} else {
+				rest = append(rest, cl)
+			}
+		}
+	}
+	return head, rest
 }
 
 func (c *checker) isClaimed(cl uint32) bool { return c.claimed[cl/64]&(1<<(cl%64)) != 0 }
@@ -103,7 +154,7 @@ func (c *checker) unclaim(cl uint32)        { c.claimed[cl/64] &^= 1 << (cl % 64
 // owner is the entry that claimed cl.
 func (c *checker) owner(cl uint32) *node {
 	for i, cs := range c.claims {
-		if slices.Contains(cs, cl) {
+		if cs.contains(cl) {
 			return c.nodes[i]
 		}
 	}
@@ -178,12 +229,12 @@ func (c *checker) fats() error {
 // chain follows the chain of n from start, claiming its clusters, up to
 // where it goes wrong. It returns the clusters that are n's and, when the
 // chain goes wrong, the problem, whose fix cuts the chain there.
-func (c *checker) chain(n *node, start uint32) ([]uint32, *Problem) {
+func (c *checker) chain(n *node, start uint32) (spans, *Problem) {
 	t := c.f.fat
 	c.nodes = append(c.nodes, n)
 	c.claims = append(c.claims, nil)
 	id := len(c.nodes) - 1
-	var cs []uint32
+	var cs spans
 	defer func() { c.claims[id] = cs }()
 	var p *Problem
 	for cl := start; ; {
@@ -192,7 +243,7 @@ func (c *checker) chain(n *node, start uint32) ([]uint32, *Problem) {
 			break
 		}
 		if c.isClaimed(cl) {
-			if slices.Contains(cs, cl) {
+			if cs.contains(cl) {
 				p = &Problem{Kind: ChainLoop, Cluster: cl, Detail: fmt.Sprintf("cluster %d comes round again", cl)}
 			} else {
 				p = &Problem{Kind: CrossLinked, Cluster: cl, Detail: fmt.Sprintf("cluster %d is also %s's", cl, c.name(c.owner(cl)))}
@@ -209,7 +260,7 @@ func (c *checker) chain(n *node, start uint32) ([]uint32, *Problem) {
 			break
 		}
 		c.claim(cl)
-		cs = append(cs, cl)
+		cs.add(cl)
 		if v >= 0x0FFFFFF8 {
 			return cs, nil
 		}
@@ -223,7 +274,7 @@ func (c *checker) chain(n *node, start uint32) ([]uint32, *Problem) {
 // cut returns the repair that ends n's chain after the clusters cs; with
 // none left, a file becomes empty and a directory keeps its first cluster
 // (the caller drops a directory that has none).
-func (c *checker) cut(n *node, cs []uint32) func() {
+func (c *checker) cut(n *node, cs spans) func() {
 	t := c.f.fat
 	if len(cs) == 0 {
 		return func() {
@@ -231,11 +282,11 @@ func (c *checker) cut(n *node, cs []uint32) func() {
 			n.parent.dirty = true
 		}
 	}
-	last := cs[len(cs)-1]
+	last, kept := cs.last(), cs.len()
 	return func() {
 		t.set(last, eoc)
 		if !n.isDir() {
-			n.size = uint32(min(int64(n.size), int64(len(cs))*c.f.g.ClusterSize))
+			n.size = uint32(min(int64(n.size), int64(kept)*c.f.g.ClusterSize))
 			n.parent.dirty = true
 		}
 	}
@@ -254,7 +305,8 @@ func (c *checker) dir(d *node) error {
 		}
 	}
 	if p != nil || d.children == nil {
-		if err := f.parse(d, cs); err != nil {
+		_, all := cs.split(0)
+		if err := f.parse(d, all); err != nil {
 			return err
 		}
 		if p != nil {
@@ -353,27 +405,27 @@ func (c *checker) file(n *node) {
 	if n.cluster == 0 && n.size == 0 {
 		return
 	}
-	var cs []uint32
+	var cs spans
 	var p *Problem
 	if n.cluster != 0 {
 		cs, p = c.chain(n, n.cluster)
 	}
 	need := int(c.f.ClustersFor(int64(n.size)))
-	if p == nil && len(cs) == need {
+	if p == nil && cs.len() == need {
 		return
 	}
 	// The clusters past the size are no one's: lost() frees them.
-	keep := min(len(cs), need)
-	for _, cl := range cs[keep:] {
+	head, rest := cs.split(need)
+	for _, cl := range rest {
 		c.unclaim(cl)
 	}
 	if n.cluster != 0 {
-		c.claims[len(c.claims)-1] = cs[:keep] // the chain just followed is n's
+		c.claims[len(c.claims)-1] = head // the chain just followed is n's
 	}
-	fix := c.cut(n, cs[:keep])
+	fix := c.cut(n, head)
 	if p == nil {
 		p = &Problem{Kind: SizeMismatch, Path: c.name(n), Cluster: n.cluster,
-			Detail: fmt.Sprintf("%d bytes need %d clusters, the chain has %d", n.size, need, len(cs))}
+			Detail: fmt.Sprintf("%d bytes need %d clusters, the chain has %d", n.size, need, cs.len())}
 	}
 	p.fix = fix
 	c.add(*p)
