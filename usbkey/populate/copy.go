@@ -212,6 +212,20 @@ func (c *copier) sum(i int) string {
 	return c.sums[i]
 }
 
+// trySum is the hash of file i if the hasher has finished it.
+func (c *copier) trySum(i int) (string, bool) {
+	for c.next <= i {
+		select {
+		case s := <-c.hashed:
+			c.sums[c.next] = s
+			c.next++
+		default:
+			return "", false
+		}
+	}
+	return c.sums[i], true
+}
+
 // file is the next file's content, to be read once.
 func (c *copier) file() *pieceReader { return &pieceReader{c: c} }
 

@@ -309,7 +309,33 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 	}
 	c := startCopy(ctx, src, p.Copy, tick)
 	defer c.stop()
-	debug := o.Log != nil && o.Log.Enabled(ctx, slog.LevelDebug)
+	// A file's line goes to the log once its hash is known, in order:
+	// waiting for each hash as the file is written would hold the writer
+	// back to the hasher's pace.
+	type written struct {
+		i         int
+		committed bool
+	}
+	var unlogged []written
+	logWritten := func(wait bool) {
+		for ; len(unlogged) > 0; unlogged = unlogged[1:] {
+			w := unlogged[0]
+			sum, ok := c.trySum(w.i)
+			if !ok && !wait {
+				return
+			}
+			if !ok {
+				sum = c.sum(w.i)
+			}
+			a := p.Copy[w.i]
+			o.Log.Debug("copied", "path", a.Path, "bytes", a.Size, "sha256", keytree.ShownSum(a.Path, sum), "committed", w.committed)
+		}
+	}
+	if o.Log != nil && o.Log.Enabled(ctx, slog.LevelDebug) {
+		defer logWritten(true)
+	} else {
+		logWritten = func(bool) { unlogged = unlogged[:0] }
+	}
 	var sinceSync int64
 	for i, a := range p.Copy {
 		if err := ctx.Err(); err != nil {
@@ -343,12 +369,10 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 			}
 			sinceSync = 0
 		}
-		if debug {
-			// Waiting for the file's hash here holds the writer back,
-			// so only a run that logs it does.
-			o.Log.Debug("copied", "path", a.Path, "bytes", a.Size, "sha256", keytree.ShownSum(a.Path, c.sum(i)), "committed", sinceSync == 0)
-		}
+		unlogged = append(unlogged, written{i, sinceSync == 0})
+		logWritten(false)
 	}
+	logWritten(true)
 	sums := make(map[string]string, len(p.Copy))
 	for i, a := range p.Copy {
 		sums[a.Path] = c.sum(i)
