@@ -229,8 +229,17 @@ func (t *Target) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 || off > t.Size || int64(len(p)) > t.Size-off {
 		return 0, fmt.Errorf("BUG: write %s: %d bytes at %d past its end (%d bytes)", t.Path, len(p), off, t.Size)
 	}
-	return t.rw.WriteAt(p, off)
+	n, err := t.rw.WriteAt(p, off)
+	if err == nil && len(p) >= writebackMin {
+		startWriteback(t.f, off, int64(n))
+	}
+	return n, err
 }
+
+// writebackMin is the write from which the target starts writing it to
+// the disk at once: file data, written a megabyte at a time, and not the
+// small writes of a FAT or a directory that a commit makes and flushes.
+const writebackMin = 1 << 20
 
 // Sync flushes the target to stable storage.
 func (t *Target) Sync() error {

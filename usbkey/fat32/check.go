@@ -82,19 +82,90 @@ func (f *FS) Repair() ([]Problem, error) {
 // errUncommitted refuses to check an FS whose memory and disk differ.
 var errUncommitted = errors.New("BUG: fat32: check with uncommitted changes: commit first")
 
-// checker is one run of Check: who owns each cluster so far.
+// checker is one run of Check: which clusters are claimed so far, and by
+// whom. A bit a cluster says whether one is: a 4 GiB key has 3.9 million
+// clusters, and a slice of owners (15 MiB) cost a populate, which checks
+// twice, a fault on every fresh page. Who owns a claimed cluster is looked
+// up in the claims only when one is claimed twice, which is damage.
 type checker struct {
 	f        *FS
-	owner    []int32 // per cluster, 1 + the index in nodes of the entry that owns it; 0 for none
-	nodes    []*node
+	claimed  []uint64 // a bit per cluster
+	nodes    []*node  // the entries whose chains were followed
+	claims   []spans  // claims[i] is the clusters nodes[i] owns
 	problems []Problem
+}
+
+// span is the clusters first to first+n-1.
+type span struct{ first, n uint32 }
+
+// spans is a chain as runs of consecutive clusters, the way files are
+// laid out: a chain of a quarter of a million clusters is one span, not a
+// megabyte of cluster numbers.
+type spans []span
+
+func (s *spans) add(cl uint32) {
+	if k := len(*s) - 1; k >= 0 && (*s)[k].first+(*s)[k].n == cl {
+		(*s)[k].n++
+		return
+	}
+	*s = append(*s, span{cl, 1})
+}
+
+func (s spans) len() int {
+	n := 0
+	for _, x := range s {
+		n += int(x.n)
+	}
+	return n
+}
+
+func (s spans) contains(cl uint32) bool {
+	for _, x := range s {
+		if cl >= x.first && cl-x.first < x.n {
+			return true
+		}
+	}
+	return false
+}
+
+func (s spans) last() uint32 { return s[len(s)-1].first + s[len(s)-1].n - 1 }
+
+// split returns the first k clusters, and the rest one by one.
+func (s spans) split(k int) (spans, []uint32) {
+	var head spans
+	var rest []uint32
+	for _, x := range s {
+		for cl := x.first; cl < x.first+x.n; cl++ {
+			if k > 0 {
+				head.add(cl)
+				k--
+			} else {
+				rest = append(rest, cl)
+			}
+		}
+	}
+	return head, rest
+}
+
+func (c *checker) isClaimed(cl uint32) bool { return c.claimed[cl/64]&(1<<(cl%64)) != 0 }
+func (c *checker) claim(cl uint32)          { c.claimed[cl/64] |= 1 << (cl % 64) }
+func (c *checker) unclaim(cl uint32)        { c.claimed[cl/64] &^= 1 << (cl % 64) }
+
+// owner is the entry that claimed cl.
+func (c *checker) owner(cl uint32) *node {
+	for i, cs := range c.claims {
+		if cs.contains(cl) {
+			return c.nodes[i]
+		}
+	}
+	panic(fmt.Sprintf("BUG: fat32: cluster %d is claimed by no entry", cl))
 }
 
 func (f *FS) check() ([]Problem, error) {
 	if f.fat.dirty() || len(f.pending) > 0 || dirtyDir(f.root) {
 		return nil, errUncommitted
 	}
-	c := &checker{f: f, owner: make([]int32, len(f.fat.e))}
+	c := &checker{f: f, claimed: make([]uint64, f.fat.len()/64+1)}
 	if err := c.fats(); err != nil {
 		return nil, err
 	}
@@ -125,7 +196,7 @@ func (c *checker) name(n *node) string { return "/" + c.f.pathOf(n) }
 // fats compares the FAT copies on disk, entry by entry.
 func (c *checker) fats() error {
 	f := c.f
-	n := int64(len(f.fat.e)) * 4
+	n := int64(f.fat.len()) * 4
 	// A chunk at a time from each: a 64 GiB key's FATs are 15 MiB each,
 	// and reading them whole cost a populate 30 MiB and a tenth of a second.
 	const chunk = 1 << 20
@@ -158,26 +229,28 @@ func (c *checker) fats() error {
 // chain follows the chain of n from start, claiming its clusters, up to
 // where it goes wrong. It returns the clusters that are n's and, when the
 // chain goes wrong, the problem, whose fix cuts the chain there.
-func (c *checker) chain(n *node, start uint32) ([]uint32, *Problem) {
+func (c *checker) chain(n *node, start uint32) (spans, *Problem) {
 	t := c.f.fat
 	c.nodes = append(c.nodes, n)
-	id := int32(len(c.nodes))
-	var cs []uint32
+	c.claims = append(c.claims, nil)
+	id := len(c.nodes) - 1
+	var cs spans
+	defer func() { c.claims[id] = cs }()
 	var p *Problem
 	for cl := start; ; {
-		if cl < 2 || int(cl) >= len(t.e) {
-			p = &Problem{Kind: ChainOutOfRange, Cluster: cl, Detail: fmt.Sprintf("cluster %d is not on the volume (clusters 2 to %d)", cl, len(t.e)-1)}
+		if cl < 2 || cl >= t.len() {
+			p = &Problem{Kind: ChainOutOfRange, Cluster: cl, Detail: fmt.Sprintf("cluster %d is not on the volume (clusters 2 to %d)", cl, t.len()-1)}
 			break
 		}
-		if o := c.owner[cl]; o != 0 {
-			if o == id {
+		if c.isClaimed(cl) {
+			if cs.contains(cl) {
 				p = &Problem{Kind: ChainLoop, Cluster: cl, Detail: fmt.Sprintf("cluster %d comes round again", cl)}
 			} else {
-				p = &Problem{Kind: CrossLinked, Cluster: cl, Detail: fmt.Sprintf("cluster %d is also %s's", cl, c.name(c.nodes[o-1]))}
+				p = &Problem{Kind: CrossLinked, Cluster: cl, Detail: fmt.Sprintf("cluster %d is also %s's", cl, c.name(c.owner(cl)))}
 			}
 			break
 		}
-		v := t.e[cl] & entryMask
+		v := t.get(cl) & entryMask
 		if v == 0 {
 			p = &Problem{Kind: ChainFree, Cluster: cl, Detail: fmt.Sprintf("cluster %d is free", cl)}
 			break
@@ -186,8 +259,8 @@ func (c *checker) chain(n *node, start uint32) ([]uint32, *Problem) {
 			p = &Problem{Kind: ChainBad, Cluster: cl, Detail: fmt.Sprintf("cluster %d is marked bad", cl)}
 			break
 		}
-		c.owner[cl] = id
-		cs = append(cs, cl)
+		c.claim(cl)
+		cs.add(cl)
 		if v >= 0x0FFFFFF8 {
 			return cs, nil
 		}
@@ -201,7 +274,7 @@ func (c *checker) chain(n *node, start uint32) ([]uint32, *Problem) {
 // cut returns the repair that ends n's chain after the clusters cs; with
 // none left, a file becomes empty and a directory keeps its first cluster
 // (the caller drops a directory that has none).
-func (c *checker) cut(n *node, cs []uint32) func() {
+func (c *checker) cut(n *node, cs spans) func() {
 	t := c.f.fat
 	if len(cs) == 0 {
 		return func() {
@@ -209,11 +282,11 @@ func (c *checker) cut(n *node, cs []uint32) func() {
 			n.parent.dirty = true
 		}
 	}
-	last := cs[len(cs)-1]
+	last, kept := cs.last(), cs.len()
 	return func() {
 		t.set(last, eoc)
 		if !n.isDir() {
-			n.size = uint32(min(int64(n.size), int64(len(cs))*c.f.g.ClusterSize))
+			n.size = uint32(min(int64(n.size), int64(kept)*c.f.g.ClusterSize))
 			n.parent.dirty = true
 		}
 	}
@@ -232,7 +305,8 @@ func (c *checker) dir(d *node) error {
 		}
 	}
 	if p != nil || d.children == nil {
-		if err := f.parse(d, cs); err != nil {
+		_, all := cs.split(0)
+		if err := f.parse(d, all); err != nil {
 			return err
 		}
 		if p != nil {
@@ -249,8 +323,8 @@ func (c *checker) dir(d *node) error {
 			c.add(Problem{Kind: DirLoop, Path: c.name(ch), Cluster: ch.cluster, Detail: fmt.Sprintf("its cluster %d is %s's", ch.cluster, c.name(a)), fix: c.drop(ch)})
 			continue
 		}
-		if ch.cluster >= 2 && int(ch.cluster) < len(c.owner) && c.owner[ch.cluster] != 0 {
-			o := c.nodes[c.owner[ch.cluster]-1]
+		if ch.cluster >= 2 && ch.cluster < c.f.fat.len() && c.isClaimed(ch.cluster) {
+			o := c.owner(ch.cluster)
 			c.add(Problem{Kind: CrossLinked, Path: c.name(ch), Cluster: ch.cluster, Detail: fmt.Sprintf("cluster %d is also %s's", ch.cluster, c.name(o)), fix: c.drop(ch)})
 			continue
 		}
@@ -265,8 +339,8 @@ func (c *checker) dir(d *node) error {
 // start, in which case nothing of it can be read and it is dropped.
 func (c *checker) dirEntry(ch *node) error {
 	first := ch.cluster
-	if first >= 2 && int(first) < len(c.owner) {
-		v := c.f.fat.e[first] & entryMask
+	if first >= 2 && first < c.f.fat.len() {
+		v := c.f.fat.get(first) & entryMask
 		if v != 0 && v != badClus {
 			return c.dir(ch)
 		}
@@ -331,24 +405,27 @@ func (c *checker) file(n *node) {
 	if n.cluster == 0 && n.size == 0 {
 		return
 	}
-	var cs []uint32
+	var cs spans
 	var p *Problem
 	if n.cluster != 0 {
 		cs, p = c.chain(n, n.cluster)
 	}
 	need := int(c.f.ClustersFor(int64(n.size)))
-	if p == nil && len(cs) == need {
+	if p == nil && cs.len() == need {
 		return
 	}
 	// The clusters past the size are no one's: lost() frees them.
-	keep := min(len(cs), need)
-	for _, cl := range cs[keep:] {
-		c.owner[cl] = 0
+	head, rest := cs.split(need)
+	for _, cl := range rest {
+		c.unclaim(cl)
 	}
-	fix := c.cut(n, cs[:keep])
+	if n.cluster != 0 {
+		c.claims[len(c.claims)-1] = head // the chain just followed is n's
+	}
+	fix := c.cut(n, head)
 	if p == nil {
 		p = &Problem{Kind: SizeMismatch, Path: c.name(n), Cluster: n.cluster,
-			Detail: fmt.Sprintf("%d bytes need %d clusters, the chain has %d", n.size, need, len(cs))}
+			Detail: fmt.Sprintf("%d bytes need %d clusters, the chain has %d", n.size, need, cs.len())}
 	}
 	p.fix = fix
 	c.add(*p)
@@ -358,9 +435,13 @@ func (c *checker) file(n *node) {
 func (c *checker) lost() {
 	t := c.f.fat
 	var lost []uint32
-	for cl := 2; cl < len(t.e); cl++ {
-		if v := t.e[cl] & entryMask; v != 0 && v != badClus && c.owner[cl] == 0 {
-			lost = append(lost, uint32(cl))
+	for cl := uint32(2); cl < t.len(); cl++ {
+		if t.empty(cl / pageEntries) {
+			cl = (cl/pageEntries+1)*pageEntries - 1 // a page not held is all free
+			continue
+		}
+		if v := t.get(cl) & entryMask; v != 0 && v != badClus && !c.isClaimed(cl) {
+			lost = append(lost, cl)
 		}
 	}
 	if len(lost) == 0 {

@@ -100,8 +100,8 @@ func (d damage) setEntrySize(p string, size uint32) {
 
 // freeCluster is a cluster no file uses, the skip+1-th from the start.
 func (d damage) freeCluster(skip int) uint32 {
-	for c := uint32(2); c < uint32(len(d.fs.fat.e)); c++ {
-		if d.fs.fat.e[c] == 0 {
+	for c := uint32(2); c < d.fs.fat.len(); c++ {
+		if d.fs.fat.get(c) == 0 {
 			if skip == 0 {
 				return c
 			}
@@ -138,7 +138,7 @@ var mutations = []struct {
 		d.setFAT(cs[3], 0x0FFFFFF0)
 	}},
 	{"entry-out-of-range", []ProblemKind{ChainOutOfRange}, func(d damage) {
-		d.setEntryCluster("config", uint32(len(d.fs.fat.e)+10))
+		d.setEntryCluster("config", d.fs.fat.len()+10)
 	}},
 	{"chain-reaches-free", []ProblemKind{ChainFree}, func(d damage) {
 		cs := d.chain("boot/forth/menu.rc")
@@ -265,10 +265,10 @@ func TestCheckFindsWhatFsckFinds(t *testing.T) {
 // and named at its cluster.
 func TestCheckComparesFATsToTheEnd(t *testing.T) {
 	_, f, fs := newImage(t, 1<<30, "SMARTOSBOOT")
-	if n := len(fs.fat.e) * 4; n < 3<<20 {
+	if n := fs.fat.len() * 4; n < 3<<20 {
 		t.Fatalf("FAT of %d bytes: want several 1 MiB chunks", n)
 	}
-	last := uint32(len(fs.fat.e) - 1)
+	last := fs.fat.len() - 1
 	damage{t: t, f: f, fs: fs}.setFAT(last, eoc, 1)
 	ro, err := Open(readOnly{t, f})
 	if err != nil {

@@ -106,7 +106,7 @@ func (f *FS) writeFAT() error {
 
 func (f *FS) writeFSInfo() error {
 	next := f.fat.hint
-	if next < 2 || next >= uint32(len(f.fat.e)) {
+	if next < 2 || next >= f.fat.len() {
 		next = unknownFree // a hint past the last cluster means "no hint"
 	}
 	info := (&fsInfo{LeadSig: fsInfoLeadSig, StructSig: fsInfoStructSig, FreeCount: f.fat.free, NextFree: next, TrailSig: fsInfoTrailSig}).encode()

@@ -22,6 +22,7 @@ type FS struct {
 	rootLabel *entry   // the volume-label entry of the root directory
 	pending   []uint32 // clusters to free once the directories no longer use them
 	formatted bool
+	back      *[copyChunk]byte // what verify reads written data back into
 
 	// Sync, when set, flushes the volume to stable storage. Commit calls
 	// it between its steps so that a power cut leaves a volume that
@@ -70,19 +71,12 @@ func Open(v Volume) (*FS, error) {
 		return nil, fmt.Errorf("fat32: boot sector claims %d sectors, the partition has %d: %w", g.Sectors, sz.Size()/SectorSize, errNotFAT32)
 	}
 	fs := &FS{v: v, g: g, boot: *bs, label: strings.TrimRight(string(bs.VolLab[:]), " ")}
-	// Only the entries of clusters the volume has are read: the FAT's
-	// slack past them means nothing.
-	raw := make([]byte, min(int64(g.FATSectors)*SectorSize, (int64(g.Clusters)+2)*4))
-	if _, err := v.ReadAt(raw, int64(bs.RsvdSecCnt)*SectorSize); err != nil {
+	fs.fat = newTable(g.Clusters)
+	if err := fs.fat.read(v, int64(bs.RsvdSecCnt)*SectorSize, int64(g.FATSectors)*SectorSize); err != nil {
 		return nil, fmt.Errorf("fat32: read FAT: %w", err)
 	}
-	fs.fat = newTable(g.Clusters)
-	for i := range fs.fat.e {
-		fs.fat.e[i] = uint32(raw[4*i]) | uint32(raw[4*i+1])<<8 | uint32(raw[4*i+2])<<16 | uint32(raw[4*i+3])<<24
-	}
-	fs.fat.countFree()
 	fs.root = &node{name: "", entry: entry{attr: attrDir, cluster: bs.RootClus}}
-	if bs.RootClus >= uint32(len(fs.fat.e)) {
+	if bs.RootClus >= fs.fat.len() {
 		return nil, fmt.Errorf("fat32: boot sector: root cluster %d is past the FAT: %w", bs.RootClus, errNotFAT32)
 	}
 	if err := fs.load(fs.root); err != nil {

@@ -17,9 +17,12 @@ var ErrVerify = errors.New("verify failed")
 // MaxFileSize is the largest file FAT32 can hold: 4 GiB - 1.
 const MaxFileSize = 1<<32 - 1
 
-// copyChunk is how much file data one WriteAt carries: large writes keep a
-// USB stick and the page cache streaming.
-const copyChunk = 4 << 20
+// copyChunk is how much file data one WriteAt carries, and one read-back:
+// large writes keep a USB stick and the page cache streaming, and a
+// megabyte compared just after it is read back is still in the cache. A
+// larger chunk bought no speed and cost a fault on every fresh page of
+// each buffer.
+const copyChunk = 1 << 20
 
 // parentOf finds the directory that holds p and p's last name.
 func (f *FS) parentOf(p string) (*node, string, error) {
@@ -190,7 +193,6 @@ type chainWriter struct {
 	size   int64
 	buf    []byte // the chunk being gathered
 	bufArr *[copyChunk]byte
-	back   *[copyChunk]byte
 }
 
 func (w *chainWriter) chunk() []byte {
@@ -202,12 +204,10 @@ func (w *chainWriter) chunk() []byte {
 }
 
 func (w *chainWriter) release() {
-	for _, b := range []*[copyChunk]byte{w.bufArr, w.back} {
-		if b != nil {
-			chunks.Put(b)
-		}
+	if w.bufArr != nil {
+		chunks.Put(w.bufArr)
 	}
-	w.bufArr, w.back, w.buf = nil, nil, nil
+	w.bufArr, w.buf = nil, nil
 }
 
 func (w *chainWriter) Write(p []byte) (int, error) {
@@ -291,14 +291,16 @@ func (w *chainWriter) put(p []byte) error {
 	return nil
 }
 
-// verify reads back what was just written at w.off.
+// verify reads back what was just written at w.off, through the FS's one
+// read-back buffer: an FS is used by one goroutine at a time, and a
+// buffer kept for the whole run is faulted in once.
 func (w *chainWriter) verify(p []byte) error {
-	if w.back == nil {
-		w.back = chunks.Get().(*[copyChunk]byte)
+	if w.f.back == nil {
+		w.f.back = new([copyChunk]byte)
 	}
 	for i := 0; i < len(p); i += copyChunk {
 		q := p[i:min(len(p), i+copyChunk)]
-		back := w.back[:len(q)]
+		back := w.f.back[:len(q)]
 		if _, err := w.f.v.ReadAt(back, w.off+int64(i)); err != nil {
 			return fmt.Errorf("read back: %w", err)
 		}

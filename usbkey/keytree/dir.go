@@ -155,14 +155,26 @@ func (d *DirTree) Open(p string) (io.ReadCloser, error) {
 		return nil, err
 	}
 	defer r.Close()
-	before, err := r.Lstat(rootName(p))
+	// The directory is walked to once, and the file looked up and opened
+	// in it: a walk for the Lstat and another for the open cost an open
+	// and a close of every directory on the way, twice, and a populate
+	// opens thousands of files.
+	in := r
+	if dir := path.Dir(p); dir != "." {
+		if in, err = r.OpenRoot(dir); err != nil {
+			return nil, opError(d.where(p), "lstat", err)
+		}
+		defer in.Close()
+	}
+	name := path.Base(p)
+	before, err := in.Lstat(name)
 	if err != nil {
 		return nil, opError(d.where(p), "lstat", err)
 	}
 	if !before.Mode().IsRegular() {
 		return nil, notRegular(d.where(p), before.Mode())
 	}
-	f, err := r.Open(p)
+	f, err := in.Open(name)
 	if err != nil {
 		return nil, opError(d.where(p), "open", err)
 	}

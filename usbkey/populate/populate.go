@@ -303,27 +303,59 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 		}
 	}
 	res := &Result{Type: "usbkey-populate", Same: p.Same}
-	sums := map[string]string{}
+	var tick io.Writer
+	if o.Progress != nil {
+		tick = o.Progress
+	}
+	c := startCopy(ctx, src, p.Copy, tick)
+	defer c.stop()
+	// A file's line goes to the log once its hash is known, in order:
+	// waiting for each hash as the file is written would hold the writer
+	// back to the hasher's pace.
+	type written struct {
+		i         int
+		committed bool
+	}
+	var unlogged []written
+	logWritten := func(wait bool) {
+		for ; len(unlogged) > 0; unlogged = unlogged[1:] {
+			w := unlogged[0]
+			sum, ok := c.trySum(w.i)
+			if !ok && !wait {
+				return
+			}
+			if !ok {
+				sum = c.sum(w.i)
+			}
+			a := p.Copy[w.i]
+			o.Log.Debug("copied", "path", a.Path, "bytes", a.Size, "sha256", keytree.ShownSum(a.Path, sum), "committed", w.committed)
+		}
+	}
+	if o.Log != nil && o.Log.Enabled(ctx, slog.LevelDebug) {
+		defer logWritten(true)
+	} else {
+		logWritten = func(bool) { unlogged = unlogged[:0] }
+	}
 	var sinceSync int64
-	for _, a := range p.Copy {
+	for i, a := range p.Copy {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		sum, err := copyFile(src, dst, a, o.Progress)
-		if errors.Is(err, fat32.ErrNoSpace) && a.Reason != "new" {
+		r := c.file()
+		err := writeFile(dst, a, r)
+		if errors.Is(err, fat32.ErrNoSpace) && a.Reason != "new" && !r.Started() {
 			// The plan counted the old file's clusters as free, but a
 			// replaced file keeps them until the new one is committed.
 			// The marker is off, so drop the old file first and retry.
 			if err = dst.Remove(a.Path); err == nil {
 				if err = dst.Commit(); err == nil {
-					sum, err = copyFile(src, dst, a, o.Progress)
+					err = writeFile(dst, a, r)
 				}
 			}
 		}
 		if err != nil {
 			return nil, err
 		}
-		sums[a.Path] = sum
 		res.Copied++
 		res.Bytes += a.Size
 		sinceSync += a.Size
@@ -337,9 +369,13 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 			}
 			sinceSync = 0
 		}
-		if o.Log != nil {
-			o.Log.Debug("copied", "path", a.Path, "bytes", a.Size, "sha256", keytree.ShownSum(a.Path, sum), "committed", sinceSync == 0)
-		}
+		unlogged = append(unlogged, written{i, sinceSync == 0})
+		logWritten(false)
+	}
+	logWritten(true)
+	sums := make(map[string]string, len(p.Copy))
+	for i, a := range p.Copy {
+		sums[a.Path] = c.sum(i)
 	}
 	if err := dst.Flush(); err != nil {
 		return nil, fmt.Errorf("sync %s: %w", dst, err)
@@ -392,23 +428,17 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 	return res, nil
 }
 
-func copyFile(src keytree.Tree, dst keytree.Writer, a Action, m *progress.Meter) (string, error) {
-	r, err := src.Open(a.Path)
+// writeFile writes one file of the copy from r. An error reading the
+// source comes back as it is: it already names the file.
+func writeFile(dst keytree.Writer, a Action, r *pieceReader) error {
+	err := dst.WriteFile(a.Path, r, a.Size, a.mode, a.mtime)
+	if se := (*sourceError)(nil); errors.As(err, &se) {
+		return se.err
+	}
 	if err != nil {
-		return "", fmt.Errorf("read %s from the source: %w", a.Path, err)
+		return fmt.Errorf("copy %s: %w", a.Path, err)
 	}
-	defer r.Close()
-	var tick io.Writer
-	if m != nil {
-		tick = m
-	}
-	s := newHashedSource(r, a.Size, tick)
-	err = dst.WriteFile(a.Path, s, a.Size, a.mode, a.mtime)
-	sum := s.Sum()
-	if err != nil {
-		return "", fmt.Errorf("copy %s: %w", a.Path, err)
-	}
-	return sum, nil
+	return nil
 }
 
 func hashOf(dst keytree.Tree, p string) (string, error) {
@@ -418,8 +448,8 @@ func hashOf(dst keytree.Tree, p string) (string, error) {
 	}
 	defer r.Close()
 	h := sha256.New()
-	b := chunkBufs.Get().(*[chunkSize]byte)
-	defer chunkBufs.Put(b)
+	b := hashBufs.Get().(*[slabSize]byte)
+	defer hashBufs.Put(b)
 	// Hiding the file's WriteTo keeps the large buffer: *os.File's
 	// would copy through 32 KiB of its own.
 	if _, err := io.CopyBuffer(h, struct{ io.Reader }{r}, b[:]); err != nil {
