@@ -108,6 +108,7 @@ func dial(ctx context.Context, t Target, o Options, cfg *ssh.ClientConfig) (*ssh
 		return nil, nil, fmt.Errorf("clear handshake deadline: %w", err)
 	}
 	conn.idle.Store(int64(o.IdleTimeout))
+	conn.corkWrites()
 	return ssh.NewClient(sc, chans, reqs), conn, nil
 }
 

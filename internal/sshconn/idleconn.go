@@ -17,6 +17,22 @@ type idleConn struct {
 	net.Conn
 	idle    atomic.Int64 // time.Duration
 	expired atomic.Bool  // an idle deadline passed; the connection is dead
+	cork    *cork        // after the handshake (cork.go)
+}
+
+// corkWrites queues writes from now on (cork.go).
+func (c *idleConn) corkWrites() {
+	c.cork = newCork(c.write, c.Conn.Close, func() {
+		c.idle.Store(0) // write no longer resets the deadline
+		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+	})
+}
+
+func (c *idleConn) Close() error {
+	if c.cork != nil {
+		return c.cork.Close()
+	}
+	return c.Conn.Close()
 }
 
 // expiredErr says why the connection died when an idle deadline did it.
@@ -48,6 +64,13 @@ func (c *idleConn) Read(b []byte) (int, error) {
 }
 
 func (c *idleConn) Write(b []byte) (int, error) {
+	if c.cork != nil {
+		return c.cork.Write(b)
+	}
+	return c.write(b)
+}
+
+func (c *idleConn) write(b []byte) (int, error) {
 	if d := time.Duration(c.idle.Load()); d > 0 {
 		if err := c.Conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
 			return 0, err
