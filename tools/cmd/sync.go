@@ -24,9 +24,12 @@ func syncApp() *cli.App {
 each target over SSH/SFTP, sending only the files that differ from the
 manifest the last sync left there (` + keysync.ManifestFile + `, written last).
 Each file is written under a temporary name beside its real one, its mode set
-while it is empty, hashed on the target (openssl, sha256sum or digest, else
-read back over SFTP) and only then renamed into place. A cut connection leaves no file
-half-written under its real name; run again to finish.
+while it is empty, hashed on the target (by usbkey-sync there when the CN has
+cn_tools, else openssl, sha256sum or digest, else read back over SFTP) and only
+then renamed into place. A cut connection leaves no file half-written under its
+real name; run again to finish. A target with usbkey-sync receives the files as
+one stream, and tells a later sync whether it still holds what this host last
+left there, so that an unchanged target is not listed again.
 
 Targets are --target (repeatable), else --discover (SAPI and CNAPI, found
 through the usbkey config, name the servers hosting binder, manatee and moray),
