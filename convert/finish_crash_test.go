@@ -2,14 +2,15 @@ package convert_test
 
 import (
 	"bytes"
-	"cntools/convert"
-	"cntools/internal/node"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"cntools/convert"
+	"cntools/internal/node"
 )
 
 func finishCmd(bin, root string) *exec.Cmd {

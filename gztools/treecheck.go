@@ -2,7 +2,6 @@ package gztools
 
 import (
 	"bytes"
-	"cntools/usbkey/manifest"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"cntools/internal/atomicfile"
 	"cntools/internal/tarx"
+	"cntools/usbkey/manifest"
 )
 
 // treeCheck says how checkTree compares.

@@ -1,7 +1,6 @@
 package testscripts
 
 import (
-	"cntools/internal/atomicfile"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"cntools/internal/atomicfile"
 )
 
 func init() {

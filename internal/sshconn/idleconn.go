@@ -17,20 +17,27 @@ type idleConn struct {
 	net.Conn
 	idle    atomic.Int64 // time.Duration
 	expired atomic.Bool  // an idle deadline passed; the connection is dead
-	cork    *cork        // after the handshake (cork.go)
+	// cork queues writes after the handshake (cork.go). Atomic: x/crypto/ssh's
+	// key exchange goroutine may write while it is set.
+	cork    atomic.Pointer[cork]
+	closing atomic.Bool // the last writes have closeGrace
 }
+
+// closeGrace is how long the writes queued when the connection closes
+// may take.
+const closeGrace = time.Second
 
 // corkWrites queues writes from now on (cork.go).
 func (c *idleConn) corkWrites() {
-	c.cork = newCork(c.write, c.Conn.Close, func() {
-		c.idle.Store(0) // write no longer resets the deadline
-		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
-	})
+	c.cork.Store(newCork(c.write, c.Conn.Close, func() {
+		c.closing.Store(true)
+		c.Conn.SetWriteDeadline(time.Now().Add(closeGrace))
+	}))
 }
 
 func (c *idleConn) Close() error {
-	if c.cork != nil {
-		return c.cork.Close()
+	if k := c.cork.Load(); k != nil {
+		return k.Close()
 	}
 	return c.Conn.Close()
 }
@@ -64,16 +71,21 @@ func (c *idleConn) Read(b []byte) (int, error) {
 }
 
 func (c *idleConn) Write(b []byte) (int, error) {
-	if c.cork != nil {
-		return c.cork.Write(b)
+	if k := c.cork.Load(); k != nil {
+		return k.Write(b)
 	}
 	return c.write(b)
 }
 
 func (c *idleConn) write(b []byte) (int, error) {
-	if d := time.Duration(c.idle.Load()); d > 0 {
+	if d := time.Duration(c.idle.Load()); d > 0 && !c.closing.Load() {
 		if err := c.Conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
 			return 0, err
+		}
+		// Close may have shortened the deadline between the check and
+		// the set: shorten it again.
+		if c.closing.Load() {
+			c.Conn.SetWriteDeadline(time.Now().Add(closeGrace))
 		}
 	}
 	n, err := c.Conn.Write(b)

@@ -1,7 +1,6 @@
 package tarx
 
 import (
-	"cntools/internal/node"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"cntools/internal/node"
 )
 
 // Options tune Extract.

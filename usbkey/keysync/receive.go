@@ -10,14 +10,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"strconv"
 	"strings"
 	"time"
 
 	"cntools/internal/atomicfile"
-	"cntools/internal/node"
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 
@@ -57,11 +55,11 @@ const maxReceiveLine = 32 << 10
 // Receive is `usbkey-sync receive DIR`: it reads files from in and writes
 // them under dir, answering on out. Only a broken stream is an error.
 func Receive(ctx context.Context, dir string, in io.Reader, out io.Writer) error {
-	root, err := os.OpenRoot(dir)
+	dirs, err := openDirs(dir)
 	if err != nil {
 		return err
 	}
-	defer root.Close()
+	defer dirs.close()
 	// A buffer a good deal larger than a line: a small file's bytes
 	// then come out of it in one piece, for one write.
 	br := bufio.NewReaderSize(in, 256<<10)
@@ -72,12 +70,10 @@ func Receive(ctx context.Context, dir string, in io.Reader, out io.Writer) error
 		return err
 	}
 	if l, err := br.ReadSlice('\n'); err != nil || string(l) != receiveHeader {
-		return refuse(fmt.Errorf("not a %q stream", strings.TrimSpace(receiveHeader)))
+		return refuse(fmt.Errorf("receive into %s: the stream does not start %q: sync with the usbkey-sync of the same cn_tools as this one", dir, strings.TrimSpace(receiveHeader)))
 	}
 	buf := make([]byte, 256<<10)
-	dirs := &dirRoots{root: root}
-	defer dirs.close()
-	for {
+	for n := 2; ; n++ {
 		// Answers go out whenever the next file is not here yet, so
 		// the sender hears of a group of small files at once.
 		if br.Buffered() == 0 {
@@ -96,17 +92,19 @@ func Receive(ctx context.Context, dir string, in io.Reader, out io.Writer) error
 			err = bufio.ErrBufferFull
 		}
 		if err != nil {
-			return refuse(fmt.Errorf("reading a file's line: %w", err))
+			return refuse(fmt.Errorf("receive into %s: line %d: %w", dir, n, err))
 		}
+		// The error names the field, never the line: were the stream
+		// out of step, the line could be a file's content.
 		f, err := parseReceived(string(l[:len(l)-1]))
 		if err != nil {
-			return refuse(err)
+			return refuse(fmt.Errorf("receive into %s: line %d: %w", dir, n, err))
 		}
 		data := &io.LimitedReader{R: br, N: f.size}
 		err = f.receive(dirs, data, buf)
 		// What was not written is read, so that the next line is next.
 		if _, derr := io.CopyBuffer(io.Discard, data, buf); derr != nil || data.N > 0 {
-			return refuse(fmt.Errorf("%s: the stream ended inside it", f.path))
+			return refuse(fmt.Errorf("receive into %s: %s: the stream ended inside it", dir, f.path))
 		}
 		switch {
 		case err != nil:
@@ -134,43 +132,43 @@ func receivedLine(e *manifest.Entry) string {
 func parseReceived(l string) (f received, err error) {
 	fs := strings.SplitN(l, " ", 6)
 	if len(fs) != 6 || fs[0] != "F" {
-		return f, fmt.Errorf("line %q is not F SIZE MODE MTIME SHA256 \"PATH\"", shorten(l))
+		return f, errors.New("not F SIZE MODE MTIME SHA256 \"PATH\"")
 	}
 	if f.size, err = strconv.ParseInt(fs[1], 10, 64); err != nil || f.size < 0 {
-		return f, fmt.Errorf("size %q", fs[1])
+		return f, errors.New("the size is not a number of bytes")
 	}
 	if f.mode, err = manifest.ParseMode(fs[2]); err != nil {
-		return f, err
+		return f, errors.New("the mode is not four octal digits")
 	}
 	sec, err := strconv.ParseInt(fs[3], 10, 64)
 	if err != nil {
-		return f, fmt.Errorf("mtime %q", fs[3])
+		return f, errors.New("the mtime is not a number of seconds")
 	}
 	f.mtime = time.Unix(sec, 0)
 	if f.sum = fs[4]; !isSHA256Hex(f.sum) {
-		return f, fmt.Errorf("sha256 %q", shorten(fs[4]))
+		return f, errors.New("the sha256 is not 64 hex digits")
 	}
 	if f.path, err = strconv.Unquote(fs[5]); err != nil {
-		return f, fmt.Errorf("path %s: %w", shorten(fs[5]), err)
+		return f, errors.New("the path is not a quoted string")
 	}
 	return f, nil
 }
 
-func shorten(s string) string {
-	if len(s) > 80 {
-		return s[:77] + "..."
-	}
-	return s
-}
-
 // receive writes f from data (its bytes) under a temporary name and puts
 // it in place; the caller reads what it left of data. Every call names
-// one component relative to the directory's descriptor, created with
-// O_EXCL|O_NOFOLLOW, so nothing follows a symlink; the descriptors are
-// x/sys/unix's, not *os.File's, which spent seven system calls a file
-// (fcntl, epoll_ctl, readlinkat, fstatat) a receiver of small files
-// does not need.
-func (f received) receive(dirs *dirRoots, data io.Reader, buf []byte) error {
+// one component relative to a directory's descriptor (dirs), and the file
+// is created O_EXCL|O_NOFOLLOW, so nothing follows a symlink. The
+// descriptors are x/sys/unix's, not *os.File's, which spent seven system
+// calls a file (fcntl, epoll_ctl, readlinkat, fstatat) that a receiver of
+// small files does not need.
+//
+// No fsync: a standby copy is on /zones, ZFS, which commits transaction
+// groups whole and in order (illumos-joyent usr/src/uts/common/fs/zfs/
+// txg.c), so after a crash a renamed file holds what was written before
+// its rename, and the manifest, written last, never names more than what
+// got there. A ZIL commit a file would be most of a small file's cost.
+// The SFTP path has the same ordering and no fsync either.
+func (f received) receive(dirs *dirs, data io.Reader, buf []byte) error {
 	if err := checkReceivedPath(f.path); err != nil {
 		return err
 	}
@@ -182,7 +180,7 @@ func (f received) receive(dirs *dirRoots, data io.Reader, buf []byte) error {
 	tmp := atomicfile.TempName(base)
 	fd, err := unix.Openat(dfd, tmp, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return &fs.PathError{Op: "create", Path: f.path, Err: err}
+		return fmt.Errorf("create: %w", err)
 	}
 	placed, closed := false, false
 	defer func() {
@@ -195,11 +193,11 @@ func (f received) receive(dirs *dirRoots, data io.Reader, buf []byte) error {
 	}()
 	// The mode before the content: never wider while it is written.
 	if err := unix.Fchmod(fd, manifest.UnixMode(f.mode)); err != nil {
-		return &fs.PathError{Op: "chmod", Path: f.path, Err: err}
+		return fmt.Errorf("chmod: %w", err)
 	}
 	n, err := io.CopyBuffer(fdWriter(fd), data, buf)
 	if err != nil {
-		return &fs.PathError{Op: "write", Path: f.path, Err: err}
+		return fmt.Errorf("write: %w", err)
 	}
 	if n != f.size {
 		return io.ErrUnexpectedEOF // the caller refuses the stream
@@ -212,24 +210,25 @@ func (f received) receive(dirs *dirRoots, data io.Reader, buf []byte) error {
 			continue
 		}
 		if err != nil || m == 0 {
-			return &fs.PathError{Op: "read back", Path: f.path, Err: cmp.Or(err, io.ErrUnexpectedEOF)}
+			return fmt.Errorf("read back: %w", cmp.Or(err, io.ErrUnexpectedEOF))
 		}
 		h.Write(buf[:m])
 		off += int64(m)
 	}
 	closed = true
 	if err := unix.Close(fd); err != nil {
-		return &fs.PathError{Op: "close", Path: f.path, Err: err}
+		return fmt.Errorf("close: %w", err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != f.sum {
 		return fmt.Errorf("sha256 %s on the target, %s in the source's manifest: the source changed during the sync, or the target stores something else; sync again", keytree.ShownSum(f.path, got), keytree.ShownSum(f.path, f.sum))
 	}
-	ts := unix.NsecToTimespec(f.mtime.UnixNano())
+	// Whole seconds, as the manifest has them: any year fits.
+	ts := unix.Timespec{Sec: f.mtime.Unix()}
 	if err := unix.UtimesNanoAt(dfd, tmp, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return &fs.PathError{Op: "set mtime of", Path: f.path, Err: err}
+		return fmt.Errorf("set mtime: %w", err)
 	}
 	if err := unix.Renameat(dfd, tmp, dfd, base); err != nil {
-		return &fs.PathError{Op: "rename into place", Path: f.path, Err: err}
+		return fmt.Errorf("rename into place: %w", err)
 	}
 	placed = true
 	return nil
@@ -253,38 +252,61 @@ func (w fdWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// dirRoots opens the directories files go into beneath the root, through
-// it, one at a time: a sync sends a directory's files together.
-type dirRoots struct {
-	root *os.Root
-	name string
-	dir  *os.File
+// dirs opens the directories files go into beneath the copy, a component
+// at a time with O_NOFOLLOW, and keeps the last one open: a sync sends a
+// directory's files together. A symlink on the way is refused, never
+// followed (the plan refuses to send beneath one too).
+type dirs struct {
+	root int    // the copy
+	name string // the directory open in fd; "" for none
+	fd   int
 }
 
-// open returns the descriptor of the directory name beneath the root,
-// valid until the next open or close.
-func (d *dirRoots) open(name string) (int, error) {
-	if d.dir != nil && d.name == name {
-		return int(d.dir.Fd()), nil
-	}
-	d.close()
-	dir, err := d.root.Open(name)
+const dirFlags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+
+func openDirs(dir string) (*dirs, error) {
+	fd, err := unix.Open(dir, dirFlags, 0)
 	if err != nil {
-		return -1, err
+		return nil, &fs.PathError{Op: "open the standby copy", Path: dir, Err: err}
 	}
-	if fi, err := dir.Stat(); err != nil || !fi.IsDir() {
-		dir.Close()
-		return -1, fmt.Errorf("%s: not a directory on the target", name)
-	}
-	d.name, d.dir = name, dir
-	return int(dir.Fd()), nil
+	return &dirs{root: fd}, nil
 }
 
-func (d *dirRoots) close() {
-	if d.dir != nil {
-		d.dir.Close()
-		d.dir = nil
+// open returns the descriptor of the directory name beneath the copy,
+// valid until the next open or close.
+func (d *dirs) open(name string) (int, error) {
+	if name == "." {
+		return d.root, nil
 	}
+	if d.name == name {
+		return d.fd, nil
+	}
+	d.closeDir()
+	fd := d.root
+	for _, c := range strings.Split(name, "/") {
+		next, err := unix.Openat(fd, c, dirFlags, 0)
+		if fd != d.root {
+			unix.Close(fd)
+		}
+		if err != nil {
+			return -1, fmt.Errorf("open directory %s: %w", name, err)
+		}
+		fd = next
+	}
+	d.name, d.fd = name, fd
+	return fd, nil
+}
+
+func (d *dirs) closeDir() {
+	if d.name != "" {
+		unix.Close(d.fd)
+		d.name = ""
+	}
+}
+
+func (d *dirs) close() {
+	d.closeDir()
+	unix.Close(d.root)
 }
 
 // checkReceivedPath refuses what a sync never sends: a path that is not
@@ -297,125 +319,4 @@ func checkReceivedPath(p string) error {
 		return fmt.Errorf("%q is a name the sync keeps for itself", p)
 	}
 	return atomicfile.CheckName(path.Base(p))
-}
-
-// receiveFiles sends es through the target's receiver (the client side
-// of the stream above), and returns those it never tried: all of them
-// when the receiver could not be started or refused the stream at once,
-// for the SFTP path to send.
-func (x *executor) receiveFiles(ctx context.Context, es []*manifest.Entry) (untried []*manifest.Entry) {
-	s, err := x.r.client.Start(ctx, node.ToolsPATH+"exec usbkey-sync receive "+quote(x.r.root))
-	if err != nil {
-		x.o.Log.Debug("no receiver on the target: sending over SFTP", "target", x.res.Target, "err", err)
-		x.res.Verified = x.method
-		return es
-	}
-	// Answers come in the order files were sent; order holds the sent
-	// ones not yet answered.
-	order := make(chan *manifest.Entry, len(es))
-	answered := 0
-	var protoErr error
-	read := make(chan struct{})
-	go func() {
-		defer close(read)
-		sc := bufio.NewScanner(s.Stdout)
-		sc.Buffer(make([]byte, 0, 64<<10), maxReceiveLine+4<<10)
-		for sc.Scan() {
-			verb, rest, _ := strings.Cut(sc.Text(), " ")
-			if verb == "error" {
-				why, _ := strconv.Unquote(rest)
-				protoErr = fmt.Errorf("the receiver on the target stopped: %s", why)
-				break
-			}
-			e, ok := <-order
-			q, err := strconv.QuotedPrefix(rest)
-			p, _ := strconv.Unquote(q)
-			if !ok || err != nil || p != e.Path || verb != "ok" && verb != "fail" {
-				protoErr = fmt.Errorf("the receiver on the target answered %q out of turn", shorten(sc.Text()))
-				break
-			}
-			answered++
-			switch verb {
-			case "ok":
-				x.mu.Lock()
-				x.res.Sent++
-				x.mu.Unlock()
-				x.o.Log.Debug("sent", "target", x.res.Target, "path", e.Path, "bytes", e.Size)
-			default:
-				why, _ := strconv.Unquote(strings.TrimPrefix(rest[len(q):], " "))
-				x.failed(e.Path, fmt.Errorf("%s: %s", x.r.abs(e.Path), why))
-			}
-		}
-		io.Copy(io.Discard, s.Stdout)
-	}()
-	next := x.sendStream(ctx, s.Stdin, es, order)
-	s.Stdin.Close()
-	close(order)
-	<-read
-	err = s.Wait()
-	if answered == 0 && protoErr == nil && err != nil && !x.r.lost(err) {
-		// A toolkit there without a receiver: nothing was written.
-		x.o.Log.Debug("no receiver on the target: sending over SFTP", "target", x.res.Target, "err", err)
-		x.res.Verified = x.method
-		return es
-	}
-	why := cmp.Or(protoErr, err, errors.New("the receiver on the target did not answer"))
-	for e := range order {
-		x.failed(e.Path, why)
-	}
-	if !x.stopped(ctx) {
-		for _, e := range es[next:] {
-			x.failed(e.Path, why)
-		}
-	}
-	return nil
-}
-
-// sendStream writes the files es to w, as the receiver reads them, each
-// named on order once it is on its way. It stops at the first error
-// writing (the connection or the receiver is gone) and returns the index
-// of the first file it did not get to.
-func (x *executor) sendStream(ctx context.Context, w io.Writer, es []*manifest.Entry, order chan<- *manifest.Entry) (next int) {
-	bw := bufio.NewWriterSize(w, 256<<10)
-	if _, err := bw.WriteString(receiveHeader); err != nil {
-		return 0
-	}
-	for ; next < len(es); next++ {
-		e := es[next]
-		if x.stopped(ctx) {
-			break
-		}
-		in, err := os.Open(path.Join(x.o.Source, e.Path))
-		if err != nil {
-			x.failed(e.Path, fmt.Errorf("source %s: %w", e.Path, err))
-			continue
-		}
-		order <- e
-		bw.WriteString(receivedLine(e) + "\n")
-		n, err := io.Copy(bw, counter{io.LimitReader(in, e.Size), new(int64), x.r.meter})
-		in.Close()
-		if err == nil && n < e.Size {
-			// The source shrank since it was listed: the stream is
-			// kept in step, and the hash fails the file.
-			_, err = io.CopyN(bw, zeros{}, e.Size-n)
-		}
-		x.mu.Lock()
-		x.res.Bytes += e.Size
-		x.mu.Unlock()
-		x.touch(e.Path)
-		if err != nil {
-			next++
-			break
-		}
-	}
-	bw.Flush()
-	return next
-}
-
-// zeros reads as zero bytes for ever.
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"cntools/internal/fuzzcorpus"
 	"cntools/usbkey/manifest"
@@ -101,6 +102,39 @@ func noTemps(t *testing.T, dir string) {
 	})
 }
 
+// A symlink on the way to a file's directory is refused, not followed,
+// even one that stays inside the copy; an mtime past 2262 (beyond
+// UnixNano) is set as it is.
+func TestReceiveRefusesSymlinkedDirs(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "real/sub"), 0o755)
+	os.Symlink("real", filepath.Join(dir, "boot"))
+	os.Symlink("sub", filepath.Join(dir, "real/link"))
+	var b bytes.Buffer
+	b.WriteString(receiveHeader)
+	for _, p := range []string{"boot/x", "real/link/y", "real/sub/z"} {
+		sum := sha256.Sum256([]byte("c"))
+		e := &manifest.Entry{Path: p, Size: 1, Mode: 0o644, MTime: time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), SHA256: hex.EncodeToString(sum[:])}
+		b.WriteString(receivedLine(e) + "\nc")
+	}
+	out, err := receiveInto(t, dir, b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], `fail "boot/x" "open directory boot: `) || !strings.HasPrefix(lines[1], `fail "real/link/y" "open directory real/link: `) || lines[2] != `ok "real/sub/z"` {
+		t.Fatalf("answers:\n%s", out)
+	}
+	for _, p := range []string{"real/x", "real/sub/y"} {
+		if _, err := os.Lstat(filepath.Join(dir, p)); err == nil {
+			t.Errorf("%s written through a symlink", p)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "real/sub/z")); err != nil || fi.ModTime().Year() != 2300 {
+		t.Errorf("real/sub/z: %v, %v; want the year 2300 (past what UnixNano holds)", fi, err)
+	}
+}
+
 // A stream cut inside a file, or one that is not a receiver's, is
 // refused: answered with error, and nothing of it kept.
 func TestReceiveRefusesBrokenStreams(t *testing.T) {
@@ -110,6 +144,7 @@ func TestReceiveRefusesBrokenStreams(t *testing.T) {
 		"not a stream":      []byte("hello\n"),
 		"another version":   []byte("cntools-receive 2\n"),
 		"bad line":          append([]byte(receiveHeader), "F -1 0644 0 x \"a\"\n"...),
+		"out of step":       append([]byte(receiveHeader), "root_pw=hunter2\n"...),
 		"line too long":     append([]byte(receiveHeader), bytes.Repeat([]byte("F"), maxReceiveLine+1)...),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -117,6 +152,10 @@ func TestReceiveRefusesBrokenStreams(t *testing.T) {
 			out, err := receiveInto(t, dir, in)
 			if err == nil || !strings.HasPrefix(out, "error ") {
 				t.Fatalf("Receive = %v, answered %q; want refused", err, out)
+			}
+			// A line out of step could be a file's content: never echoed.
+			if strings.Contains(out, "hunter2") {
+				t.Errorf("refusal echoes the line: %s", out)
 			}
 			if es, _ := os.ReadDir(dir); len(es) != 0 {
 				t.Errorf("left %v", es)
@@ -188,7 +227,7 @@ func TestSyncThroughReceiver(t *testing.T) {
 	// Forced: --verify usbkey-sync where the target has none fails it.
 	plain := startSSHD(t)
 	r = syncOnce(t, plain, src, filepath.Join(t.TempDir(), "standby"), func(o *Options) { o.Verify = VerifyReceiver })
-	if r.Err() == nil || !strings.Contains(r.Err().Error(), "has no usbkey-sync") {
+	if r.Err() == nil || !strings.Contains(r.Err().Error(), "no usbkey-sync state from target") || !strings.Contains(r.Err().Error(), "usbkey-sync: not found") {
 		t.Errorf("forced receiver on a target without one = %+v", r)
 	}
 

@@ -1,10 +1,11 @@
 package keysync
 
 import (
-	"cntools/internal/atomicfile"
 	"path"
 	"regexp"
 	"strings"
+
+	"cntools/internal/atomicfile"
 )
 
 // oldTmpInfix marked the files a sync was writing before every writer
@@ -27,6 +28,9 @@ func isConflictCopy(base string) bool { return conflictRE.MatchString(base) }
 // ours reports whether p is something a sync leaves in a target's
 // directory for itself, never content: the manifest, temporary files and
 // conflict copies. Such paths are neither sent, compared nor deleted.
+// A target lists itself with these rules too (State): a change to them,
+// to isTemp or to what listTree keeps changes the canonical listing, and
+// must bump listingHeader, so that an older toolkit's hash never matches.
 func ours(p string) bool {
 	if strings.EqualFold(p, ManifestFile) {
 		return true

@@ -201,6 +201,7 @@ func (x *executor) plan(ctx context.Context) error {
 	// and the manifest read.
 	var st targetState
 	var stOK bool
+	var stErr error
 	stated := make(chan struct{})
 	go func() {
 		defer close(stated)
@@ -208,7 +209,7 @@ func (x *executor) plan(ctx context.Context) error {
 		if forced == VerifyReceiver {
 			forced = "" // the best command, for what goes over SFTP
 		}
-		x.method, st, stOK = x.r.probe(ctx, forced)
+		x.method, st, stOK, stErr = x.r.probe(ctx, forced)
 		x.receiver = stOK && (x.o.Verify == "" || x.o.Verify == VerifyReceiver)
 		x.res.Verified = x.method
 		if x.receiver {
@@ -236,9 +237,9 @@ func (x *executor) plan(ctx context.Context) error {
 	if !stOK {
 		if x.o.Verify == VerifyReceiver {
 			<-listed
-			return fmt.Errorf("--verify %s: target %s has no usbkey-sync (cn_tools.tar.gz puts it in /opt/smartdc/bin): install cn_tools there, or sync without --verify", VerifyReceiver, x.res.Target)
+			return fmt.Errorf("--verify %s: no usbkey-sync state from target %s (%v): install cn_tools there (it puts usbkey-sync in /opt/smartdc/bin), or sync without --verify", VerifyReceiver, x.res.Target, stErr)
 		}
-		x.o.Log.Debug("no usbkey-sync state on the target: listing it over SFTP", "target", x.res.Target)
+		x.o.Log.Debug("no usbkey-sync state on the target: listing it over SFTP", "target", x.res.Target, "err", stErr)
 	}
 	x.last, x.lastRaw, err = x.lastManifest(ctx, st, stOK)
 	<-listed
@@ -380,7 +381,9 @@ func (x *executor) apply(ctx context.Context) {
 				direct = append(direct, e)
 			}
 		}
-		send = append(send, x.receiveFiles(ctx, direct)...)
+		if len(direct) > 0 {
+			send = append(send, x.receiveFiles(ctx, direct)...)
+		}
 	}
 	// A group is verified and renamed into place while the next one is
 	// written: the target hashes while the network carries data.

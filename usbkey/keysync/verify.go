@@ -4,14 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
-	"cntools/internal/node"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
 	"sync"
+
+	"cntools/internal/node"
 )
 
 // How a target's files are hashed, best first. A command on the target
@@ -34,28 +36,34 @@ const argBudget = 64 << 10
 // has (forced, when given, is taken as it is) and for its state
 // (listing.go); stOK is false when the target has no usbkey-sync to tell
 // it. One command, not two: each costs the target a session and a shell.
-func (r *remote) probe(ctx context.Context, forced string) (method string, st targetState, stOK bool) {
+// stErr says why there is no state, for the log.
+func (r *remote) probe(ctx context.Context, forced string) (method string, st targetState, stOK bool, stErr error) {
 	var out bytes.Buffer
 	// The state goes last: exec fails, ending the shell, where there is
 	// no usbkey-sync, and what the loop printed is still read.
-	r.client.Run(ctx, node.ToolsPATH+"for c in openssl sha256sum digest; do command -v $c; done; exec usbkey-sync state "+quote(r.root)+" 2>/dev/null", &out)
+	stErr = r.client.Run(ctx, node.ToolsPATH+"for c in openssl sha256sum digest; do command -v $c; done; exec usbkey-sync state "+quote(r.root), &out)
 	lines := strings.Split(out.String(), "\n")
 	for _, l := range lines {
 		if strings.HasPrefix(l, stateTag+" ") {
 			st, stOK = parseState(l)
 		}
 	}
+	if stOK {
+		stErr = nil
+	} else if stErr == nil {
+		stErr = errors.New("usbkey-sync state printed no state line: an older or newer cn_tools there")
+	}
 	if forced != "" {
-		return forced, st, stOK
+		return forced, st, stOK, stErr
 	}
 	for _, m := range []string{VerifyOpenSSL, VerifySHA256Sum, VerifyDigest} {
 		for _, l := range lines {
 			if path.Base(strings.TrimSpace(l)) == m {
-				return m, st, stOK
+				return m, st, stOK, stErr
 			}
 		}
 	}
-	return VerifyReadBack, st, stOK
+	return VerifyReadBack, st, stOK, stErr
 }
 
 // hashes returns the SHA-256 of each of the target's files ps (paths

@@ -1,12 +1,13 @@
 package manifest
 
 import (
-	"cntools/usbkey/keytree"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"cntools/usbkey/keytree"
 )
 
 // benchTree is the shape of a key: many small files (scripts, config.inc,

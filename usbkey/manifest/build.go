@@ -1,7 +1,6 @@
 package manifest
 
 import (
-	"cntools/usbkey/keytree"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"cntools/usbkey/keytree"
 )
 
 // Options tune Build.

@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"bytes"
-	"cntools/usbkey/keytree"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"cntools/usbkey/keytree"
 )
 
 func TestBuildSameTreeSameBytes(t *testing.T) {

@@ -1,12 +1,13 @@
 package manifest
 
 import (
-	"cntools/usbkey/keytree"
 	"context"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"cntools/usbkey/keytree"
 )
 
 // A file rewritten in place with content of the same size and its old

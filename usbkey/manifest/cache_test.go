@@ -2,13 +2,14 @@ package manifest
 
 import (
 	"bytes"
-	"cntools/usbkey/keytree"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"cntools/usbkey/keytree"
 )
 
 func TestCacheSaveLoad(t *testing.T) {

@@ -56,8 +56,8 @@ func (s *scan) str() string {
 	return string(v)
 }
 
-// digits reads a decimal number as encoding/json writes one: no sign,
-// no leading zero.
+// digits reads a decimal number as encoding/json writes one: no leading
+// zero (the sign is int's).
 func (s *scan) digits() []byte {
 	n := 0
 	for n < len(s.b) && '0' <= s.b[n] && s.b[n] <= '9' {
@@ -72,12 +72,24 @@ func (s *scan) digits() []byte {
 	return d
 }
 
+// int reads an integer, negative too (a file from before 1970 has a
+// negative mtime).
 func (s *scan) int() int64 {
+	neg := s.ok && len(s.b) > 0 && s.b[0] == '-'
+	if neg {
+		s.b = s.b[1:]
+	}
 	d := s.digits()
 	if !s.ok {
 		return 0
 	}
 	v, err := strconv.ParseInt(string(d), 10, 64)
+	if neg {
+		v, err = strconv.ParseInt("-"+string(d), 10, 64)
+		if v == 0 {
+			err = strconv.ErrSyntax // -0: encoding/json's own spelling of 0 is 0
+		}
+	}
 	s.ok = err == nil
 	return v
 }

@@ -2,11 +2,12 @@ package manifest
 
 import (
 	"bytes"
-	"cntools/internal/fuzzcorpus"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
+
+	"cntools/internal/fuzzcorpus"
 )
 
 // FuzzDecode checks that Decode never panics and that whatever it accepts

@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"bytes"
-	"cntools/usbkey/keytree"
 	"context"
 	"io"
 	"io/fs"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"cntools/usbkey/keytree"
 )
 
 // old is an mtime well outside the cache's racy window.
