@@ -227,9 +227,9 @@ var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallFile+1); retu
 // caller sets it later (setTimes false). On error the temporary file is
 // removed.
 func (r *remote) write(src string, e *manifest.Entry, setTimes bool) (tmp string, sent int64, err error) {
-	in, err := os.Open(path.Join(src, e.Path))
+	in, err := openSource(src, e.Path)
 	if err != nil {
-		return "", 0, fmt.Errorf("source %s: %w", e.Path, err)
+		return "", 0, err
 	}
 	defer in.Close()
 	if err := atomicfile.CheckName(path.Base(e.Path)); err != nil {

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path"
 	"strconv"
 	"strings"
 
@@ -121,10 +119,10 @@ func (x *executor) sendStream(ctx context.Context, w io.Writer, es []*manifest.E
 		if x.stopped(ctx) {
 			break
 		}
-		in, err := os.Open(path.Join(x.o.Source, e.Path))
+		in, err := openSource(x.o.Source, e.Path)
 		if err != nil {
 			unread[e] = true
-			x.failed(e.Path, fmt.Errorf("source %s: %w", e.Path, err))
+			x.failed(e.Path, err)
 			continue
 		}
 		order <- e

@@ -8,6 +8,8 @@ import (
 
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
+
+	"golang.org/x/sys/unix"
 )
 
 // SourceManifest manifests the part of o.Source that o.Paths names, using
@@ -92,4 +94,22 @@ func deletableSource(src string) error {
 		return nil
 	}
 	return fmt.Errorf("--delete refused: source %s has no config, so it is not the headnode's usbkey (is the key mounted?) and deleting what it lacks would empty every standby copy: mount the key (sdc-usbkey mount) or pass --from with the headnode's usbkey copy", src)
+}
+
+// openSource opens the source's file p to send it: O_NOFOLLOW, so a file
+// replaced by a symlink since it was manifested is refused rather than
+// read through (a FIFO is refused too, without blocking: O_NONBLOCK,
+// which a regular file ignores). Its content is still hashed on the
+// target against the manifest before it takes its name.
+func openSource(src, p string) (*os.File, error) {
+	fd, err := unix.Open(filepath.Join(src, filepath.FromSlash(p)), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w: sync again (it changed since it was listed)", p, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, fmt.Errorf("source %s: no longer a regular file: sync again", p)
+	}
+	return os.NewFile(uintptr(fd), p), nil
 }
