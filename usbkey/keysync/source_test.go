@@ -4,8 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // A source file swapped for a symlink or a FIFO after it was manifested
@@ -14,7 +15,7 @@ func TestOpenSourceRefusesWhatIsNoLongerAFile(t *testing.T) {
 	src := t.TempDir()
 	writeTree(t, src, map[string]string{"config": "hostname=hn\n", "secret": "s"})
 	os.Symlink("secret", filepath.Join(src, "link"))
-	if err := syscall.Mkfifo(filepath.Join(src, "fifo"), 0o600); err != nil {
+	if err := unix.Mkfifo(filepath.Join(src, "fifo"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	f, err := openSource(src, "config")
