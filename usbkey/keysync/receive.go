@@ -162,12 +162,13 @@ func parseReceived(l string) (f received, err error) {
 // calls a file (fcntl, epoll_ctl, readlinkat, fstatat) that a receiver of
 // small files does not need.
 //
-// No fsync: a standby copy is on /zones, ZFS, which commits transaction
-// groups whole and in order (illumos-joyent usr/src/uts/common/fs/zfs/
-// txg.c), so after a crash a renamed file holds what was written before
-// its rename, and the manifest, written last, never names more than what
-// got there. A ZIL commit a file would be most of a small file's cost.
-// The SFTP path has the same ordering and no fsync either.
+// No fsync: a standby copy is on /zones, ZFS, which "asserts consistency
+// at the granularity of" transaction groups, numbered consecutively and
+// synced in turn (illumos-joyent usr/src/uts/common/fs/zfs/txg.c:38-53),
+// so after a crash a renamed file holds what was written before its
+// rename, and the manifest, written last, never names more than what got
+// there. A ZIL commit a file would be most of a small file's cost. The
+// SFTP path has the same ordering and no fsync either.
 func (f received) receive(dirs *dirs, data io.Reader, buf []byte) error {
 	if err := checkReceivedPath(f.path); err != nil {
 		return err
