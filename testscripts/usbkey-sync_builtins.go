@@ -31,13 +31,18 @@ func remotesync(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // sessionBin returns a directory first in the PATH of sshd NAME's
-// sessions: a .bashrc in their HOME ($WORK/sshd-NAME; Debian's bash reads
-// it for a command sshd runs) puts it there.
+// sessions (sshtest's SessionEnv).
 func sessionBin(ts *testscript.TestScript, name string) string {
-	dir := ts.Getenv("WORK") + "/sshd-" + name
+	dir := filepath.Join(ts.Getenv("WORK"), "sshd-"+name)
+	servers.Lock()
+	s := servers.m[dir]
+	servers.Unlock()
+	if s == nil {
+		ts.Fatalf("no sshd %s: sshd start %s first", name, name)
+	}
 	bin := filepath.Join(dir, "bin")
 	ts.Check(os.MkdirAll(bin, 0o755))
-	ts.Check(os.WriteFile(filepath.Join(dir, ".bashrc"), []byte("export PATH="+bin+":$PATH\n"), 0o644))
+	ts.Check(s.SessionEnv("PATH=" + bin + ":$PATH"))
 	return bin
 }
 

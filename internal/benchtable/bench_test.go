@@ -156,7 +156,7 @@ func newBench(tb testing.TB) *bench {
 	// rsync there: Debian's bash reads the .bashrc in the sessions' HOME
 	// for a command sshd runs.
 	for _, s := range w.servers {
-		if err := os.WriteFile(filepath.Join(s.Dir, ".bashrc"), []byte("export PATH="+w.tools+":$PATH\n"), 0o644); err != nil {
+		if err := s.SessionEnv("PATH=" + w.tools + ":$PATH"); err != nil {
 			tb.Fatal(err)
 		}
 	}

@@ -35,8 +35,10 @@ const (
 )
 
 // ToolsPATH starts a command run on another node over SSH that calls one
-// of our tools: cn_tools.tar.gz puts them in /opt/smartdc/bin, which a
-// non-interactive ssh session's PATH need not hold.
+// of our tools: cn_tools.tar.gz is made from the proto's /opt/smartdc
+// (sdc-headnode Makefile:410-413) and a CN extracts it there
+// (scripts/agentsetup.sh:30, 203), so they are in /opt/smartdc/bin, which
+// a non-interactive ssh session's PATH need not hold.
 const ToolsPATH = `PATH="$PATH:/opt/smartdc/bin"; export PATH; `
 
 // Node is the node a tool runs on: its root, its facts, and the illumos

@@ -47,6 +47,12 @@ func (c *Client) Run(ctx context.Context, cmd string, stdout io.Writer) error {
 		sess.Close()
 		return fmt.Errorf("ssh %s: run %s: %w", c.Target, quoted, ctx.Err())
 	}
+	return c.exitError(quoted, &stderr, err)
+}
+
+// exitError says how a command (quoted) ended, from its session's Wait:
+// nil, its exit status with the end of its stderr, or the connection.
+func (c *Client) exitError(quoted string, stderr *tailBuffer, err error) error {
 	var ee *ssh.ExitError
 	var em *ssh.ExitMissingError
 	switch {

@@ -2,10 +2,8 @@ package sshconn
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -59,19 +57,7 @@ func (c *Client) Start(ctx context.Context, cmd string) (*Stream, error) {
 func (s *Stream) Wait() error {
 	defer s.sess.Close()
 	defer s.stop()
-	err := s.sess.Wait()
-	var ee *ssh.ExitError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ee):
-		msg := strings.TrimSpace(s.stderr.String())
-		if msg == "" {
-			msg = "no stderr"
-		}
-		return fmt.Errorf("ssh %s: run %s: exit status %d: %s", s.c.Target, s.quoted, ee.ExitStatus(), msg)
-	}
-	return s.c.wrap(fmt.Sprintf("run %s", s.quoted), err)
+	return s.c.exitError(s.quoted, &s.stderr, s.sess.Wait())
 }
 
 // countedWriter writes to w, counting into n.

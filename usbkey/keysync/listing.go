@@ -190,13 +190,10 @@ func (o Options) listingCopy(name string) string {
 	return strings.TrimSuffix(local, ".json") + ".listing"
 }
 
-// keptListing returns the kept listing of the target when the target
-// says it still lists so, filtered to what sc looks at; nil otherwise.
-func (x *executor) keptListing(st targetState) map[string]*manifest.Entry {
-	b, err := os.ReadFile(x.o.listingCopy(x.res.Target))
-	if err != nil {
-		return nil
-	}
+// keptListing decodes b, the listing kept here for the target, when the
+// target says it still lists so (st), filtered to what sc looks at; nil
+// otherwise.
+func (x *executor) keptListing(st targetState, b []byte) map[string]*manifest.Entry {
 	sum := sha256.Sum256(b)
 	if hex.EncodeToString(sum[:]) != st.listing {
 		x.o.Log.Debug("target changed since the last sync: listing it", "target", x.res.Target)
@@ -231,7 +228,7 @@ func (x *executor) keepListing() {
 		return
 	}
 	b := encodeListing(after, nil)
-	if old, err := os.ReadFile(local); err == nil && bytes.Equal(old, b) {
+	if bytes.Equal(x.keptRaw, b) {
 		return
 	}
 	err := os.MkdirAll(filepath.Dir(local), 0o755)

@@ -58,7 +58,7 @@ func startSSHDWithState(t testing.TB) *sshtest.Server {
 	if err := os.Symlink(self, filepath.Join(bin, "usbkey-sync")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(s.Dir, ".bashrc"), []byte("export PATH="+bin+":$PATH\n"), 0o644); err != nil {
+	if err := s.SessionEnv("PATH=" + bin + ":$PATH"); err != nil {
 		t.Fatal(err)
 	}
 	return s

@@ -234,12 +234,9 @@ func TestSyncThroughReceiver(t *testing.T) {
 	// A toolkit with state but no receiver: the files go over SFTP,
 	// verified by a command there, and the result says which.
 	old := startSSHDWithState(t)
-	f, err := os.OpenFile(filepath.Join(old.Dir, ".bashrc"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
+	if err := old.SessionEnv("NO_RECEIVER=1"); err != nil {
 		t.Fatal(err)
 	}
-	f.WriteString("export NO_RECEIVER=1\n")
-	f.Close()
 	dst = filepath.Join(t.TempDir(), "standby")
 	if r = syncOnce(t, old, src, dst, nil); !r.InStep() || r.Verified == VerifyReceiver || r.Sent != 206 {
 		t.Fatalf("sync to a target without a receiver = %+v, want in step over SFTP", r)

@@ -188,6 +188,7 @@ type executor struct {
 	bad       map[string]bool // paths not in step: conflicts and failures
 	deleted   map[string]bool
 	madeLinks map[string]*manifest.Entry // symlinks made, as read back
+	keptRaw   []byte                     // the listing kept here, as read
 
 	hashWarn sync.Once // the hashing command failed: said once
 }
@@ -222,9 +223,10 @@ func (x *executor) plan(ctx context.Context) error {
 	go func() {
 		defer close(listed)
 		if local := x.o.listingCopy(x.res.Target); local != "" {
-			if _, err := os.Stat(local); err == nil {
+			if b, err := os.ReadFile(local); err == nil {
+				x.keptRaw = b
 				if <-stated; stOK {
-					if x.now = x.keptListing(st); x.now != nil {
+					if x.now = x.keptListing(st, b); x.now != nil {
 						return
 					}
 				}

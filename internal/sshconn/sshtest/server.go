@@ -236,3 +236,19 @@ func writeKey(path, comment string) (ssh.PublicKey, error) {
 }
 
 var errStopped = errors.New("sshd is not running")
+
+// SessionEnv exports each NAME=VALUE (shell words, so "PATH=/x:$PATH"
+// works) to the commands sshd runs from now on: Debian's bash reads
+// ~/.bashrc for a command sshd runs, and the sessions' HOME is Dir. Tests
+// put a tool in PATH this way, as a CN's sessions find cn_tools in
+// /opt/smartdc/bin.
+func (s *Server) SessionEnv(vars ...string) error {
+	f, err := os.OpenFile(filepath.Join(s.Dir, ".bashrc"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	for _, v := range vars {
+		fmt.Fprintf(f, "export %s\n", v)
+	}
+	return f.Close()
+}
