@@ -82,7 +82,7 @@ func dial(ctx context.Context, t Target, o Options, cfg *ssh.ClientConfig) (*ssh
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect: %w", err)
 	}
-	conn := &idleConn{Conn: raw}
+	conn := &idleConn{Conn: raw, ackNow: quickAck(raw)}
 	if err := raw.SetDeadline(start.Add(o.ConnectTimeout)); err != nil {
 		raw.Close()
 		return nil, nil, fmt.Errorf("connect: %w", err)

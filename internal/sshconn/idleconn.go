@@ -21,6 +21,8 @@ type idleConn struct {
 	// key exchange goroutine may write while it is set.
 	cork    atomic.Pointer[cork]
 	closing atomic.Bool // the last writes have closeGrace
+	// ackNow acknowledges what was read at once, or is nil (quickack.go).
+	ackNow func()
 }
 
 // closeGrace is how long the writes queued when the connection closes
@@ -67,6 +69,9 @@ func (c *idleConn) Read(b []byte) (int, error) {
 		}
 	}
 	n, err := c.Conn.Read(b)
+	if n > 0 && c.ackNow != nil {
+		c.ackNow()
+	}
 	return n, c.note(err)
 }
 

@@ -114,12 +114,21 @@ EXIT STATUS
 			Hidden:    true,
 			Usage:     "print the hashes of a standby copy's listing and manifest, for a sync from another node",
 			ArgsUsage: "DIR",
+			Flags: []cli.Flag{
+				// The sync's lock, held until stdin ends
+				// (keysync/hold.go).
+				&cli.BoolFlag{Name: "hold", Usage: "take DIR's lock first and hold it until stdin ends"},
+			},
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 1 {
 					return tool.Usage("want the standby copy's DIR, e.g. usbkey-sync state %s", node.StandbyDir)
 				}
 				env := tool.FromContext(c)
-				return keysync.State(env.Ctx, env.Node.Path(c.Args().First()), env.Stdout)
+				dir := env.Node.Path(c.Args().First())
+				if c.Bool("hold") {
+					return keysync.Hold(env.Ctx, dir, env.Stdin, env.Stdout)
+				}
+				return keysync.State(env.Ctx, dir, env.Stdout)
 			},
 		}, {
 			// Run by a sync on its target, over SSH: the files a sync

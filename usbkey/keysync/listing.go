@@ -217,8 +217,8 @@ func (x *executor) keptListing(st targetState, b []byte) map[string]*manifest.En
 // when the sync can tell it (settled), and forgets the last one otherwise.
 func (x *executor) keepListing() {
 	local := x.o.listingCopy(x.res.Target)
-	if local == "" {
-		return
+	if local == "" || x.nowKept && x.idle() {
+		return // a target left as it was still lists as kept
 	}
 	after := x.settled()
 	if after == nil {
@@ -239,6 +239,11 @@ func (x *executor) keepListing() {
 	if err != nil {
 		x.o.Log.Warn("listing not kept: the next sync lists the target", "target", x.res.Target, "path", local, "err", err)
 	}
+}
+
+// idle reports whether the sync changed nothing on the target.
+func (x *executor) idle() bool {
+	return x.abort == nil && len(x.res.Failed) == 0 && len(x.p.lines()) == 0 && len(x.touched) == 0 && !x.dirsSet
 }
 
 // settled is the listing the target has after this sync, foreseen from

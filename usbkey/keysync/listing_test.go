@@ -28,6 +28,8 @@ func TestMain(m *testing.M) {
 		switch {
 		case len(os.Args) == 3 && os.Args[1] == "state":
 			err = State(context.Background(), os.Args[2], os.Stdout)
+		case len(os.Args) == 4 && os.Args[1] == "state" && os.Args[2] == "--hold":
+			err = Hold(context.Background(), os.Args[3], os.Stdin, os.Stdout)
 		case len(os.Args) == 3 && os.Args[1] == "receive" && os.Getenv("NO_RECEIVER") == "":
 			err = Receive(context.Background(), os.Args[2], os.Stdin, os.Stdout)
 		default:
@@ -93,6 +95,9 @@ func TestStateListsAsSFTPDoes(t *testing.T) {
 	writeTree(t, dir, map[string]string{"boot/.loader.conf.tmp-abc123abc123": "left by a cut sync", keytree.LockName: "held"})
 	r, err := dialRemote(context.Background(), targetOf(s, dir), sshOptions(s))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.need(); err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
@@ -228,12 +233,22 @@ func TestSyncKeepsListing(t *testing.T) {
 		t.Errorf("leftover %s not removed", tmp)
 	}
 
-	// A sync of some paths keeps no listing: it did not look at the rest.
+	// A sync of some paths that changes nothing leaves the listing kept:
+	// the target still lists so.
+	before, _ := os.ReadFile(kept)
 	if r, logs = sync(func(o *Options) { o.Paths = []string{"boot"} }); !r.InStep() || !strings.Contains(logs, used) {
 		t.Fatalf("paths sync = %+v, want in step from the kept listing:\n%s", r, logs)
 	}
+	if after, _ := os.ReadFile(kept); !bytes.Equal(before, after) {
+		t.Errorf("a sync of some paths that changed nothing changed the listing kept")
+	}
+	// One that changes something keeps none: it cannot foresee the rest.
+	writeTree(t, src, map[string]string{"boot/loader.conf": "c changed\n"})
+	if r, logs = sync(func(o *Options) { o.Paths = []string{"boot"} }); !r.InStep() || r.Sent != 1 {
+		t.Fatalf("paths sync = %+v, want 1 sent:\n%s", r, logs)
+	}
 	if _, err := os.Stat(kept); err == nil {
-		t.Errorf("a listing kept by a sync of some paths")
+		t.Errorf("a listing kept by a sync of some paths that changed the target")
 	}
 }
 

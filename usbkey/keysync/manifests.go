@@ -46,10 +46,17 @@ func (o Options) localCopy(name string) string {
 
 // lastManifest reads the manifest the last sync left, and its bytes; nil
 // when there is none (the first sync).
+//
+// A manifest that holds the source's manifest byte for byte is the
+// source's: it is not decoded (a no-op sync's most costly step was
+// decoding a manifest identical to the one it had just built).
 func (x *executor) lastManifest(ctx context.Context, st targetState, stOK bool) (*manifest.Manifest, []byte, error) {
 	b, err := x.lastBytes(ctx, st, stOK)
 	if b == nil || err != nil {
 		return nil, nil, err
+	}
+	if src, err := x.source.bytes(); err == nil && bytes.Equal(src, b) {
+		return x.source.m, b, nil
 	}
 	m, err := manifest.Decode(bytes.NewReader(b))
 	if err != nil {
@@ -70,15 +77,20 @@ func (x *executor) lastBytes(ctx context.Context, st targetState, stOK bool) ([]
 			h := sha256.Sum256(b)
 			sum := hex.EncodeToString(h[:])
 			if stOK && st.manifest == sum {
+				x.lastLocal = true
 				return b, nil
 			}
 			if !stOK {
 				got, err := x.r.runHash(ctx, x.method, []string{ManifestFile})
 				if err == nil && got[ManifestFile] == sum {
+					x.lastLocal = true
 					return b, nil
 				}
 			}
 		}
+	}
+	if err := x.r.need(); err != nil {
+		return nil, err
 	}
 	f, err := x.r.tree.Open(ManifestFile)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -99,27 +111,43 @@ func (x *executor) lastBytes(ctx context.Context, st targetState, stOK bool) ([]
 // already holds those bytes, and keeps this host's copy of it. It returns
 // the bytes written to the target.
 func (x *executor) putManifest(ctx context.Context, m *manifest.Manifest) (int64, error) {
-	var b bytes.Buffer
-	if err := m.Encode(&b); err != nil {
-		return 0, err
+	var b []byte
+	if m == x.source.m {
+		var err error
+		if b, err = x.source.bytes(); err != nil {
+			return 0, err
+		}
+	} else {
+		var buf bytes.Buffer
+		if err := m.Encode(&buf); err != nil {
+			return 0, err
+		}
+		b = buf.Bytes()
+	}
+	same := bytes.Equal(b, x.lastRaw)
+	if same && x.lastLocal {
+		return 0, nil // the target's and this host's copy hold it already
 	}
 	var n int64
-	if !bytes.Equal(b.Bytes(), x.lastRaw) {
+	if !same {
+		if err := x.r.need(); err != nil {
+			return 0, err
+		}
 		var ok bool
-		if n, ok = x.putDelta(ctx, b.Bytes()); !ok {
-			if err := x.r.putManifest(b.Bytes()); err != nil {
+		if n, ok = x.putDelta(ctx, b); !ok {
+			if err := x.r.putManifest(b); err != nil {
 				return 0, err
 			}
-			n = int64(b.Len())
+			n = int64(len(b))
 		}
 	}
 	if local := x.o.localCopy(x.res.Target); local != "" {
 		old, _ := os.ReadFile(local)
-		if !bytes.Equal(old, b.Bytes()) {
+		if !bytes.Equal(old, b) {
 			err := os.MkdirAll(filepath.Dir(local), 0o755)
 			if err == nil {
 				// 0600: it holds the hash of every file, private/'s too.
-				err = atomicfile.WriteFile(local, b.Bytes(), 0o600)
+				err = atomicfile.WriteFile(local, b, 0o600)
 			}
 			if err != nil {
 				x.o.Log.Warn("local copy of the target's manifest not saved: the next sync reads the target's", "target", x.res.Target, "path", local, "err", err)

@@ -285,6 +285,17 @@ func nextManifest(src, last *manifest.Manifest, now map[string]*manifest.Entry, 
 	return m
 }
 
+// next is the manifest the target holds once the plan ran
+// (nextManifest): the source's own when the last sync left the source's
+// and this one looked at the whole tree and kept every entry in step, as
+// a no-op sync does.
+func (x *executor) next() *manifest.Manifest {
+	if x.last == x.src && x.sc.paths == nil && len(x.bad) == 0 && len(x.deleted) == 0 {
+		return x.src
+	}
+	return nextManifest(x.src, x.last, x.now, x.sc, x.bad, x.deleted)
+}
+
 // recovery are the top-level directories a standby copy keeps for a
 // recovery whether or not the headnode's /usbkey has them now.
 var recovery = map[string]bool{"private": true, "images": true, "zones": true, "extra": true}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"slices"
@@ -32,11 +33,16 @@ import (
 // one-file WriteFile cannot.
 type remote struct {
 	client *sshconn.Client
-	sftp   *sftp.Client
-	tree   *keytree.SFTPTree
-	root   string
-	name   string
-	meter  *progress.Part // bytes sent, counted as they go; may be nil
+	// sftp and tree are nil until need opens them: a sync with nothing
+	// to send to a target with usbkey-sync never does (hold.go).
+	sftp    *sftp.Client
+	tree    *keytree.SFTPTree
+	sftpErr error
+	opened  sync.Once
+	root    string
+	name    string
+	log     *slog.Logger   // says when SFTP is opened; may be nil
+	meter   *progress.Part // bytes sent, counted as they go; may be nil
 	// created is the mode the target gives a file SFTP creates
 	// (0666 less sftp-server's umask), learnt from the lock file:
 	// a file of that mode needs no chmod.
@@ -45,16 +51,41 @@ type remote struct {
 }
 
 func dialRemote(ctx context.Context, t sshconn.Target, o sshconn.Options) (*remote, error) {
-	tree, err := keytree.DialSFTP(ctx, t, o)
+	if t.Path == "" {
+		return nil, fmt.Errorf("%s: no remote directory: add one (e.g. %s:%s)", t, t.Host, node.StandbyDir)
+	}
+	c, err := sshconn.Dial(ctx, t, o)
 	if err != nil {
 		return nil, err
 	}
-	s, c := tree.Session()
-	return &remote{client: c, sftp: s, tree: tree, root: t.Path, name: TargetName(t)}, nil
+	return &remote{client: c, root: t.Path, name: TargetName(t)}, nil
 }
 
-// Close closes the SFTP session, then the connection.
-func (r *remote) Close() error { return r.tree.Close() }
+// need opens the SFTP session, once; everything that uses r.sftp or
+// r.tree comes after it.
+func (r *remote) need() error {
+	r.opened.Do(func() {
+		s, err := r.client.SFTP()
+		if err != nil {
+			r.sftpErr = err
+			return
+		}
+		r.sftp, r.tree = s, keytree.SFTP(s, r.root, r.client.Target.URL(), nil)
+		if r.log != nil {
+			r.log.Debug("sftp opened", "target", r.name)
+		}
+	})
+	return r.sftpErr
+}
+
+// Close closes the SFTP session, if open, then the connection.
+func (r *remote) Close() error {
+	var err error
+	if r.tree != nil {
+		err = r.tree.Close()
+	}
+	return errors.Join(err, r.client.Close())
+}
 
 func (r *remote) abs(p string) string { return path.Join(r.root, p) }
 
@@ -87,6 +118,9 @@ func (r *remote) lost(err error) bool {
 // symlink or leads through one to a refused path (CheckRoot). It looks
 // first: MkdirAll on a file fails with a bare "not a directory".
 func (r *remote) prepare() error {
+	if err := r.need(); err != nil {
+		return err
+	}
 	if err := CheckRoot(r.sftp, r.name, r.root); err != nil {
 		return err
 	}
@@ -109,6 +143,9 @@ func (r *remote) prepare() error {
 // round trips, which one at a time would add up. Temporary files of an
 // interrupted sync are returned apart, for removal.
 func (r *remote) list(ctx context.Context, sc scope, workers int) (map[string]*manifest.Entry, []string, error) {
+	if err := r.need(); err != nil {
+		return nil, nil, err
+	}
 	return listTree(ctx, func(dir string) ([]keytree.Info, error) {
 		infos, err := r.tree.ReadDir(dir)
 		if err != nil {

@@ -15,6 +15,9 @@ func TestCleanupAbortRace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	if err := r.need(); err != nil {
+		t.Fatal(err)
+	}
 	x := &executor{r: r}
 	done := make(chan struct{})
 	go func() {

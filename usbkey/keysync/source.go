@@ -1,10 +1,14 @@
 package keysync
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
@@ -66,12 +70,42 @@ type sourceWait struct {
 	done chan struct{}
 	m    *manifest.Manifest
 	err  error
+
+	encoded sync.Once
+	b       []byte // m as a manifest file holds it, once encoded
+	sum     string // b's SHA-256, hex
+	encErr  error
 }
 
 // get waits for the source's manifest.
 func (s *sourceWait) get() (*manifest.Manifest, error) {
 	<-s.done
 	return s.m, s.err
+}
+
+// bytes is the source's manifest as a target's manifest file holds it,
+// encoded once for every target: a target whose manifest holds these bytes
+// needs its own neither decoded nor rewritten.
+func (s *sourceWait) bytes() ([]byte, error) {
+	m, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	s.encoded.Do(func() {
+		var b bytes.Buffer
+		s.encErr = m.Encode(&b)
+		s.b = b.Bytes()
+		h := sha256.Sum256(s.b)
+		s.sum = hex.EncodeToString(h[:])
+	})
+	return s.b, s.encErr
+}
+
+// sumIs reports whether the source's manifest, encoded, hashes as sum
+// (hex): whether a target whose manifest hashes so holds it.
+func (s *sourceWait) sumIs(sum string) bool {
+	_, err := s.bytes()
+	return err == nil && s.sum == sum
 }
 
 // failed reports whether the source could not be manifested: the targets

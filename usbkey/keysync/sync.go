@@ -15,6 +15,7 @@ import (
 
 	"cntools/internal/progress"
 	"cntools/internal/sshconn"
+	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
 
@@ -98,10 +99,13 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, sour
 		return fail(err)
 	}
 	// Its share of the bytes is known once it is planned.
-	r.meter = part
+	r.meter, r.log = part, o.Log
 	defer r.Close()
 	defer func() { res.WireSent, res.WireReceived = r.client.Wire() }()
 	if o.DryRun {
+		if err := r.need(); err != nil {
+			return fail(err)
+		}
 		if err := CheckRoot(r.sftp, r.name, r.root); err != nil {
 			return fail(err)
 		}
@@ -117,16 +121,35 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, sour
 			res.Plan, res.Sent, res.Bytes = p.lines(), len(p.send)+len(p.links), p.bytes
 			return res
 		}
-	} else if err := r.prepare(); err != nil {
-		return fail(err)
-	} else {
-		unlock, err := r.lock()
-		if err != nil {
-			return fail(err)
-		}
-		defer unlock()
 	}
 	x := &executor{r: r, o: o, res: res, sc: newScope(o.Paths), source: source, touched: map[string]bool{}, bad: map[string]bool{}, deleted: map[string]bool{}, madeLinks: map[string]*manifest.Entry{}}
+	if !o.DryRun {
+		// The target's usbkey-sync holds its lock for this sync
+		// (hold.go); without it, the target is locked over SFTP.
+		h := r.hold(ctx, x.probeMethod())
+		switch {
+		case h.stream != nil:
+			defer func() {
+				if err := h.release(); err != nil {
+					o.Log.Warn("the target's lock may not be released: if the next sync finds it held, remove it on that host", "target", res.Target, "path", r.abs(keytree.LockName), "err", err)
+				}
+			}()
+		case h.holder != "" && !keytree.Stale(h.holder):
+			return fail(&keytree.LockedError{Tree: r.name, Holder: h.holder, Path: r.abs(keytree.LockName)})
+		default:
+			o.Log.Debug("the target's usbkey-sync did not hold it: locking it over SFTP", "target", res.Target, "err", h.stErr)
+			if err := r.prepare(); err != nil {
+				return fail(err)
+			}
+			unlock, err := r.lock()
+			if err != nil {
+				return fail(err)
+			}
+			defer unlock()
+			h = nil // the state, if any, is asked for as before
+		}
+		x.held = h
+	}
 	start := time.Now()
 	if err := x.plan(ctx); err != nil {
 		return fail(err)
@@ -140,7 +163,14 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, sour
 		return res
 	}
 	start = time.Now()
-	x.apply(ctx)
+	if len(x.p.lines()) > 0 {
+		if err := r.need(); err != nil {
+			return fail(err)
+		}
+	}
+	if !x.found {
+		x.apply(ctx)
+	}
 	o.Log.Debug("applied", "target", res.Target, "elapsed", time.Since(start).Round(time.Millisecond))
 	if x.abort == nil {
 		if err := ctx.Err(); err != nil {
@@ -150,13 +180,14 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, sour
 	if x.abort != nil {
 		return fail(x.abort)
 	}
-	n, err := x.putManifest(ctx, nextManifest(x.src, x.last, x.now, x.sc, x.bad, x.deleted))
+	n, err := x.putManifest(ctx, x.next())
 	if err != nil {
 		res.Failed = append(res.Failed, ManifestFile)
 		o.Log.Error("manifest not written: the next sync hashes the target's files again", "target", res.Target, "err", err)
 	}
 	res.MetaBytes = n
 	x.keepListing()
+	x.keepIdle()
 	sort.Strings(res.Failed)
 	o.Log.Info("synced", "target", res.Target, "sent", res.Sent, "bytes", res.Bytes, "skipped", res.Skipped,
 		"conflicting", len(res.Conflicting), "deleted", res.Deleted, "failed", len(res.Failed))
@@ -176,11 +207,13 @@ type executor struct {
 	// through the target's receiver instead (receive.go).
 	method   string
 	receiver bool
+	held     *held // what the target's usbkey-sync said; nil in a dry run
 
-	last    *manifest.Manifest
-	lastRaw []byte // last as the target holds it
-	now     map[string]*manifest.Entry
-	p       *plan
+	last      *manifest.Manifest
+	lastRaw   []byte // last as the target holds it
+	lastLocal bool   // lastRaw is this host's copy, which the target's hashes as
+	now       map[string]*manifest.Entry
+	p         *plan
 
 	mu        sync.Mutex
 	abort     error           // the connection is gone: stop
@@ -189,13 +222,39 @@ type executor struct {
 	deleted   map[string]bool
 	madeLinks map[string]*manifest.Entry // symlinks made, as read back
 	keptRaw   []byte                     // the listing kept here, as read
+	nowKept   bool                       // now is keptRaw's: the target said it still lists so
+	dirsSet   bool                       // dirTimes set a directory's mode or mtime
+	found     bool                       // the plan is a finding kept (idle.go): nothing to apply
 
 	hashWarn sync.Once // the hashing command failed: said once
+}
+
+// probeMethod is the hashing command --verify forces, if any: with the
+// receiver forced, the best command, for what goes over SFTP.
+func (x *executor) probeMethod() string {
+	if x.o.Verify == VerifyReceiver {
+		return ""
+	}
+	return x.o.Verify
+}
+
+// learn takes the target's hashing command and whether it has
+// usbkey-sync to tell its state, and so receive files.
+func (x *executor) learn(method string, stOK bool) {
+	x.method = method
+	x.receiver = stOK && (x.o.Verify == "" || x.o.Verify == VerifyReceiver)
+	x.res.Verified = x.method
+	if x.receiver {
+		x.res.Verified = VerifyReceiver
+	}
 }
 
 // plan reads the target and decides what it needs, hashing on the target
 // the files listing cannot decide.
 func (x *executor) plan(ctx context.Context) error {
+	if x.planIdle() {
+		return nil
+	}
 	// The target's state (listing.go) says whether the listing kept from
 	// the last sync still holds. The listing takes the longest and needs
 	// nothing else: it goes on while the verification method is found
@@ -206,16 +265,13 @@ func (x *executor) plan(ctx context.Context) error {
 	stated := make(chan struct{})
 	go func() {
 		defer close(stated)
-		forced := x.o.Verify
-		if forced == VerifyReceiver {
-			forced = "" // the best command, for what goes over SFTP
+		var method string
+		if h := x.held; h != nil {
+			method, st, stOK, stErr = h.method, h.st, h.stOK, h.stErr
+		} else {
+			method, st, stOK, stErr = x.r.probe(ctx, x.probeMethod())
 		}
-		x.method, st, stOK, stErr = x.r.probe(ctx, forced)
-		x.receiver = stOK && (x.o.Verify == "" || x.o.Verify == VerifyReceiver)
-		x.res.Verified = x.method
-		if x.receiver {
-			x.res.Verified = VerifyReceiver
-		}
+		x.learn(method, stOK)
 	}()
 	var temps []string
 	var listErr error
@@ -227,6 +283,7 @@ func (x *executor) plan(ctx context.Context) error {
 				x.keptRaw = b
 				if <-stated; stOK {
 					if x.now = x.keptListing(st, b); x.now != nil {
+						x.nowKept = true
 						return
 					}
 				}
@@ -256,6 +313,11 @@ func (x *executor) plan(ctx context.Context) error {
 	}
 	if !x.o.DryRun {
 		// Left by an interrupted sync; never content.
+		if len(temps) > 0 {
+			if err := x.r.need(); err != nil {
+				return err
+			}
+		}
 		for _, tmp := range temps {
 			if err := x.r.remove(manifest.Entry{Path: tmp}); err != nil {
 				return err
@@ -473,7 +535,12 @@ func (x *executor) dirTimes(ctx context.Context) {
 		if x.bad[k] {
 			continue
 		}
-		if err := x.r.setMeta(e); err != nil {
+		x.dirsSet = true
+		err := x.r.need()
+		if err == nil {
+			err = x.r.setMeta(e)
+		}
+		if err != nil {
 			x.failed(e.Path, err)
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"path"
 	"strings"
 	"sync"
 
@@ -39,9 +38,7 @@ const argBudget = 64 << 10
 // stErr says why there is no state, for the log.
 func (r *remote) probe(ctx context.Context, forced string) (method string, st targetState, stOK bool, stErr error) {
 	var out bytes.Buffer
-	// The state goes last: exec fails, ending the shell, where there is
-	// no usbkey-sync, and what the loop printed is still read.
-	stErr = r.client.Run(ctx, node.ToolsPATH+"for c in openssl sha256sum digest; do command -v $c; done; exec usbkey-sync state "+quote(r.root), &out)
+	stErr = r.client.Run(ctx, node.ToolsPATH+methodProbe+"exec usbkey-sync state "+quote(r.root), &out)
 	lines := strings.Split(out.String(), "\n")
 	for _, l := range lines {
 		if strings.HasPrefix(l, stateTag+" ") {
@@ -53,17 +50,7 @@ func (r *remote) probe(ctx context.Context, forced string) (method string, st ta
 	} else if stErr == nil {
 		stErr = errors.New("usbkey-sync state printed no state line: an older or newer cn_tools there")
 	}
-	if forced != "" {
-		return forced, st, stOK, stErr
-	}
-	for _, m := range []string{VerifyOpenSSL, VerifySHA256Sum, VerifyDigest} {
-		for _, l := range lines {
-			if path.Base(strings.TrimSpace(l)) == m {
-				return m, st, stOK, stErr
-			}
-		}
-	}
-	return VerifyReadBack, st, stOK, stErr
+	return pickMethod(lines, forced), st, stOK, stErr
 }
 
 // hashes returns the SHA-256 of each of the target's files ps (paths
@@ -172,6 +159,9 @@ func isHex(s string) bool {
 // readBack hashes files by reading them over SFTP, workers at a time.
 func (r *remote) readBack(ctx context.Context, ps []string, workers int) map[string]string {
 	out := map[string]string{}
+	if r.need() != nil {
+		return out // each file is then not in step, and says so
+	}
 	var mu sync.Mutex
 	jobs := make(chan string)
 	var wg sync.WaitGroup

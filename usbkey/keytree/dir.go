@@ -8,7 +8,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -118,29 +117,8 @@ func (d *DirTree) ReadDir(dir string) ([]Info, error) {
 	// One listing, each entry stat-ed relative to the open directory
 	// (fstatat): a path through the root per entry would walk every
 	// component again.
-	des, err := f.ReadDir(-1)
-	f.Close()
-	if err != nil {
-		return nil, opError(d.where(dir), "read directory", err)
-	}
-	slices.SortFunc(des, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
-	infos := make([]Info, 0, len(des))
-	for _, de := range des {
-		p := join(dir, de.Name())
-		fi, err := de.Info()
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // removed since it was listed: it is not in the tree now
-		}
-		if err != nil {
-			return nil, opError(d.where(p), "lstat", err)
-		}
-		in, err := d.info(r, p, fi)
-		if err != nil {
-			return nil, err
-		}
-		infos = append(infos, in)
-	}
-	return infos, nil
+	defer f.Close()
+	return d.entries(r, f, dir)
 }
 
 // Open checks what p is before it opens it: opening a FIFO would block

@@ -25,13 +25,7 @@ type SFTPTree struct {
 	root   string
 	name   string
 	closer io.Closer
-	conn   *sshconn.Client // what DialSFTP dialled; nil otherwise
 }
-
-// Session is the tree's SFTP session and, when DialSFTP made it, its SSH
-// connection: for a writer that batches its own requests and commands
-// (usbkey-sync) over the same connection.
-func (t *SFTPTree) Session() (*sftp.Client, *sshconn.Client) { return t.c, t.conn }
 
 // SFTP returns the tree of the directory root on the far side of c. name
 // is how the operator gave it. Close closes c, then closer (the SSH
@@ -55,9 +49,7 @@ func DialSFTP(ctx context.Context, target sshconn.Target, o sshconn.Options) (*S
 		cl.Close()
 		return nil, err
 	}
-	t := SFTP(s, target.Path, target.URL(), cl)
-	t.conn = cl
-	return t, nil
+	return SFTP(s, target.Path, target.URL(), cl), nil
 }
 
 func (t *SFTPTree) String() string { return t.name }

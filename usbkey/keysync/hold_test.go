@@ -1,0 +1,193 @@
+package keysync
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"cntools/internal/sshconn"
+	"cntools/usbkey/keytree"
+)
+
+// Hold takes the lock, says the state, and gives the lock back when its
+// stdin ends, leaving the directory's mtime as it found it.
+func TestHold(t *testing.T) {
+	dir := t.TempDir()
+	odd(t, dir)
+	old := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := os.Chtimes(dir, old, old); err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := State(context.Background(), dir, &want); err != nil {
+		t.Fatal(err)
+	}
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- Hold(context.Background(), dir, inR, outW); outW.Close() }()
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	if err != nil || line != want.String() {
+		t.Fatalf("Hold printed %q (%v), want the state %q", line, err, want.String())
+	}
+	lock := filepath.Join(dir, keytree.LockName)
+	if b, err := os.ReadFile(lock); err != nil || !strings.HasPrefix(string(b), "usbkey-sync pid ") {
+		t.Fatalf("while held, the lock holds %q (%v)", b, err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Hold returned %v before its stdin ended", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	inW.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(lock); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("lock left after stdin ended: %v", err)
+	}
+	if fi, _ := os.Stat(dir); !fi.ModTime().Equal(old) {
+		t.Errorf("dir mtime %v after the hold, want %v as it was", fi.ModTime(), old)
+	}
+}
+
+// A lock held by a live run is not taken: Hold says who holds it. A
+// missing directory is made; a symlinked one is refused.
+func TestHoldRefuses(t *testing.T) {
+	dir := t.TempDir()
+	live := keytree.Holder("usbkey-sync") // this test's own process: alive
+	if err := os.WriteFile(filepath.Join(dir, keytree.LockName), []byte(live+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err := Hold(context.Background(), dir, strings.NewReader(""), &out)
+	var le *keytree.LockedError
+	if !errors.As(err, &le) || out.String() != fmt.Sprintf("%s %q\n", lockedTag, live) {
+		t.Errorf("held lock: Hold = %v, printed %q", err, out.String())
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, keytree.LockName)); string(b) != live+"\n" {
+		t.Errorf("a live run's lock was changed: %q", b)
+	}
+
+	missing := filepath.Join(t.TempDir(), "zones", "usbkey-standby")
+	out.Reset()
+	if err := Hold(context.Background(), missing, strings.NewReader(""), &out); err != nil || !strings.HasPrefix(out.String(), stateTag+" ") {
+		t.Errorf("missing dir: Hold = %v, printed %q", err, out.String())
+	}
+	if fi, err := os.Stat(missing); err != nil || !fi.IsDir() {
+		t.Errorf("missing dir not made: %v", err)
+	}
+
+	link := filepath.Join(t.TempDir(), "standby")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := Hold(context.Background(), link, strings.NewReader(""), &out); err == nil || !strings.Contains(err.Error(), "symlink") || out.Len() != 0 {
+		t.Errorf("symlinked dir: Hold = %v, printed %q", err, out.String())
+	}
+}
+
+// A sync to a target with usbkey-sync holds its lock through it: a no-op
+// sync after one that found nothing to do plans from three hashes, opens
+// no SFTP and leaves no lock; a change on either side is still seen.
+func TestSyncHeldNoOp(t *testing.T) {
+	s := startSSHDWithState(t)
+	src, dst, cache := t.TempDir(), filepath.Join(t.TempDir(), "standby"), filepath.Join(t.TempDir(), "cache.json")
+	odd(t, src)
+	sync := func() (*Result, string) {
+		t.Helper()
+		var logs bytes.Buffer
+		o := Options{Source: src, SSH: sshOptions(s), CachePath: cache, Now: func() time.Time { return mtime },
+			Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		rs, err := Run(context.Background(), []sshconn.Target{targetOf(s, dst)}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Lstat(filepath.Join(dst, keytree.LockName)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("lock left after the sync: %v", err)
+		}
+		return rs[0], logs.String()
+	}
+	const idle, opened = "nothing to plan", "sftp opened"
+	for i := range 2 {
+		if r, logs := sync(); !r.InStep() || strings.Contains(logs, idle) {
+			t.Fatalf("sync %d = %+v, planned from a finding before any:\n%s", i+1, r, logs)
+		}
+	}
+	first, logs := sync()
+	if !first.InStep() || first.Sent != 0 || first.Skipped == 0 || !strings.Contains(logs, idle) || strings.Contains(logs, opened) {
+		t.Fatalf("no-op sync = %+v, want nothing sent, planned from the finding, no SFTP:\n%s", first, logs)
+	}
+
+	// Changed on the target, to the same size: the finding no longer
+	// holds, and the change is a conflict.
+	if err := os.WriteFile(filepath.Join(dst, "config"), []byte("hostname=headnode9\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, src, map[string]string{"config": "hostname=headnode1\n"})
+	if r, logs := sync(); r.InStep() || len(r.Conflicting) != 1 || strings.Contains(logs, idle) {
+		t.Fatalf("target change = %+v, want config conflicting:\n%s", r, logs)
+	}
+
+	// A source change alone is sent.
+	os.Remove(filepath.Join(dst, "config"))
+	if r, logs := sync(); !r.InStep() || r.Sent != 1 || strings.Contains(logs, idle) {
+		t.Fatalf("source change = %+v, want config sent:\n%s", r, logs)
+	}
+	sameTrees(t, src, dst)
+	if r, logs := sync(); !r.InStep() || r.Sent != 0 || strings.Contains(logs, idle) {
+		t.Fatalf("sync after = %+v, want nothing sent, planned:\n%s", r, logs)
+	}
+	if r, logs := sync(); !r.InStep() || r.Skipped != first.Skipped || !strings.Contains(logs, idle) {
+		t.Fatalf("no-op sync = %+v, want %d skipped from the finding:\n%s", r, first.Skipped, logs)
+	}
+}
+
+// A target locked by a live run is refused and its lock left; one left by
+// a run gone from that node is taken over.
+func TestSyncHeldLocked(t *testing.T) {
+	s := startSSHDWithState(t)
+	src, dst := t.TempDir(), t.TempDir()
+	odd(t, src)
+	lock := filepath.Join(dst, keytree.LockName)
+	live := keytree.Holder("usbkey-sync")
+	if err := os.WriteFile(lock, []byte(live+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Source: src, SSH: sshOptions(s), Now: func() time.Time { return mtime }}
+	rs, err := Run(context.Background(), []sshconn.Target{targetOf(s, dst)}, o)
+	var le *keytree.LockedError
+	if err != nil || !errors.As(rs[0].err, &le) || le.Holder != live {
+		t.Fatalf("locked target: %v, %+v", err, rs)
+	}
+	if b, _ := os.ReadFile(lock); string(b) != live+"\n" {
+		t.Fatalf("a live run's lock was changed: %q", b)
+	}
+
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	stale := fmt.Sprintf("usbkey-sync pid %d on %s since 2026-01-01T00:00:00Z", gone.Process.Pid, host)
+	if err := os.WriteFile(lock, []byte(stale+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rs, err = Run(context.Background(), []sshconn.Target{targetOf(s, dst)}, o); err != nil || !rs[0].InStep() {
+		t.Fatalf("stale lock: %v, %+v", err, rs)
+	}
+	if _, err := os.Lstat(lock); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("lock left after the sync: %v", err)
+	}
+}
