@@ -6,6 +6,10 @@
 // only when it changed and as the lines that changed when it can. This
 // host keeps a copy of the manifest it left on each target beside the hash
 // cache, used only when the target's hashes the same on the target.
+// To a target with cn_tools, one command there (`usbkey-sync state
+// --hold`, Hold) holds the target's lock and tells its state for the
+// whole sync, files stream into its receiver (Receive), and SFTP is
+// opened only for what they cannot do (hold.go, listing.go, receive.go).
 //
 // A Request holds the tool's options as typed values and prints the
 // command line that carries it out; Prepare resolves it on a node (the

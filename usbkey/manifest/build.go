@@ -44,8 +44,14 @@ const hashBuffer = 1 << 20
 // Build manifests the tree t. Its output depends only on the tree, not on
 // the order in which workers finish.
 func Build(ctx context.Context, t keytree.Tree, o Options) (*Manifest, error) {
-	var es []Entry
-	var infos []keytree.Info // infos[i] describes es[i]; kept for the cache key
+	// Sized from the cache, which names about as many files: appending
+	// entry by entry copied the slices again at every growth.
+	var hint int
+	if o.Cache != nil {
+		hint = o.Cache.Len() + o.Cache.Len()/8
+	}
+	es := make([]Entry, 0, hint)
+	infos := make([]keytree.Info, 0, hint) // infos[i] describes es[i]; kept for the cache key
 	seen := map[string]string{}
 	dirs := []string{""}
 	for len(dirs) > 0 {

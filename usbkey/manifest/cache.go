@@ -84,6 +84,9 @@ func LoadCache(path string) (*Cache, error) {
 		return nil, fmt.Errorf("manifest: hash cache %s: version %d, this build reads %d: remove it, it is rebuilt on the next run", path, f.Version, cacheVersion)
 	}
 	c.old = make(map[cacheKey]string, len(f.Entries))
+	// An unchanged tree uses every entry again: sized once, the map is
+	// not grown (and rehashed) entry by entry.
+	c.used = make(map[cacheKey]string, len(f.Entries))
 	for _, e := range f.Entries {
 		if !isSHA256(e.SHA256) {
 			return nil, fmt.Errorf("manifest: hash cache %s: %s: bad sha256 %q: remove it, it is rebuilt on the next run", path, e.Path, e.SHA256)
@@ -139,6 +142,14 @@ func (c *Cache) Save(path string) error {
 		return fmt.Errorf("manifest: hash cache: %w", err)
 	}
 	return nil
+}
+
+// Len is how many hashes the cache file held: about how many files the
+// tree it describes has.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.old)
 }
 
 // Changed reports whether Save would write something other than what
