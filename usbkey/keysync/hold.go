@@ -28,8 +28,8 @@ import (
 // unlock, and a command for the state: on the 2-core test machine, a no-op
 // sync's every target paid about 40 ms of sshd's CPU for the SFTP
 // sessions alone. A target whose usbkey-sync cannot hold (none there, an
-// older one, a directory not made yet, a refused path) is locked and
-// checked over SFTP as before, which says why when it refuses.
+// older one, a refused path) is locked and checked over SFTP as before,
+// which says why when it refuses.
 
 // lockedTag starts the line Hold prints when another run holds the lock.
 const lockedTag = "cntools-locked/1"
@@ -105,14 +105,21 @@ type held struct {
 // hold starts the target's usbkey-sync holding its lock for this sync
 // and reads what it says. Without a state line, stream is nil and the
 // target is to be locked over SFTP, unless holder names another run.
+//
+// The command outlives ctx: a sync that is cancelled stops, and only then
+// gives the lock back (release), as writes already under way finish or
+// fail. Ending it on the cancel, as a Stream does, would free the target
+// for another sync while this one still wrote. A cancel while the state
+// is read ends the command at once instead, and nothing is held.
 func (r *remote) hold(ctx context.Context, forced string) *held {
 	h := &held{}
-	s, err := r.client.Start(ctx, node.ToolsPATH+methodProbe+"exec usbkey-sync state --hold "+quote(r.root))
+	s, err := r.client.Start(context.WithoutCancel(ctx), node.ToolsPATH+methodProbe+"exec usbkey-sync state --hold "+quote(r.root))
 	if err != nil {
 		h.stErr = err
 		h.method = pickMethod(nil, forced)
 		return h
 	}
+	stop := context.AfterFunc(ctx, func() { s.Stdin.Close() })
 	var lines []string
 	br := bufio.NewReader(s.Stdout)
 	for {
@@ -135,12 +142,19 @@ func (r *remote) hold(ctx context.Context, forced string) *held {
 		}
 	}
 	h.method = pickMethod(lines, forced)
-	if h.stOK {
+	// A state read after a cancel closed stdin is not held: the
+	// command is giving the lock back. (stop reports whether it came
+	// before the cancel.)
+	if stop() && h.stOK {
 		h.stream = s
 		return h
 	}
+	h.stOK = false
 	s.Stdin.Close()
 	h.stErr = s.Wait()
+	if err := ctx.Err(); err != nil {
+		h.stErr = err
+	}
 	if h.stErr == nil {
 		h.stErr = errors.New("usbkey-sync state --hold printed no state line: an older or newer cn_tools there")
 	}

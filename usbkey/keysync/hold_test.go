@@ -191,3 +191,102 @@ func TestSyncHeldLocked(t *testing.T) {
 		t.Errorf("lock left after the sync: %v", err)
 	}
 }
+
+// A cancelled sync gives the lock back only once it has stopped: the
+// command holding it outlives the cancel until release.
+func TestHoldOutlivesCancel(t *testing.T) {
+	s := startSSHDWithState(t)
+	dir := t.TempDir()
+	odd(t, dir)
+	r, err := dialRemote(context.Background(), targetOf(s, dir), sshOptions(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	h := r.hold(ctx, "")
+	if h.stream == nil || !h.stOK {
+		t.Fatalf("hold = %+v, want held", h)
+	}
+	lock := filepath.Join(dir, keytree.LockName)
+	cancel()
+	time.Sleep(300 * time.Millisecond)
+	if _, err := os.Lstat(lock); err != nil {
+		t.Fatalf("the lock went with the cancel, before the sync stopped: %v", err)
+	}
+	if err := h.release(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(lock); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("lock left after release: %v", err)
+	}
+
+	// Cancelled before it starts: nothing is held, and the sync says
+	// why rather than falling back to SFTP.
+	h = r.hold(ctx, "")
+	if h.stream != nil || !errors.Is(h.stErr, context.Canceled) {
+		t.Errorf("hold after the cancel = %+v, want not held, cancelled", h)
+	}
+	if _, err := os.Lstat(lock); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("lock left by a cancelled hold: %v", err)
+	}
+}
+
+// A target whose usbkey-sync cannot hold (an older cn_tools) is locked
+// over SFTP and still tells its state: the sync is as before.
+func TestSyncHoldFallback(t *testing.T) {
+	s := startSSHDWithState(t)
+	if err := s.SessionEnv("NO_HOLD=1"); err != nil {
+		t.Fatal(err)
+	}
+	src, dst := t.TempDir(), filepath.Join(t.TempDir(), "standby")
+	odd(t, src)
+	var logs bytes.Buffer
+	o := Options{Source: src, SSH: sshOptions(s), Now: func() time.Time { return mtime },
+		Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	rs, err := Run(context.Background(), []sshconn.Target{targetOf(s, dst)}, o)
+	if err != nil || !rs[0].InStep() || rs[0].Verified != VerifyReceiver || !strings.Contains(logs.String(), "locking it over SFTP") {
+		t.Fatalf("sync = %v, %+v, want in step through the receiver, locked over SFTP:\n%s", err, rs, logs.String())
+	}
+	sameTrees(t, src, dst)
+	if _, err := os.Lstat(filepath.Join(dst, keytree.LockName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("lock left after the sync: %v", err)
+	}
+}
+
+// A finding holds only for the flags and the whole tree it was found
+// with.
+func TestIdleFindingFlags(t *testing.T) {
+	s := startSSHDWithState(t)
+	src, dst, cache := t.TempDir(), filepath.Join(t.TempDir(), "standby"), filepath.Join(t.TempDir(), "cache.json")
+	odd(t, src)
+	sync := func(mod func(*Options)) string {
+		t.Helper()
+		var logs bytes.Buffer
+		o := Options{Source: src, SSH: sshOptions(s), CachePath: cache, Now: func() time.Time { return mtime },
+			Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		if mod != nil {
+			mod(&o)
+		}
+		rs, err := Run(context.Background(), []sshconn.Target{targetOf(s, dst)}, o)
+		if err != nil || !rs[0].InStep() {
+			t.Fatalf("sync = %v, %+v", err, rs)
+		}
+		return logs.String()
+	}
+	const idle = "nothing to plan"
+	sync(nil)
+	sync(nil)
+	if logs := sync(nil); !strings.Contains(logs, idle) {
+		t.Fatalf("third no-op did not plan from the finding:\n%s", logs)
+	}
+	for name, mod := range map[string]func(*Options){
+		"force":  func(o *Options) { o.Force = true },
+		"delete": func(o *Options) { o.Delete = true },
+		"paths":  func(o *Options) { o.Paths = []string{"boot"} },
+	} {
+		if logs := sync(mod); strings.Contains(logs, idle) {
+			t.Errorf("%s: planned from a finding made without it:\n%s", name, logs)
+		}
+	}
+}

@@ -119,7 +119,7 @@ func (x *executor) keepIdle() {
 	h := x.held
 	local := x.o.idleCopy(x.res.Target)
 	if h == nil || !h.stOK || local == "" || x.sc.paths != nil || !x.nowKept || x.last != x.src ||
-		!x.source.sumIs(h.st.manifest) || len(x.p.check) > 0 || !x.idle() {
+		!x.source.sumIs(h.st.manifest) || x.checked || !x.idle() {
 		return
 	}
 	b := x.finding().encode()

@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 		switch {
 		case len(os.Args) == 3 && os.Args[1] == "state":
 			err = State(context.Background(), os.Args[2], os.Stdout)
-		case len(os.Args) == 4 && os.Args[1] == "state" && os.Args[2] == "--hold":
+		case len(os.Args) == 4 && os.Args[1] == "state" && os.Args[2] == "--hold" && os.Getenv("NO_HOLD") == "":
 			err = Hold(context.Background(), os.Args[3], os.Stdin, os.Stdout)
 		case len(os.Args) == 3 && os.Args[1] == "receive" && os.Getenv("NO_RECEIVER") == "":
 			err = Receive(context.Background(), os.Args[2], os.Stdin, os.Stdout)

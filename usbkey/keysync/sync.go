@@ -136,6 +136,8 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, sour
 			}()
 		case h.holder != "" && !keytree.Stale(h.holder):
 			return fail(&keytree.LockedError{Tree: r.name, Holder: h.holder, Path: r.abs(keytree.LockName)})
+		case ctx.Err() != nil:
+			return fail(ctx.Err())
 		default:
 			o.Log.Debug("the target's usbkey-sync did not hold it: locking it over SFTP", "target", res.Target, "err", h.stErr)
 			if err := r.prepare(); err != nil {
@@ -225,6 +227,7 @@ type executor struct {
 	nowKept   bool                       // now is keptRaw's: the target said it still lists so
 	dirsSet   bool                       // dirTimes set a directory's mode or mtime
 	found     bool                       // the plan is a finding kept (idle.go): nothing to apply
+	checked   bool                       // the plan hashed files on the target to decide
 
 	hashWarn sync.Once // the hashing command failed: said once
 }
@@ -337,6 +340,7 @@ func (x *executor) plan(ctx context.Context) error {
 		x.o.Log.Warn("not deleted: changed on the target since the last sync", "target", x.res.Target, "path", p)
 	}
 	if len(x.p.check) > 0 {
+		x.checked = true
 		var ps []string
 		for _, e := range x.p.check {
 			ps = append(ps, x.now[key(e.Path)].Path)
