@@ -109,8 +109,9 @@ type held struct {
 // The command outlives ctx: a sync that is cancelled stops, and only then
 // gives the lock back (release), as writes already under way finish or
 // fail. Ending it on the cancel, as a Stream does, would free the target
-// for another sync while this one still wrote. A cancel while the state
-// is read ends the command at once instead, and nothing is held.
+// for another sync while this one still wrote. A cancel before the state
+// is read closes the command's stdin instead: it gives the lock back as
+// soon as it has told the state, and nothing is held.
 func (r *remote) hold(ctx context.Context, forced string) *held {
 	h := &held{}
 	s, err := r.client.Start(context.WithoutCancel(ctx), node.ToolsPATH+methodProbe+"exec usbkey-sync state --hold "+quote(r.root))
