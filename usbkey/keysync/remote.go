@@ -44,10 +44,11 @@ type remote struct {
 	log     *slog.Logger   // says when SFTP is opened; may be nil
 	meter   *progress.Part // bytes sent, counted as they go; may be nil
 	// created is the mode the target gives a file SFTP creates
-	// (0666 less sftp-server's umask), learnt from the lock file:
-	// a file of that mode needs no chmod.
+	// (0666 less sftp-server's umask), learnt from the lock file or
+	// the first file written: a file of that mode needs no chmod.
 	created      fs.FileMode
 	createdKnown bool
+	createdOnce  sync.Once // learnt from the first file written, when no lock file told it
 }
 
 func dialRemote(ctx context.Context, t sshconn.Target, o sshconn.Options) (*remote, error) {
@@ -289,6 +290,7 @@ func (r *remote) write(src string, e *manifest.Entry, setTimes bool) (tmp string
 	// A mode for the owner alone (config, private/) is always set: a
 	// directory's inherited ACL could have made the file wider than the
 	// lock file the create mode was learnt from.
+	r.learnCreated(f)
 	if !r.createdKnown || e.Mode != r.created || e.Mode&0o077 == 0 {
 		if err := f.Chmod(e.Mode); err != nil {
 			return "", 0, r.wrap("chmod", r.abs(tmp), err)
@@ -315,6 +317,21 @@ func (r *remote) write(src string, e *manifest.Entry, setTimes bool) (tmp string
 		return "", n, r.wrap("set mtime of", r.abs(tmp), err)
 	}
 	return tmp, n, nil
+}
+
+// learnCreated learns the mode the target gives a file SFTP creates from
+// f, just created, unless the lock file told it (a target its usbkey-sync
+// holds is not locked over SFTP): one request once, where a chmod a file
+// would follow.
+func (r *remote) learnCreated(f *sftp.File) {
+	r.createdOnce.Do(func() {
+		if r.createdKnown {
+			return
+		}
+		if fi, err := f.Stat(); err == nil {
+			r.created, r.createdKnown = fi.Mode().Perm(), true
+		}
+	})
 }
 
 // fill writes in, which the manifest says holds size bytes, to f and
