@@ -54,7 +54,7 @@ func Hold(ctx context.Context, dir string, stdin io.Reader, stdout io.Writer) er
 		}
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("standby copy %s: %w", dir, err)
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("%s is not a directory: move it away, or sync to a directory of its own", dir)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,17 +106,11 @@ func TestSyncHeldNoOp(t *testing.T) {
 	odd(t, src)
 	sync := func() (*Result, string) {
 		t.Helper()
-		var logs bytes.Buffer
-		o := Options{Source: src, SSH: sshOptions(s), CachePath: cache, Now: func() time.Time { return mtime },
-			Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
-		rs, err := Run(context.Background(), []sshconn.Target{targetOf(s, dst)}, o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r, logs := syncLogged(t, s, src, dst, withCache(cache, nil))
 		if _, err := os.Lstat(filepath.Join(dst, keytree.LockName)); !errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("lock left after the sync: %v", err)
 		}
-		return rs[0], logs.String()
+		return r, logs
 	}
 	const idle, opened = "nothing to plan", "sftp opened"
 	for i := range 2 {
@@ -241,12 +234,9 @@ func TestSyncHoldFallback(t *testing.T) {
 	}
 	src, dst := t.TempDir(), filepath.Join(t.TempDir(), "standby")
 	odd(t, src)
-	var logs bytes.Buffer
-	o := Options{Source: src, SSH: sshOptions(s), Now: func() time.Time { return mtime },
-		Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
-	rs, err := Run(context.Background(), []sshconn.Target{targetOf(s, dst)}, o)
-	if err != nil || !rs[0].InStep() || rs[0].Verified != VerifyReceiver || !strings.Contains(logs.String(), "locking it over SFTP") {
-		t.Fatalf("sync = %v, %+v, want in step through the receiver, locked over SFTP:\n%s", err, rs, logs.String())
+	r, logs := syncLogged(t, s, src, dst, nil)
+	if !r.InStep() || r.Verified != VerifyReceiver || !strings.Contains(logs, "locking it over SFTP") {
+		t.Fatalf("sync = %+v, want in step through the receiver, locked over SFTP:\n%s", r, logs)
 	}
 	sameTrees(t, src, dst)
 	if _, err := os.Lstat(filepath.Join(dst, keytree.LockName)); !errors.Is(err, os.ErrNotExist) {
@@ -262,17 +252,11 @@ func TestIdleFindingFlags(t *testing.T) {
 	odd(t, src)
 	sync := func(mod func(*Options)) string {
 		t.Helper()
-		var logs bytes.Buffer
-		o := Options{Source: src, SSH: sshOptions(s), CachePath: cache, Now: func() time.Time { return mtime },
-			Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
-		if mod != nil {
-			mod(&o)
+		r, logs := syncLogged(t, s, src, dst, withCache(cache, mod))
+		if !r.InStep() {
+			t.Fatalf("sync = %+v", r)
 		}
-		rs, err := Run(context.Background(), []sshconn.Target{targetOf(s, dst)}, o)
-		if err != nil || !rs[0].InStep() {
-			t.Fatalf("sync = %v, %+v", err, rs)
-		}
-		return logs.String()
+		return logs
 	}
 	const idle = "nothing to plan"
 	sync(nil)

@@ -135,17 +135,23 @@ func (x *executor) keepIdle() {
 	}
 }
 
-// hashIs reports whether the file at p hashes as sum (hex), reading it
-// through a small buffer.
+// hashIs reports whether the file at p hashes as sum (hex).
 func hashIs(p, sum string) bool {
 	f, err := os.Open(p)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
+	got, err := sumOf(f)
+	return err == nil && got == sum
+}
+
+// sumOf is the SHA-256 (hex) of what r holds, read through a small
+// buffer: a manifest is read to be hashed, never held whole.
+func sumOf(r io.Reader) (string, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return false
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
 	}
-	return hex.EncodeToString(h.Sum(nil)) == sum
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

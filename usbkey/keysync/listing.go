@@ -151,13 +151,11 @@ func State(ctx context.Context, dir string, w io.Writer) error {
 	f, err := t.Open(ManifestFile)
 	switch {
 	case err == nil:
-		h := sha256.New()
-		_, err = io.Copy(h, f)
+		man, err = sumOf(f)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
 		}
-		man = hex.EncodeToString(h.Sum(nil))
 	case !errors.Is(err, fs.ErrNotExist):
 		return err
 	}

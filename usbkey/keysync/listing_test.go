@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"cntools/internal/sshconn"
 	"cntools/internal/sshconn/sshtest"
@@ -149,17 +148,7 @@ func TestSyncKeepsListing(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "cache.json")
 	sync := func(mod func(*Options)) (*Result, string) {
 		t.Helper()
-		var logs bytes.Buffer
-		o := Options{Source: src, SSH: sshOptions(s), CachePath: cache, Now: func() time.Time { return mtime },
-			Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
-		if mod != nil {
-			mod(&o)
-		}
-		rs, err := Run(context.Background(), []sshconn.Target{targetOf(s, dst)}, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rs[0], logs.String()
+		return syncLogged(t, s, src, dst, withCache(cache, mod))
 	}
 	const used = "its listing is the one kept"
 	r, logs := sync(nil)

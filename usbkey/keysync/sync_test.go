@@ -3,6 +3,7 @@ package keysync
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -54,6 +55,29 @@ func syncOnce(t *testing.T, s *sshtest.Server, src, dst string, mod func(*Option
 		t.Fatal(err)
 	}
 	return rs[0]
+}
+
+// syncLogged is syncOnce, returning the sync's debug log too.
+func syncLogged(t *testing.T, s *sshtest.Server, src, dst string, mod func(*Options)) (*Result, string) {
+	t.Helper()
+	var logs bytes.Buffer
+	r := syncOnce(t, s, src, dst, func(o *Options) {
+		o.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		if mod != nil {
+			mod(o)
+		}
+	})
+	return r, logs.String()
+}
+
+// withCache makes mod use the hash cache at cache, so that syncs share it.
+func withCache(cache string, mod func(*Options)) func(*Options) {
+	return func(o *Options) {
+		o.CachePath = cache
+		if mod != nil {
+			mod(o)
+		}
+	}
 }
 
 func sameTrees(t *testing.T, a, b string) {
