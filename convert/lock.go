@@ -4,7 +4,7 @@ import (
 	"path"
 
 	"cntools/internal/node"
-	"cntools/usbkey/keytree"
+	"cntools/usbkey/keycopy"
 )
 
 // LockDir is where a conversion or a finish takes its lock: one on a node
@@ -15,5 +15,5 @@ var LockDir = path.Join(node.StateDir, "convert-to-headnode")
 // A second run is refused with who holds the lock (pid, host, start time);
 // a lock whose process is gone is taken over.
 func Lock(n *node.Node) (unlock func(), err error) {
-	return keytree.LockRun(n.Path(LockDir), "convert-to-headnode", "wait for it to finish and see convert-to-headnode status")
+	return keycopy.LockRun(n.Path(LockDir), "convert-to-headnode", "wait for it to finish and see convert-to-headnode status")
 }

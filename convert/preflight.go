@@ -12,6 +12,7 @@ import (
 	"cntools/usbkey/config"
 	"cntools/usbkey/device"
 	"cntools/usbkey/key"
+	"cntools/usbkey/keycopy"
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/populate"
 )
@@ -243,7 +244,7 @@ func openSource(ctx context.Context, o *Options) (keytree.Tree, error) {
 		return nil, fmt.Errorf("source %s: %w; pass --from with a usbkey copy, standby copy or usbkey-base tarball", loc, err)
 	}
 	if _, isDir := src.(*keytree.DirTree); isDir && o.unlock == nil {
-		unlock, err := keytree.LockDir(o.Node.Path(loc.Path), loc.Raw, "convert-to-headnode")
+		unlock, err := keycopy.LockDir(o.Node.Path(loc.Path), loc.Raw, "convert-to-headnode")
 		if err != nil {
 			src.Close()
 			return nil, err

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"cntools/internal/node"
-	"cntools/usbkey/keytree"
+	"cntools/usbkey/keycopy"
 )
 
 // State is where a conversion stands on a node: its journal, finish's,
@@ -75,8 +75,8 @@ func stepsState(j *Journal, order []string) *StepsState {
 // nothing and takes no lock.
 func ReadState(o *Options) (*State, error) {
 	st := &State{Type: "status"}
-	if b, err := os.ReadFile(filepath.Join(o.Node.Path(LockDir), keytree.LockName)); err == nil {
-		if h := strings.TrimSpace(string(b)); !keytree.Stale(h) {
+	if b, err := os.ReadFile(filepath.Join(o.Node.Path(LockDir), keycopy.LockName)); err == nil {
+		if h := strings.TrimSpace(string(b)); !keycopy.Stale(h) {
 			st.Running = h
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {

@@ -16,6 +16,7 @@ import (
 	"cntools/convert/converttest"
 	"cntools/internal/node"
 	"cntools/usbkey/config"
+	"cntools/usbkey/keycopy"
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
@@ -263,7 +264,7 @@ func readTree(t *testing.T, kt keytree.Tree, p string) []byte {
 // would interleave.
 func TestStandbyInUseRefused(t *testing.T) {
 	root := newNode(t)
-	lock := filepath.Join(root, node.StandbyDir, keytree.LockName)
+	lock := filepath.Join(root, node.StandbyDir, keycopy.LockName)
 	if err := os.WriteFile(lock, []byte("usbkey-sync pid 4242 on headnode0 since 2026-12-01T22:00:00Z\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"cntools/internal/node"
 	"cntools/internal/progress"
 	"cntools/internal/tarx"
-	"cntools/usbkey/keytree"
+	"cntools/usbkey/keycopy"
 )
 
 // Options are what a run takes besides the request and the node.
@@ -87,7 +87,7 @@ var LockDir = path.Join(node.StateDir, "gztools-install")
 
 // lock takes the node's gztools-install lock for a plan that writes.
 func (p *Plan) lock() (err error) {
-	p.unlock, err = keytree.LockRun(p.n.Path(LockDir), "gztools-install", "wait for it to finish")
+	p.unlock, err = keycopy.LockRun(p.n.Path(LockDir), "gztools-install", "wait for it to finish")
 	return err
 }
 

@@ -15,7 +15,7 @@ import (
 
 	"cntools/internal/atomicfile"
 	"cntools/internal/tarx"
-	"cntools/usbkey/manifest"
+	"cntools/usbkey/keycopy"
 )
 
 // treeCheck says how checkTree compares.
@@ -163,7 +163,7 @@ func (c *treeDiff) end(e *tarx.Entry) error {
 		return nil // a hard link's mode is its target's
 	}
 	if got := fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky); got != e.Mode {
-		c.add(e.Name, Metadata, "mode %04o, want %04o", manifest.UnixMode(got), manifest.UnixMode(e.Mode))
+		c.add(e.Name, Metadata, "mode %04o, want %04o", keycopy.UnixMode(got), keycopy.UnixMode(e.Mode))
 	}
 	return nil
 }

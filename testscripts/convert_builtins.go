@@ -11,6 +11,7 @@ import (
 	"cntools/convert"
 	"cntools/convert/converttest"
 	"cntools/gztools"
+	"cntools/usbkey/keycopy"
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
@@ -37,12 +38,12 @@ func holdlock(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	dir := filepath.Join(ts.MkAbs(args[0]), lockDir)
 	ts.Check(os.MkdirAll(dir, 0o755))
-	holder := keytree.Holder(tool)
+	holder := keycopy.Holder(tool)
 	if len(args) == 2 {
 		host, _ := os.Hostname()
 		holder = fmt.Sprintf("%s pid %s on %s since 2026-01-01T00:00:00Z", tool, args[1], host)
 	}
-	ts.Check(os.WriteFile(filepath.Join(dir, keytree.LockName), []byte(holder+"\n"), 0o644))
+	ts.Check(os.WriteFile(filepath.Join(dir, keycopy.LockName), []byte(holder+"\n"), 0o644))
 }
 
 // afterreboot DIR: make the converted node under DIR what it is after its

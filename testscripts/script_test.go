@@ -11,6 +11,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"cntools/tools/cmd"
+	"cntools/usbkey/keycopy"
 )
 
 func TestMain(m *testing.M) {
@@ -18,6 +19,8 @@ func TestMain(m *testing.M) {
 	for _, n := range cmd.Names() {
 		tools[n] = func() { cmd.OSMain(n) }
 	}
+	// A binary of its own, as cn_tools ships it.
+	tools["usbkey-state"] = keycopy.Main
 	testscript.Main(m, tools)
 }
 

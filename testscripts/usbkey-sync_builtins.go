@@ -19,15 +19,23 @@ func init() {
 	builtins["remotesync"] = remotesync
 }
 
-// remotesync NAME: make usbkey-sync callable in the sessions of sshd NAME,
-// as on a CN where cn_tools.tar.gz is installed.
+// remotesync NAME [CMD...]: make usbkey-sync and usbkey-state (or the
+// CMDs named) callable in the sessions of sshd NAME, as on a CN where
+// cn_tools.tar.gz is installed.
 func remotesync(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: remotesync NAME")
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: remotesync NAME [CMD...]")
 	}
-	real, err := exec.LookPath("usbkey-sync")
-	ts.Check(err)
-	ts.Check(os.Symlink(real, filepath.Join(sessionBin(ts, args[0]), "usbkey-sync")))
+	cmds := args[1:]
+	if len(cmds) == 0 {
+		cmds = []string{"usbkey-sync", "usbkey-state"}
+	}
+	bin := sessionBin(ts, args[0])
+	for _, c := range cmds {
+		real, err := exec.LookPath(c)
+		ts.Check(err)
+		ts.Check(os.Symlink(real, filepath.Join(bin, c)))
+	}
 }
 
 // sessionBin returns a directory first in the PATH of sshd NAME's

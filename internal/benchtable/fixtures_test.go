@@ -78,15 +78,17 @@ func syncLargeTree(tb testing.TB, root string) {
 	}
 }
 
-// buildTools builds the cn-tools binary as make cn-tools does and links
-// each tool's name to it in dir.
+// buildTools builds the binaries as make cn-tools does: cn-tools, with
+// each tool's name linked to it in dir, and usbkey-state, the helper a
+// sync runs on its targets, a binary of its own.
 func buildTools(tb testing.TB, dir string) {
 	tb.Helper()
-	bin := filepath.Join(dir, "cn-tools")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "cntools/tools/cn-tools")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("go build: %v\n%s", err, out)
+	for _, pkg := range []string{"cn-tools", "usbkey-state"} {
+		cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, pkg), "cntools/tools/"+pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			tb.Fatalf("go build: %v\n%s", err, out)
+		}
 	}
 	for _, t := range []string{"usbkey-format", "usbkey-populate", "usbkey-sync", "usbkey-drift", "gztools-install"} {
 		if err := os.Symlink("cn-tools", filepath.Join(dir, t)); err != nil {

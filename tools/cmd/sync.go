@@ -13,6 +13,7 @@ import (
 	"cntools/internal/sshconn"
 	"cntools/internal/tool"
 	"cntools/usbkey/device"
+	"cntools/usbkey/keycopy"
 	keysync "cntools/usbkey/keysync"
 )
 
@@ -126,9 +127,9 @@ EXIT STATUS
 				env := tool.FromContext(c)
 				dir := env.Node.Path(c.Args().First())
 				if c.Bool("hold") {
-					return keysync.Hold(env.Ctx, dir, env.Stdin, env.Stdout)
+					return keycopy.Hold(env.Ctx, dir, env.Stdin, env.Stdout)
 				}
-				return keysync.State(env.Ctx, dir, env.Stdout)
+				return keycopy.State(env.Ctx, dir, env.Stdout)
 			},
 		}, {
 			// Run by a sync on its target, over SSH: the files a sync

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"cntools/usbkey/config"
+	"cntools/usbkey/keycopy"
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
@@ -72,7 +73,7 @@ func metadataDetail(a, b *manifest.Entry) []string {
 }
 
 // modeString is the mode in octal as chmod takes it, as manifests write it.
-func modeString(m fs.FileMode) string { return fmt.Sprintf("%04o", manifest.UnixMode(m)) }
+func modeString(m fs.FileMode) string { return fmt.Sprintf("%04o", keycopy.UnixMode(m)) }
 
 const timeLayout = "2006-01-02T15:04:05Z"
 

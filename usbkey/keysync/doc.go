@@ -38,10 +38,10 @@
 // one, as for every tool: write root@cn1, cn1:/path or ssh://cn1), a source
 // on another node, a target path of /usbkey or /mnt/usbkey (on a CN,
 // /lib/sdc/config.sh prefers /usbkey/config over the CN's own node.config,
-// so the CN would take the headnode's configuration; see ErrKeyPath) or
+// so the CN would take the headnode's configuration; see keycopy.ErrKeyPath) or
 // in a system directory (/opt/smartdc, /var, /lib, /etc, /usr and the
 // like), a target root that is a symlink or that leads through one to a
-// refused path (CheckRoot resolves it on the target);
+// refused path (keycopy.CheckRoot resolves it on the target);
 // deleting `config` from a target, even with Delete; Delete of anything
 // the last sync's manifest does not list as it still is, on a target with
 // no such manifest, or from a source without config (an unmounted key);

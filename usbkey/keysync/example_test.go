@@ -8,6 +8,7 @@ import (
 
 	"cntools/internal/node"
 	"cntools/internal/sshconn"
+	"cntools/usbkey/keycopy"
 	keysync "cntools/usbkey/keysync"
 )
 
@@ -19,7 +20,7 @@ func ExampleParseTarget() {
 	t, _ = keysync.ParseTarget("ssh://10.0.0.21:2222")
 	fmt.Println(keysync.TargetName(t))
 	_, err := keysync.ParseTarget("10.0.0.21:/usbkey")
-	fmt.Println(errors.Is(err, keysync.ErrKeyPath))
+	fmt.Println(errors.Is(err, keycopy.ErrKeyPath))
 	// Output:
 	// root@10.0.0.21:22:/zones/usbkey-standby
 	// root@10.0.0.21:2222:/zones/usbkey-standby

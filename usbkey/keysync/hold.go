@@ -4,24 +4,21 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"path"
 	"strconv"
 	"strings"
 
 	"cntools/internal/node"
 	"cntools/internal/sshconn"
-	"cntools/usbkey/keytree"
+	"cntools/usbkey/keycopy"
 )
 
 // A sync to a target with usbkey-sync (cn_tools puts it on every CN) takes
 // the target's lock, learns its state (listing.go) and gives the lock back
 // through one command that runs for the whole sync there,
-// `usbkey-sync state --hold DIR`: the lock is released when the sync
-// closes the command's stdin, or when the connection drops. SFTP is opened
+// `usbkey-state --hold DIR` (keycopy.Hold; `usbkey-sync state --hold DIR`
+// where cn_tools predates usbkey-state): the lock is released when the
+// sync closes the command's stdin, or when the connection drops. SFTP is opened
 // only when the plan needs it, so a sync with nothing to send costs a
 // target one login and one command. Before, it cost two SFTP sessions
 // (one to learn sftp-server's limits), four SFTP requests to lock and
@@ -31,66 +28,7 @@ import (
 // older one, a refused path) is locked and checked over SFTP as before,
 // which says why when it refuses.
 
-// lockedTag starts the line Hold prints when another run holds the lock.
-const lockedTag = "cntools-locked/1"
-
-// Hold is `usbkey-sync state --hold DIR`, run on the target: it refuses a
-// dir CheckRoot refuses or that is not a directory, makes it when it is
-// missing, takes the lock in dir
-// (a lock left by a process gone from this node is taken over), prints the
-// state line State prints, and holds the lock until stdin ends or ctx is
-// done. When the lock is held by another run it prints lockedTag and the
-// holder, quoted, and fails.
-func Hold(ctx context.Context, dir string, stdin io.Reader, stdout io.Writer) error {
-	if err := CheckRoot(localLinks{}, dir, dir); err != nil {
-		return err
-	}
-	fi, err := os.Stat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		// The first sync to this node: made as a sync over SFTP
-		// makes it (prepare).
-		if err = os.MkdirAll(dir, 0o755); err == nil {
-			fi, err = os.Stat(dir)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("standby copy %s: %w", dir, err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%s is not a directory: move it away, or sync to a directory of its own", dir)
-	}
-	unlock, err := keytree.LockDir(dir, dir, "usbkey-sync")
-	var le *keytree.LockedError
-	if errors.As(err, &le) {
-		fmt.Fprintf(stdout, "%s %s\n", lockedTag, strconv.Quote(le.Holder))
-		return err
-	}
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if err := State(ctx, dir, stdout); err != nil {
-		return err
-	}
-	ended := make(chan struct{})
-	go func() {
-		io.Copy(io.Discard, stdin)
-		close(ended)
-	}()
-	select {
-	case <-ended:
-	case <-ctx.Done():
-	}
-	return nil
-}
-
-// localLinks resolves paths on this node, for CheckRoot.
-type localLinks struct{}
-
-func (localLinks) Lstat(p string) (fs.FileInfo, error) { return os.Lstat(p) }
-func (localLinks) ReadLink(p string) (string, error)   { return os.Readlink(p) }
-
-// held is what the target's `usbkey-sync state --hold` said: the hashing
+// held is what the target's `usbkey-state --hold` said: the hashing
 // command it has, its state, and, while stream is not nil, the lock it
 // holds for this sync.
 type held struct {
@@ -114,7 +52,7 @@ type held struct {
 // soon as it has told the state, and nothing is held.
 func (r *remote) hold(ctx context.Context, forced string) *held {
 	h := &held{}
-	s, err := r.client.Start(context.WithoutCancel(ctx), node.ToolsPATH+methodProbe+"exec usbkey-sync state --hold "+quote(r.root))
+	s, err := r.client.Start(context.WithoutCancel(ctx), node.ToolsPATH+methodProbe+stateCommand("--hold "+quote(r.root)))
 	if err != nil {
 		h.stErr = err
 		h.method = pickMethod(nil, forced)
@@ -126,12 +64,12 @@ func (r *remote) hold(ctx context.Context, forced string) *held {
 	for {
 		l, err := br.ReadString('\n')
 		l = strings.TrimSuffix(l, "\n")
-		if rest, ok := strings.CutPrefix(l, lockedTag+" "); ok {
+		if rest, ok := strings.CutPrefix(l, keycopy.LockedTag+" "); ok {
 			if q, err := strconv.Unquote(rest); err == nil {
 				h.holder = q
 			}
 		}
-		if strings.HasPrefix(l, stateTag+" ") {
+		if strings.HasPrefix(l, keycopy.StateTag+" ") {
 			h.st, h.stOK = parseState(l)
 			break
 		}
@@ -157,7 +95,7 @@ func (r *remote) hold(ctx context.Context, forced string) *held {
 		h.stErr = err
 	}
 	if h.stErr == nil {
-		h.stErr = errors.New("usbkey-sync state --hold printed no state line: an older or newer cn_tools there")
+		h.stErr = errors.New("usbkey-state --hold printed no state line: an older or newer cn_tools there")
 	}
 	return h
 }
@@ -170,6 +108,14 @@ func (h *held) release() error {
 	}
 	h.stream.Stdin.Close()
 	return h.stream.Wait()
+}
+
+// stateCommand runs `usbkey-state ARGS` on a target, or where cn_tools
+// predates that helper, `usbkey-sync state ARGS`: the same function
+// (keycopy), but the multi-call binary takes three times as long to start
+// (24 ms against 8 on the 2-core test machine), twice a no-op sync.
+func stateCommand(args string) string {
+	return "command -v usbkey-state >/dev/null && exec usbkey-state " + args + "; exec usbkey-sync state " + args
 }
 
 // methodProbe prints the path of each hashing command the target has,

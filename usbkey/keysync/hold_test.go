@@ -1,12 +1,9 @@
 package keysync
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,87 +12,9 @@ import (
 	"time"
 
 	"cntools/internal/sshconn"
-	"cntools/usbkey/keytree"
+	"cntools/usbkey/keycopy"
+	"cntools/usbkey/keycopy/keycopytest"
 )
-
-// Hold takes the lock, says the state, and gives the lock back when its
-// stdin ends, leaving the directory's mtime as it found it.
-func TestHold(t *testing.T) {
-	dir := t.TempDir()
-	odd(t, dir)
-	old := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	if err := os.Chtimes(dir, old, old); err != nil {
-		t.Fatal(err)
-	}
-	var want bytes.Buffer
-	if err := State(context.Background(), dir, &want); err != nil {
-		t.Fatal(err)
-	}
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	done := make(chan error, 1)
-	go func() { done <- Hold(context.Background(), dir, inR, outW); outW.Close() }()
-	line, err := bufio.NewReader(outR).ReadString('\n')
-	if err != nil || line != want.String() {
-		t.Fatalf("Hold printed %q (%v), want the state %q", line, err, want.String())
-	}
-	lock := filepath.Join(dir, keytree.LockName)
-	if b, err := os.ReadFile(lock); err != nil || !strings.HasPrefix(string(b), "usbkey-sync pid ") {
-		t.Fatalf("while held, the lock holds %q (%v)", b, err)
-	}
-	select {
-	case err := <-done:
-		t.Fatalf("Hold returned %v before its stdin ended", err)
-	case <-time.After(100 * time.Millisecond):
-	}
-	inW.Close()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Lstat(lock); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("lock left after stdin ended: %v", err)
-	}
-	if fi, _ := os.Stat(dir); !fi.ModTime().Equal(old) {
-		t.Errorf("dir mtime %v after the hold, want %v as it was", fi.ModTime(), old)
-	}
-}
-
-// A lock held by a live run is not taken: Hold says who holds it. A
-// missing directory is made; a symlinked one is refused.
-func TestHoldRefuses(t *testing.T) {
-	dir := t.TempDir()
-	live := keytree.Holder("usbkey-sync") // this test's own process: alive
-	if err := os.WriteFile(filepath.Join(dir, keytree.LockName), []byte(live+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	err := Hold(context.Background(), dir, strings.NewReader(""), &out)
-	var le *keytree.LockedError
-	if !errors.As(err, &le) || out.String() != fmt.Sprintf("%s %q\n", lockedTag, live) {
-		t.Errorf("held lock: Hold = %v, printed %q", err, out.String())
-	}
-	if b, _ := os.ReadFile(filepath.Join(dir, keytree.LockName)); string(b) != live+"\n" {
-		t.Errorf("a live run's lock was changed: %q", b)
-	}
-
-	missing := filepath.Join(t.TempDir(), "zones", "usbkey-standby")
-	out.Reset()
-	if err := Hold(context.Background(), missing, strings.NewReader(""), &out); err != nil || !strings.HasPrefix(out.String(), stateTag+" ") {
-		t.Errorf("missing dir: Hold = %v, printed %q", err, out.String())
-	}
-	if fi, err := os.Stat(missing); err != nil || !fi.IsDir() {
-		t.Errorf("missing dir not made: %v", err)
-	}
-
-	link := filepath.Join(t.TempDir(), "standby")
-	if err := os.Symlink(dir, link); err != nil {
-		t.Fatal(err)
-	}
-	out.Reset()
-	if err := Hold(context.Background(), link, strings.NewReader(""), &out); err == nil || !strings.Contains(err.Error(), "symlink") || out.Len() != 0 {
-		t.Errorf("symlinked dir: Hold = %v, printed %q", err, out.String())
-	}
-}
 
 // A sync to a target with usbkey-sync holds its lock through it: a no-op
 // sync after one that found nothing to do plans from three hashes, opens
@@ -103,11 +22,11 @@ func TestHoldRefuses(t *testing.T) {
 func TestSyncHeldNoOp(t *testing.T) {
 	s := startSSHDWithState(t)
 	src, dst, cache := t.TempDir(), filepath.Join(t.TempDir(), "standby"), filepath.Join(t.TempDir(), "cache.json")
-	odd(t, src)
+	keycopytest.Odd(t, src)
 	sync := func() (*Result, string) {
 		t.Helper()
 		r, logs := syncLogged(t, s, src, dst, withCache(cache, nil))
-		if _, err := os.Lstat(filepath.Join(dst, keytree.LockName)); !errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Lstat(filepath.Join(dst, keycopy.LockName)); !errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("lock left after the sync: %v", err)
 		}
 		return r, logs
@@ -152,15 +71,15 @@ func TestSyncHeldNoOp(t *testing.T) {
 func TestSyncHeldLocked(t *testing.T) {
 	s := startSSHDWithState(t)
 	src, dst := t.TempDir(), t.TempDir()
-	odd(t, src)
-	lock := filepath.Join(dst, keytree.LockName)
-	live := keytree.Holder("usbkey-sync")
+	keycopytest.Odd(t, src)
+	lock := filepath.Join(dst, keycopy.LockName)
+	live := keycopy.Holder("usbkey-sync")
 	if err := os.WriteFile(lock, []byte(live+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	o := Options{Source: src, SSH: sshOptions(s), Now: func() time.Time { return mtime }}
 	rs, err := Run(context.Background(), []sshconn.Target{targetOf(s, dst)}, o)
-	var le *keytree.LockedError
+	var le *keycopy.LockedError
 	if err != nil || !errors.As(rs[0].err, &le) || le.Holder != live {
 		t.Fatalf("locked target: %v, %+v", err, rs)
 	}
@@ -190,7 +109,7 @@ func TestSyncHeldLocked(t *testing.T) {
 func TestHoldOutlivesCancel(t *testing.T) {
 	s := startSSHDWithState(t)
 	dir := t.TempDir()
-	odd(t, dir)
+	keycopytest.Odd(t, dir)
 	r, err := dialRemote(context.Background(), targetOf(s, dir), sshOptions(s))
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +120,7 @@ func TestHoldOutlivesCancel(t *testing.T) {
 	if h.stream == nil || !h.stOK {
 		t.Fatalf("hold = %+v, want held", h)
 	}
-	lock := filepath.Join(dir, keytree.LockName)
+	lock := filepath.Join(dir, keycopy.LockName)
 	cancel()
 	time.Sleep(300 * time.Millisecond)
 	if _, err := os.Lstat(lock); err != nil {
@@ -225,22 +144,51 @@ func TestHoldOutlivesCancel(t *testing.T) {
 	}
 }
 
-// A target whose usbkey-sync cannot hold (an older cn_tools) is locked
-// over SFTP and still tells its state: the sync is as before.
+// A target whose usbkey-sync cannot hold (a cn_tools older than
+// usbkey-state and --hold) is locked over SFTP and still tells its state:
+// the sync is as before.
 func TestSyncHoldFallback(t *testing.T) {
-	s := startSSHDWithState(t)
+	s := startSSHDWithState(t, "usbkey-sync")
 	if err := s.SessionEnv("NO_HOLD=1"); err != nil {
 		t.Fatal(err)
 	}
 	src, dst := t.TempDir(), filepath.Join(t.TempDir(), "standby")
-	odd(t, src)
+	keycopytest.Odd(t, src)
 	r, logs := syncLogged(t, s, src, dst, nil)
 	if !r.InStep() || r.Verified != VerifyReceiver || !strings.Contains(logs, "locking it over SFTP") {
 		t.Fatalf("sync = %+v, want in step through the receiver, locked over SFTP:\n%s", r, logs)
 	}
 	sameTrees(t, src, dst)
-	if _, err := os.Lstat(filepath.Join(dst, keytree.LockName)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Lstat(filepath.Join(dst, keycopy.LockName)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("lock left after the sync: %v", err)
+	}
+}
+
+// The helper holds a target; where cn_tools predates it, usbkey-sync
+// does, to the same effect.
+func TestSyncHeldByHelper(t *testing.T) {
+	for _, cmds := range [][]string{nil, {"usbkey-sync"}} {
+		s := startSSHDWithState(t, cmds...)
+		ranFile := filepath.Join(t.TempDir(), "ran")
+		if err := s.SessionEnv("CNTOOLS_TEST_RAN=" + ranFile); err != nil {
+			t.Fatal(err)
+		}
+		src, dst, cache := t.TempDir(), filepath.Join(t.TempDir(), "standby"), filepath.Join(t.TempDir(), "cache.json")
+		keycopytest.Odd(t, src)
+		for range 3 {
+			if r, logs := syncLogged(t, s, src, dst, withCache(cache, nil)); !r.InStep() || strings.Contains(logs, "over SFTP") {
+				t.Fatalf("%v: sync = %+v, want in step, held:\n%s", cmds, r, logs)
+			}
+		}
+		want := "usbkey-state --hold " + dst
+		if cmds != nil {
+			want = "usbkey-sync state --hold " + dst
+		}
+		b, _ := os.ReadFile(ranFile)
+		if got := strings.Count(string(b), want+"\n"); got != 3 {
+			t.Errorf("%v: %q ran %d times, want 3; ran:\n%s", cmds, want, got, b)
+		}
+		sameTrees(t, src, dst)
 	}
 }
 
@@ -249,7 +197,7 @@ func TestSyncHoldFallback(t *testing.T) {
 func TestIdleFindingFlags(t *testing.T) {
 	s := startSSHDWithState(t)
 	src, dst, cache := t.TempDir(), filepath.Join(t.TempDir(), "standby"), filepath.Join(t.TempDir(), "cache.json")
-	odd(t, src)
+	keycopytest.Odd(t, src)
 	sync := func(mod func(*Options)) string {
 		t.Helper()
 		r, logs := syncLogged(t, s, src, dst, withCache(cache, mod))

@@ -2,22 +2,17 @@ package keysync
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"cntools/internal/atomicfile"
-	"cntools/usbkey/keytree"
+	"cntools/usbkey/keycopy"
 	"cntools/usbkey/manifest"
 )
 
@@ -36,131 +31,31 @@ import (
 // listing (path, type, mode, size, mtime to the second, symlink target) is
 // in the form, so equal hashes leave nothing for SFTP to tell.
 
-// listingHeader starts the canonical form; a target printing another
-// version is listed over SFTP.
-const listingHeader = "cntools-listing 1\n"
-
-// stateTag starts the line State prints.
-const stateTag = "cntools-state/1"
-
-// encodeListing writes a listing in canonical form: sorted by path, one
-// entry a line, `TYPE MODE SIZE MTIME "PATH" "TARGET"`, Go-quoted, so
-// any name is one line; temporary files as type temp. The target's lock
-// is left out: a sync holds it while the target lists itself.
+// encodeListing writes a listing in canonical form
+// (keycopy.EncodeListing): the form a target's usbkey-state hashes its
+// own listing in (keycopy.List). The target's lock is left out.
 func encodeListing(now map[string]*manifest.Entry, temps []string) []byte {
-	es := make([]*manifest.Entry, 0, len(now)+len(temps))
+	lines := make([]keycopy.Line, 0, len(now)+len(temps))
 	for _, e := range now {
-		if e.Path != keytree.LockName {
-			es = append(es, e)
-		}
+		lines = append(lines, keycopy.Line{Type: e.Type, Mode: e.Mode, Size: e.Size, MTime: e.MTime.Unix(), Path: e.Path, Target: e.Target})
 	}
 	for _, t := range temps {
-		es = append(es, &manifest.Entry{Path: t, Type: "temp", MTime: time.Unix(0, 0)})
+		lines = append(lines, keycopy.Line{Type: keycopy.TypeTemp, Path: t})
 	}
-	slices.SortFunc(es, func(a, b *manifest.Entry) int { return strings.Compare(a.Path, b.Path) })
-	b := make([]byte, 0, len(listingHeader)+len(es)*96)
-	b = append(b, listingHeader...)
-	for _, e := range es {
-		b = append(b, e.Type...)
-		b = append(b, ' ')
-		b = append(b, manifest.FormatMode(e.Mode)...)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, e.Size, 10)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, e.MTime.Unix(), 10)
-		b = append(b, ' ')
-		b = strconv.AppendQuote(b, e.Path)
-		b = append(b, ' ')
-		b = strconv.AppendQuote(b, e.Target)
-		b = append(b, '\n')
-	}
-	return b
+	return keycopy.EncodeListing(lines)
 }
 
 // decodeListing reads what encodeListing wrote, keyed as a listing is.
 func decodeListing(b []byte) (map[string]*manifest.Entry, error) {
-	rest, ok := bytes.CutPrefix(b, []byte(listingHeader))
-	if !ok {
-		return nil, errors.New("not a cntools listing")
-	}
-	now := map[string]*manifest.Entry{}
-	for n := 2; len(rest) > 0; n++ {
-		line, after, ok := bytes.Cut(rest, []byte{'\n'})
-		if !ok {
-			return nil, fmt.Errorf("line %d: no newline", n)
-		}
-		rest = after
-		e, err := decodeEntry(string(line))
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", n, err)
-		}
-		now[key(e.Path)] = e
-	}
-	return now, nil
-}
-
-func decodeEntry(l string) (*manifest.Entry, error) {
-	f := strings.SplitN(l, " ", 5)
-	if len(f) != 5 {
-		return nil, errors.New("too few fields")
-	}
-	e := &manifest.Entry{Type: f[0]}
-	switch e.Type {
-	case manifest.TypeFile, manifest.TypeDir, manifest.TypeSymlink, "special":
-	default:
-		return nil, fmt.Errorf("type %q", e.Type)
-	}
-	var err error
-	if e.Mode, err = manifest.ParseMode(f[1]); err != nil {
+	lines, err := keycopy.DecodeListing(b)
+	if err != nil {
 		return nil, err
 	}
-	if e.Size, err = strconv.ParseInt(f[2], 10, 64); err != nil {
-		return nil, fmt.Errorf("size: %w", err)
+	now := make(map[string]*manifest.Entry, len(lines))
+	for _, l := range lines {
+		now[key(l.Path)] = &manifest.Entry{Type: l.Type, Mode: l.Mode, Size: l.Size, MTime: time.Unix(l.MTime, 0).UTC(), Path: l.Path, Target: l.Target}
 	}
-	sec, err := strconv.ParseInt(f[3], 10, 64)
-	if err != nil {
-		return nil, fmt.Errorf("mtime: %w", err)
-	}
-	e.MTime = time.Unix(sec, 0).UTC()
-	q, err := strconv.QuotedPrefix(f[4])
-	if err != nil {
-		return nil, fmt.Errorf("path: %w", err)
-	}
-	e.Path, _ = strconv.Unquote(q)
-	tq, ok := strings.CutPrefix(f[4][len(q):], " ")
-	if !ok {
-		return nil, errors.New("no target")
-	}
-	if e.Target, err = strconv.Unquote(tq); err != nil {
-		return nil, fmt.Errorf("target: %w", err)
-	}
-	return e, nil
-}
-
-// State prints what a sync asks of a target, run there on its standby copy
-// dir: stateTag, the SHA-256 of the copy's listing in canonical form, and
-// the SHA-256 of its manifest ("-" when it has none).
-func State(ctx context.Context, dir string, w io.Writer) error {
-	t := keytree.Dir(dir)
-	now, temps, err := listTree(ctx, t.ReadDir, scope{}, DefaultFiles)
-	if err != nil {
-		return err
-	}
-	listing := sha256.Sum256(encodeListing(now, temps))
-	man := "-"
-	f, err := t.Open(ManifestFile)
-	switch {
-	case err == nil:
-		man, err = sumOf(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
-		}
-	case !errors.Is(err, fs.ErrNotExist):
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s %x %s\n", stateTag, listing, man)
-	return err
+	return now, nil
 }
 
 // targetState is what State printed: hex hashes, manifest "-" for none.
@@ -170,7 +65,7 @@ type targetState struct{ listing, manifest string }
 // else (an older or newer toolkit on the target).
 func parseState(l string) (st targetState, ok bool) {
 	f := strings.Fields(l)
-	if len(f) != 3 || f[0] != stateTag || !isSHA256Hex(f[1]) || f[2] != "-" && !isSHA256Hex(f[2]) {
+	if len(f) != 3 || f[0] != keycopy.StateTag || !isSHA256Hex(f[1]) || f[2] != "-" && !isSHA256Hex(f[2]) {
 		return st, false
 	}
 	return targetState{listing: f[1], manifest: f[2]}, true

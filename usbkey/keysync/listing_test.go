@@ -15,20 +15,28 @@ import (
 
 	"cntools/internal/sshconn"
 	"cntools/internal/sshconn/sshtest"
-	"cntools/usbkey/keytree"
+	"cntools/usbkey/keycopy"
+	"cntools/usbkey/keycopy/keycopytest"
 )
 
-// TestMain lets this test binary stand in for usbkey-sync on a target:
-// run under that name, it does what `usbkey-sync state DIR` and
-// `usbkey-sync receive DIR` do.
+// TestMain lets this test binary stand in for the commands a sync runs
+// on a target: run as usbkey-state, it is that helper; run as
+// usbkey-sync, it does what `usbkey-sync state [--hold] DIR` and
+// `usbkey-sync receive DIR` do. Each run appends its command line to
+// $CNTOOLS_TEST_RAN, when set, so tests can tell which one ran.
 func TestMain(m *testing.M) {
-	if filepath.Base(os.Args[0]) == "usbkey-sync" {
+	switch filepath.Base(os.Args[0]) {
+	case "usbkey-state":
+		ran()
+		os.Exit(keycopy.Command(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	case "usbkey-sync":
+		ran()
 		var err error
 		switch {
 		case len(os.Args) == 3 && os.Args[1] == "state":
-			err = State(context.Background(), os.Args[2], os.Stdout)
+			err = keycopy.State(context.Background(), os.Args[2], os.Stdout)
 		case len(os.Args) == 4 && os.Args[1] == "state" && os.Args[2] == "--hold" && os.Getenv("NO_HOLD") == "":
-			err = Hold(context.Background(), os.Args[3], os.Stdin, os.Stdout)
+			err = keycopy.Hold(context.Background(), os.Args[3], os.Stdin, os.Stdout)
 		case len(os.Args) == 3 && os.Args[1] == "receive" && os.Getenv("NO_RECEIVER") == "":
 			err = Receive(context.Background(), os.Args[2], os.Stdin, os.Stdout)
 		default:
@@ -43,10 +51,21 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// startSSHDWithState starts an sshd whose sessions find usbkey-sync in
-// PATH, as a CN with cn_tools installed does: Debian's bash reads the
-// .bashrc in the sessions' HOME for a command sshd runs.
-func startSSHDWithState(t testing.TB) *sshtest.Server {
+// ran appends this run's command line to $CNTOOLS_TEST_RAN.
+func ran() {
+	if p := os.Getenv("CNTOOLS_TEST_RAN"); p != "" {
+		if f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err == nil {
+			fmt.Fprintln(f, filepath.Base(os.Args[0]), strings.Join(os.Args[1:], " "))
+			f.Close()
+		}
+	}
+}
+
+// startSSHDWithState starts an sshd whose sessions find usbkey-sync and
+// usbkey-state in PATH, as a CN with cn_tools installed does (cmds, when
+// given, names the ones it has): Debian's bash reads the .bashrc in the
+// sessions' HOME for a command sshd runs.
+func startSSHDWithState(t testing.TB, cmds ...string) *sshtest.Server {
 	s := sshtest.ForTest(t)
 	self, err := os.Executable()
 	if err != nil {
@@ -56,8 +75,13 @@ func startSSHDWithState(t testing.TB) *sshtest.Server {
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(self, filepath.Join(bin, "usbkey-sync")); err != nil {
-		t.Fatal(err)
+	if cmds == nil {
+		cmds = []string{"usbkey-sync", "usbkey-state"}
+	}
+	for _, c := range cmds {
+		if err := os.Symlink(self, filepath.Join(bin, c)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := s.SessionEnv("PATH=" + bin + ":$PATH"); err != nil {
 		t.Fatal(err)
@@ -65,33 +89,13 @@ func startSSHDWithState(t testing.TB) *sshtest.Server {
 	return s
 }
 
-// odd is a tree with what a listing must tell apart: modes with setgid
-// and sticky, a symlink, an empty directory, names to quote.
-func odd(t *testing.T, root string) {
-	writeTree(t, root, map[string]string{
-		"config": "hostname=headnode0\n", "boot/loader.conf": "a\n", "os/20260301T000000Z/platform/i86pc/kernel/amd64/unix": "unix",
-		"extra/it's \"quoted\"\nand more": "q", "private/root.password": "secret",
-	})
-	for p, m := range map[string]os.FileMode{"private/root.password": 0o600, "boot": os.ModeSetgid | 0o755, "extra": os.ModeSticky | 0o777} {
-		if err := os.Chmod(filepath.Join(root, p), m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.MkdirAll(filepath.Join(root, "firmware"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("os/20260301T000000Z", filepath.Join(root, "latest")); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// The target lists itself (State) exactly as a sync lists it over SFTP:
+// The target lists itself (keycopy.List) exactly as a sync lists it over SFTP:
 // otherwise a kept listing could never be used.
 func TestStateListsAsSFTPDoes(t *testing.T) {
 	s := startSSHD(t)
 	dir := t.TempDir()
-	odd(t, dir)
-	writeTree(t, dir, map[string]string{"boot/.loader.conf.tmp-abc123abc123": "left by a cut sync", keytree.LockName: "held"})
+	keycopytest.Odd(t, dir)
+	writeTree(t, dir, map[string]string{"boot/.loader.conf.tmp-abc123abc123": "left by a cut sync", keycopy.LockName: "held"})
 	r, err := dialRemote(context.Background(), targetOf(s, dir), sshOptions(s))
 	if err != nil {
 		t.Fatal(err)
@@ -104,11 +108,11 @@ func TestStateListsAsSFTPDoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	there, thereTemps, err := listTree(context.Background(), keytree.Dir(dir).ReadDir, scope{}, 4)
+	lines, err := keycopy.List(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, want := encodeListing(there, thereTemps), encodeListing(now, temps)
+	got, want := keycopy.EncodeListing(lines), encodeListing(now, temps)
 	if !bytes.Equal(got, want) {
 		t.Fatalf("the target's own listing:\n%s\nover SFTP:\n%s", got, want)
 	}
@@ -117,14 +121,14 @@ func TestStateListsAsSFTPDoes(t *testing.T) {
 			t.Errorf("listing lacks %q:\n%s", l, got)
 		}
 	}
-	if strings.Contains(string(got), keytree.LockName) {
+	if strings.Contains(string(got), keycopy.LockName) {
 		t.Errorf("listing holds the lock, which a sync holds while it lists:\n%s", got)
 	}
 	// Kept listings hold no temporary files: a sync removes them.
 	if _, err := decodeListing(got); err == nil || !strings.Contains(err.Error(), `type "temp"`) {
 		t.Errorf("decoding a listing with a temporary file: %v, want refused", err)
 	}
-	clean := encodeListing(there, nil)
+	clean := encodeListing(now, nil)
 	back, err := decodeListing(clean)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +143,7 @@ func TestStateListsAsSFTPDoes(t *testing.T) {
 func TestSyncKeepsListing(t *testing.T) {
 	s := startSSHDWithState(t)
 	src, dst := t.TempDir(), filepath.Join(t.TempDir(), "standby")
-	odd(t, src)
+	keycopytest.Odd(t, src)
 	many := map[string]string{}
 	for i := range 300 {
 		many[fmt.Sprintf("os/20260301T000000Z/platform/i86pc/kernel/mod-%03d", i)] = "m"
@@ -161,7 +165,7 @@ func TestSyncKeepsListing(t *testing.T) {
 		t.Fatalf("no listing kept: %v", err)
 	}
 	var out bytes.Buffer
-	if err := State(context.Background(), dst, &out); err != nil {
+	if err := keycopy.State(context.Background(), dst, &out); err != nil {
 		t.Fatal(err)
 	}
 	if got := sha256Hex(b); !strings.Contains(out.String(), got) {
@@ -245,7 +249,7 @@ func TestSyncKeepsListing(t *testing.T) {
 func TestSyncWithoutStateLists(t *testing.T) {
 	s := startSSHD(t)
 	src, dst := t.TempDir(), filepath.Join(t.TempDir(), "standby")
-	odd(t, src)
+	keycopytest.Odd(t, src)
 	o := Options{Source: src, SSH: sshOptions(s), CachePath: filepath.Join(t.TempDir(), "cache.json")}
 	for range 2 {
 		var logs bytes.Buffer

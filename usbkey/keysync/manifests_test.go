@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"cntools/internal/sshconn"
-	"cntools/usbkey/keytree"
+	"cntools/usbkey/keycopy"
 )
 
 // TestManifestNotResent: a sync with nothing to do neither rewrites the
@@ -143,7 +143,7 @@ func TestSourceFailsWhileTargetsWait(t *testing.T) {
 	if strings.Contains(logs.String(), "target failed") {
 		t.Errorf("the source's failure logged again per target:\n%s", logs.String())
 	}
-	for _, p := range []string{"config", ManifestFile, keytree.LockName} {
+	for _, p := range []string{"config", ManifestFile, keycopy.LockName} {
 		if _, err := os.Lstat(filepath.Join(dst, p)); err == nil {
 			t.Errorf("%s on the target after a failed source", p)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"cntools/internal/progress"
 	"cntools/internal/sshconn"
+	"cntools/usbkey/keycopy"
 )
 
 // Defaults for the zero values of Options.
@@ -18,7 +19,7 @@ const (
 // ManifestFile is the manifest a sync leaves in a target's directory,
 // written last: what the target held when the sync finished. The next sync
 // compares the target with it to find what changed there since.
-const ManifestFile = ".cntools-manifest.json"
+const ManifestFile = keycopy.ManifestFile
 
 // Options say what to sync and how.
 type Options struct {

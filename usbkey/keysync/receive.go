@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"cntools/internal/atomicfile"
+	"cntools/usbkey/keycopy"
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 
@@ -193,7 +194,7 @@ func (f received) receive(dirs *dirs, data io.Reader, buf []byte) error {
 		}
 	}()
 	// The mode before the content: never wider while it is written.
-	if err := unix.Fchmod(fd, manifest.UnixMode(f.mode)); err != nil {
+	if err := unix.Fchmod(fd, keycopy.UnixMode(f.mode)); err != nil {
 		return fmt.Errorf("chmod: %w", err)
 	}
 	n, err := io.CopyBuffer(fdWriter(fd), data, buf)
@@ -316,7 +317,7 @@ func checkReceivedPath(p string) error {
 	switch {
 	case !fs.ValidPath(p) || p == ".":
 		return fmt.Errorf("%q is not a clean relative path", p)
-	case ours(p) || path.Base(p) == keytree.LockName:
+	case keycopy.Ours(p) || path.Base(p) == keycopy.LockName:
 		return fmt.Errorf("%q is a name the sync keeps for itself", p)
 	}
 	return atomicfile.CheckName(path.Base(p))

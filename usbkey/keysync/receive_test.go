@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"cntools/internal/fuzzcorpus"
+	"cntools/usbkey/keycopy"
+	"cntools/usbkey/keycopy/keycopytest"
 	"cntools/usbkey/manifest"
 )
 
@@ -95,7 +97,7 @@ func TestReceive(t *testing.T) {
 func noTemps(t *testing.T, dir string) {
 	t.Helper()
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && isTemp(d.Name()) {
+		if err == nil && keycopy.IsTemp(d.Name()) {
 			t.Errorf("temporary file left: %s", p)
 		}
 		return nil
@@ -206,7 +208,7 @@ func TestFuzzReceiveSeedsCommitted(t *testing.T) {
 func TestSyncThroughReceiver(t *testing.T) {
 	s := startSSHDWithState(t)
 	src, dst := t.TempDir(), filepath.Join(t.TempDir(), "standby")
-	odd(t, src)
+	keycopytest.Odd(t, src)
 	many := map[string]string{}
 	for i := range 200 {
 		many[fmt.Sprintf("extra/d%d/f%03d", i%7, i)] = strings.Repeat("x", i*97)

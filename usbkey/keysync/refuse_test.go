@@ -9,6 +9,7 @@ import (
 
 	"cntools/internal/node"
 	"cntools/internal/sshconn"
+	"cntools/usbkey/keycopy"
 )
 
 func TestDeleteRefused(t *testing.T) {
@@ -108,9 +109,9 @@ func TestTargetNotADirectory(t *testing.T) {
 
 func TestRelativePathRefused(t *testing.T) {
 	for _, p := range []string{"zones", "zones/usbkey-standby", "."} {
-		err := CheckPath(p)
+		err := keycopy.CheckPath(p)
 		if err == nil || !strings.Contains(err.Error(), "host:/absolute/path") {
-			t.Errorf("CheckPath(%q) = %v, want a refusal saying host:/absolute/path", p, err)
+			t.Errorf("keycopy.CheckPath(%q) = %v, want a refusal saying host:/absolute/path", p, err)
 		}
 		if _, err := Run(context.Background(), []sshconn.Target{{User: "root", Host: "h", Port: 22, Path: p}}, Options{Source: t.TempDir()}); err == nil {
 			t.Errorf("Run(path %s) = nil error, want a refusal", p)
@@ -120,14 +121,14 @@ func TestRelativePathRefused(t *testing.T) {
 
 func TestSystemPathRefused(t *testing.T) {
 	for _, p := range []string{"/etc", "/etc/standby", "/var/tmp/x", "/usr", "/lib/sdc", "/opt/smartdc", "/opt/smartdc/agents", "/usbkey/x", "/mnt/usbkey"} {
-		if err := CheckPath(p); err == nil || !strings.Contains(err.Error(), "/zones/usbkey-standby") {
-			t.Errorf("CheckPath(%q) = %v, want refused naming a directory of its own", p, err)
+		if err := keycopy.CheckPath(p); err == nil || !strings.Contains(err.Error(), "/zones/usbkey-standby") {
+			t.Errorf("keycopy.CheckPath(%q) = %v, want refused naming a directory of its own", p, err)
 		}
 	}
 	// The toolkit's own copies, and neighbours that only share a prefix.
 	for _, p := range []string{node.StandbyDir, node.CopyDir, "/opt/custom/standby", "/variant", "/etcetera", "/usbkey-standby", "/root/standby"} {
-		if err := CheckPath(p); err != nil {
-			t.Errorf("CheckPath(%q) = %v, want nil", p, err)
+		if err := keycopy.CheckPath(p); err != nil {
+			t.Errorf("keycopy.CheckPath(%q) = %v, want nil", p, err)
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"cntools/internal/node"
 	"cntools/internal/progress"
 	"cntools/internal/sshconn"
+	"cntools/usbkey/keycopy"
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 )
@@ -116,13 +117,13 @@ func (r *remote) lost(err error) bool {
 }
 
 // prepare makes the target directory, refusing one that is a file, a
-// symlink or leads through one to a refused path (CheckRoot). It looks
+// symlink or leads through one to a refused path (keycopy.CheckRoot). It looks
 // first: MkdirAll on a file fails with a bare "not a directory".
 func (r *remote) prepare() error {
 	if err := r.need(); err != nil {
 		return err
 	}
-	if err := CheckRoot(r.sftp, r.name, r.root); err != nil {
+	if err := keycopy.CheckRoot(r.sftp, r.name, r.root); err != nil {
 		return err
 	}
 	fi, err := r.sftp.Stat(r.root)
@@ -184,11 +185,11 @@ func listTree(ctx context.Context, readDir func(dir string) ([]keytree.Info, err
 		}
 		for _, in := range infos {
 			p := path.Join(dir, in.Name)
-			if isTemp(in.Name) && in.Mode.IsRegular() {
+			if keycopy.IsTemp(in.Name) && in.Mode.IsRegular() {
 				temps = append(temps, p)
 				continue
 			}
-			if ours(p) || !sc.walk(p) {
+			if keycopy.Ours(p) || !sc.walk(p) {
 				continue
 			}
 			e := listed(p, in)
@@ -453,16 +454,16 @@ func (r *remote) remove(e manifest.Entry) error {
 // quote quotes s for the target's shell.
 var quote = node.Quote
 
-// lock takes the target's lock (keytree.LockName), so two syncs to one
+// lock takes the target's lock (keycopy.LockName), so two syncs to one
 // standby copy, or a sync and a conversion reading it, never interleave.
 // A lock left by a sync from this host whose process is gone (a cut
 // connection kept it from removing it) is taken over.
 func (r *remote) lock() (unlock func(), err error) {
-	p := r.abs(keytree.LockName)
+	p := r.abs(keycopy.LockName)
 	for try := 0; try < 2; try++ {
 		f, err := r.sftp.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 		if err == nil {
-			_, werr := f.Write([]byte(keytree.Holder("usbkey-sync") + "\n"))
+			_, werr := f.Write([]byte(keycopy.Holder("usbkey-sync") + "\n"))
 			if cerr := f.Close(); werr == nil {
 				werr = cerr
 			}
@@ -485,8 +486,8 @@ func (r *remote) lock() (unlock func(), err error) {
 		held.WriteTo(&b)
 		held.Close()
 		holder := strings.TrimSpace(b.String())
-		if !keytree.Stale(holder) {
-			return nil, &keytree.LockedError{Tree: r.name, Holder: holder, Path: p}
+		if !keycopy.Stale(holder) {
+			return nil, &keycopy.LockedError{Tree: r.name, Holder: holder, Path: p}
 		}
 		r.sftp.Remove(p)
 	}

@@ -14,6 +14,7 @@ import (
 	"cntools/internal/node"
 	"cntools/internal/sshconn"
 	"cntools/usbkey/config"
+	"cntools/usbkey/keycopy"
 	"cntools/usbkey/keytree"
 )
 
@@ -181,7 +182,7 @@ func (j *Job) Run(ctx context.Context) ([]*Result, error) {
 		if err := os.MkdirAll(j.lockDir, 0o755); err != nil {
 			return nil, fmt.Errorf("lock: %w", err)
 		}
-		unlock, err := keytree.LockDir(j.lockDir, "this node's usbkey-sync", Tool)
+		unlock, err := keycopy.LockDir(j.lockDir, "this node's usbkey-sync", Tool)
 		if err != nil {
 			return nil, err
 		}

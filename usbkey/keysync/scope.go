@@ -2,42 +2,8 @@ package keysync
 
 import (
 	"path"
-	"regexp"
 	"strings"
-
-	"cntools/internal/atomicfile"
 )
-
-// oldTmpInfix marked the files a sync was writing before every writer
-// took atomicfile's names; such leftovers on a target are still known.
-const oldTmpInfix = ".cntools-tmp-"
-
-// conflictSuffix starts the name a conflict copy gets: NAME.conflict-<stamp>.
-const conflictSuffix = ".conflict-"
-
-var conflictRE = regexp.MustCompile(`\.conflict-\d{8}T\d{6}Z$`)
-
-// isTemp reports whether the base name is a sync's temporary file.
-func isTemp(base string) bool {
-	return atomicfile.IsTemp(base) || strings.HasPrefix(base, ".") && strings.Contains(base, oldTmpInfix)
-}
-
-// isConflictCopy reports whether the base name is a kept conflict copy.
-func isConflictCopy(base string) bool { return conflictRE.MatchString(base) }
-
-// ours reports whether p is something a sync leaves in a target's
-// directory for itself, never content: the manifest, temporary files and
-// conflict copies. Such paths are neither sent, compared nor deleted.
-// A target lists itself with these rules too (State): a change to them,
-// to isTemp or to what listTree keeps changes the canonical listing, and
-// must bump listingHeader, so that an older toolkit's hash never matches.
-func ours(p string) bool {
-	if strings.EqualFold(p, ManifestFile) {
-		return true
-	}
-	base := path.Base(p)
-	return isTemp(base) || isConflictCopy(base)
-}
 
 // never is what Delete never removes: a target without config cannot
 // become a headnode, and a headnode boot without it drops into the

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"cntools/usbkey/keycopy"
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
 
@@ -35,7 +36,7 @@ func SourceManifest(ctx context.Context, o Options) (*manifest.Manifest, error) 
 	}
 	m, err := manifest.Build(ctx, keytree.Dir(o.Source), manifest.Options{
 		Cache:   cache,
-		Exclude: func(p string) bool { return ours(p) || !sc.walk(p) },
+		Exclude: func(p string) bool { return keycopy.Ours(p) || !sc.walk(p) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", o.Source, err)

@@ -15,7 +15,7 @@ import (
 
 	"cntools/internal/progress"
 	"cntools/internal/sshconn"
-	"cntools/usbkey/keytree"
+	"cntools/usbkey/keycopy"
 	"cntools/usbkey/manifest"
 )
 
@@ -27,7 +27,7 @@ import (
 func Run(ctx context.Context, targets []sshconn.Target, o Options) ([]*Result, error) {
 	o = o.withDefaults()
 	for _, t := range targets {
-		if err := CheckPath(t.Path); err != nil {
+		if err := keycopy.CheckPath(t.Path); err != nil {
 			return nil, fmt.Errorf("target %s: %w", TargetName(t), err)
 		}
 	}
@@ -106,7 +106,7 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, sour
 		if err := r.need(); err != nil {
 			return fail(err)
 		}
-		if err := CheckRoot(r.sftp, r.name, r.root); err != nil {
+		if err := keycopy.CheckRoot(r.sftp, r.name, r.root); err != nil {
 			return fail(err)
 		}
 		if _, err := r.sftp.Stat(r.root); errors.Is(err, fs.ErrNotExist) {
@@ -131,11 +131,11 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, sour
 		case h.stream != nil:
 			defer func() {
 				if err := h.release(); err != nil {
-					o.Log.Warn("the target's lock may not be released: if the next sync finds it held, remove it on that host", "target", res.Target, "path", r.abs(keytree.LockName), "err", err)
+					o.Log.Warn("the target's lock may not be released: if the next sync finds it held, remove it on that host", "target", res.Target, "path", r.abs(keycopy.LockName), "err", err)
 				}
 			}()
-		case h.holder != "" && !keytree.Stale(h.holder):
-			return fail(&keytree.LockedError{Tree: r.name, Holder: h.holder, Path: r.abs(keytree.LockName)})
+		case h.holder != "" && !keycopy.Stale(h.holder):
+			return fail(&keycopy.LockedError{Tree: r.name, Holder: h.holder, Path: r.abs(keycopy.LockName)})
 		case ctx.Err() != nil:
 			return fail(ctx.Err())
 		default:
@@ -334,7 +334,7 @@ func (x *executor) plan(ctx context.Context) error {
 	}
 	x.p = makePlan(x.src, x.last, x.now, x.sc, x.o.Force, x.o.Delete)
 	if len(x.p.blocked) > 0 {
-		return fmt.Errorf("%s: a sync never writes through a symlink or into a file; move it away on the target, or sync with --force to keep it as NAME%s<stamp>", strings.Join(x.p.blocked, "; "), conflictSuffix)
+		return fmt.Errorf("%s: a sync never writes through a symlink or into a file; move it away on the target, or sync with --force to keep it as NAME%s<stamp>", strings.Join(x.p.blocked, "; "), keycopy.ConflictSuffix)
 	}
 	for _, p := range x.p.changed {
 		x.o.Log.Warn("not deleted: changed on the target since the last sync", "target", x.res.Target, "path", p)
@@ -503,7 +503,7 @@ func (x *executor) aside(e *manifest.Entry) error {
 	k := key(e.Path)
 	switch {
 	case x.p.keep[k]:
-		kept := e.Path + conflictSuffix + x.o.Now().UTC().Format(stampLayout)
+		kept := e.Path + keycopy.ConflictSuffix + x.o.Now().UTC().Format(stampLayout)
 		if err := x.r.sftp.PosixRename(x.r.abs(e.Path), x.r.abs(kept)); err != nil {
 			return x.r.wrap("keep conflict copy of", x.r.abs(e.Path), err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"cntools/internal/node"
 	"cntools/internal/sshconn"
+	"cntools/usbkey/keycopy"
 	"cntools/usbkey/keytree"
 )
 
@@ -19,9 +20,6 @@ import (
 // global zone's /etc is rebuilt from the platform image at every boot,
 // while /opt is the zones/opt dataset.
 const DefaultTargetsFile = "/opt/smartdc/etc/cn-tools/standby-targets"
-
-// ErrKeyPath is why a target path of /usbkey or /mnt/usbkey is refused.
-var ErrKeyPath = errors.New("a CN's /usbkey and /mnt/usbkey are refused: /lib/sdc/config.sh reads /usbkey/config (then /mnt/usbkey/config) before the CN's own node.config, so the CN would take the headnode's configuration")
 
 // ParseTarget reads a target as keytree.ParseLocation reads every
 // location. It must name another node; its path defaults to
@@ -45,43 +43,10 @@ func ParseTarget(s string) (sshconn.Target, error) {
 		t.Path = node.StandbyDir
 	}
 	t.Path = path.Clean(t.Path)
-	if err := CheckPath(t.Path); err != nil {
+	if err := keycopy.CheckPath(t.Path); err != nil {
 		return sshconn.Target{}, fmt.Errorf("target %s: %w", s, err)
 	}
 	return t, nil
-}
-
-// systemDirs are the directories of the system and of the Triton agents
-// on a CN: a standby copy there would overwrite or shadow what the node
-// runs (/opt/smartdc holds the agents and node.config, /var the logs and
-// SMF repository). /lib and /etc are the platform's. The toolkit's own
-// copies (node.StandbyDir, node.CopyDir) are under /zones, outside all of
-// them.
-var systemDirs = []string{"/opt/smartdc", "/var", "/lib", "/etc", "/usr", "/bin", "/sbin", "/dev", "/devices", "/kernel", "/platform", "/proc", "/system"}
-
-// CheckPath refuses a target path that is relative (the CN would resolve
-// it against the login's home directory), is, or is inside, a CN's key or
-// key copy or a system directory, or is the root. It judges the path as
-// written; CheckRoot judges where it really leads on the target.
-func CheckPath(p string) error {
-	if !path.IsAbs(p) {
-		return fmt.Errorf("path %q is relative, which the CN resolves against the login's home directory: give host:/absolute/path, such as host:%s", p, node.StandbyDir)
-	}
-	p = path.Clean(p)
-	for _, k := range []string{node.UsbkeyDir, node.KeyMount} {
-		if p == k || strings.HasPrefix(p, k+"/") {
-			return fmt.Errorf("path %s: %w; use a directory of its own such as %s", p, ErrKeyPath, node.StandbyDir)
-		}
-	}
-	for _, d := range systemDirs {
-		if p == d || strings.HasPrefix(p, d+"/") {
-			return fmt.Errorf("path %s is in the system directory %s, whose files the CN runs: use a directory of its own such as %s", p, d, node.StandbyDir)
-		}
-	}
-	if p == "/" {
-		return fmt.Errorf("path /: a standby copy needs a directory of its own such as %s", node.StandbyDir)
-	}
-	return nil
 }
 
 // ReadTargetsFile reads a targets file: one target per line in the

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"cntools/internal/sshconn"
+	"cntools/usbkey/keycopy"
 )
 
 func TestParseTarget(t *testing.T) {
@@ -36,7 +37,7 @@ func TestParseTarget(t *testing.T) {
 		if err == nil {
 			name = TargetName(got)
 		}
-		if name != tc.want || errors.Is(err, ErrKeyPath) != tc.keyPath {
+		if name != tc.want || errors.Is(err, keycopy.ErrKeyPath) != tc.keyPath {
 			t.Errorf("ParseTarget(%q) = %q, %v, want %q (key path refused: %v)", tc.in, name, err, tc.want, tc.keyPath)
 		}
 	}
@@ -53,8 +54,8 @@ func TestReadTargetsFile(t *testing.T) {
 		t.Errorf("ReadTargetsFile = %v, %v, want cn1 and admin@cn2:2222:/zones/standby", got, err)
 	}
 	os.WriteFile(f, []byte("root@cn1\ncn2:/usbkey\n"), 0o644)
-	if _, err := ReadTargetsFile(f); !errors.Is(err, ErrKeyPath) {
-		t.Errorf("ReadTargetsFile(/usbkey line) = %v, want ErrKeyPath", err)
+	if _, err := ReadTargetsFile(f); !errors.Is(err, keycopy.ErrKeyPath) {
+		t.Errorf("ReadTargetsFile(/usbkey line) = %v, want keycopy.ErrKeyPath", err)
 	}
 	// A bare word is a local path to every tool: refused, with the
 	// forms that name the host.

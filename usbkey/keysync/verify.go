@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"cntools/internal/node"
+	"cntools/usbkey/keycopy"
 )
 
 // How a target's files are hashed, best first. A command on the target
@@ -38,17 +39,17 @@ const argBudget = 64 << 10
 // stErr says why there is no state, for the log.
 func (r *remote) probe(ctx context.Context, forced string) (method string, st targetState, stOK bool, stErr error) {
 	var out bytes.Buffer
-	stErr = r.client.Run(ctx, node.ToolsPATH+methodProbe+"exec usbkey-sync state "+quote(r.root), &out)
+	stErr = r.client.Run(ctx, node.ToolsPATH+methodProbe+stateCommand(quote(r.root)), &out)
 	lines := strings.Split(out.String(), "\n")
 	for _, l := range lines {
-		if strings.HasPrefix(l, stateTag+" ") {
+		if strings.HasPrefix(l, keycopy.StateTag+" ") {
 			st, stOK = parseState(l)
 		}
 	}
 	if stOK {
 		stErr = nil
 	} else if stErr == nil {
-		stErr = errors.New("usbkey-sync state printed no state line: an older or newer cn_tools there")
+		stErr = errors.New("usbkey-state printed no state line: an older or newer cn_tools there")
 	}
 	return pickMethod(lines, forced), st, stOK, stErr
 }

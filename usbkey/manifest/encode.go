@@ -3,6 +3,7 @@ package manifest
 import (
 	"bufio"
 	"bytes"
+	"cntools/usbkey/keycopy"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -105,25 +106,9 @@ func appendString(b []byte, s string) []byte {
 	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 }
 
-// UnixMode spells a mode's permission bits as chmod(1) takes them,
-// setuid, setgid and sticky included.
-func UnixMode(m fs.FileMode) uint32 {
-	u := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		u |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		u |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		u |= 0o1000
-	}
-	return u
-}
-
 // FormatMode writes the Unix octal spelling operators know from chmod(1),
 // four digits; ParseMode reads it back.
-func FormatMode(m fs.FileMode) string { return fmt.Sprintf("%04o", UnixMode(m)) }
+func FormatMode(m fs.FileMode) string { return fmt.Sprintf("%04o", keycopy.UnixMode(m)) }
 
 func ParseMode(s string) (fs.FileMode, error) {
 	if len(s) != 4 {

@@ -11,7 +11,7 @@ import (
 	"cntools/internal/atomicfile"
 	"cntools/usbkey/fat32"
 	"cntools/usbkey/key"
-	"cntools/usbkey/keytree"
+	"cntools/usbkey/keycopy"
 )
 
 // The marker and the manifest populate leaves on a key. Both are dot-files,
@@ -126,7 +126,7 @@ func Select(entries []Entry, loaderConf []byte, platforms, include []string) (*S
 			reason = ""
 		}
 		switch {
-		case atomicfile.IsTemp(path.Base(e.Path)), strings.EqualFold(e.Path, keytree.LockName):
+		case atomicfile.IsTemp(path.Base(e.Path)), strings.EqualFold(e.Path, keycopy.LockName):
 			continue // left by a writer that was killed, or a lock: not content
 		case reason != "":
 			s.Skipped = append(s.Skipped, Skip{Path: e.Path, Reason: reason})

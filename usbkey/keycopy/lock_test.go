@@ -1,4 +1,4 @@
-package keytree
+package keycopy
 
 import (
 	"errors"
