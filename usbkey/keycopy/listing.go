@@ -56,23 +56,27 @@ func EncodeListing(lines []Line) []byte {
 	b := make([]byte, 0, len(ListingHeader)+len(lines)*96)
 	b = append(b, ListingHeader...)
 	for _, l := range lines {
-		if l.Path == LockName {
-			continue
+		if l.Path != LockName {
+			b = appendLine(b, l)
 		}
-		b = append(b, l.Type...)
-		b = append(b, ' ')
-		b = appendMode(b, l.Mode)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, l.Size, 10)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, l.MTime, 10)
-		b = append(b, ' ')
-		b = strconv.AppendQuote(b, l.Path)
-		b = append(b, ' ')
-		b = strconv.AppendQuote(b, l.Target)
-		b = append(b, '\n')
 	}
 	return b
+}
+
+// appendLine appends l's line.
+func appendLine(b []byte, l Line) []byte {
+	b = append(b, l.Type...)
+	b = append(b, ' ')
+	b = appendMode(b, l.Mode)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, l.Size, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, l.MTime, 10)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, l.Path)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, l.Target)
+	return append(b, '\n')
 }
 
 // appendMode appends m as four octal digits, as a manifest writes a mode

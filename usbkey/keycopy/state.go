@@ -24,11 +24,10 @@ const LockedTag = "cntools-locked/1"
 // dir: StateTag, the SHA-256 of the copy's listing in canonical form, and
 // the SHA-256 of its manifest ("-" when it has none).
 func State(ctx context.Context, dir string, w io.Writer) error {
-	lines, err := List(ctx, dir)
+	listing, err := listingSum(ctx, dir)
 	if err != nil {
 		return err
 	}
-	listing := sha256.Sum256(EncodeListing(lines))
 	man, err := manifestSum(dir)
 	if err != nil {
 		return err

@@ -1,11 +1,14 @@
 package keycopy
 
 import (
+	"bytes"
 	"cntools/usbkey/keycopy/keycopytest"
 	"context"
+	"crypto/sha256"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -124,5 +127,41 @@ func TestListRefuses(t *testing.T) {
 		if _, err := List(context.Background(), p); err == nil || !strings.Contains(err.Error(), p) {
 			t.Errorf("List(%s) = %v, want an error naming it", p, err)
 		}
+	}
+}
+
+// Walk goes in the order of paths, where a directory's entries come after
+// a sibling that sorts before its name and "/", so that a copy's state is
+// hashed as it is walked; the hash is that of the listing List and
+// EncodeListing give.
+func TestWalkOrder(t *testing.T) {
+	dir := t.TempDir()
+	keycopytest.Odd(t, dir)
+	for _, p := range []string{"a/x", "a-b", "a.c/y", "a0", "a/b/.c.tmp-0123456789ab", LockName, "A/z"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var walked []string
+	if err := Walk(context.Background(), dir, func(p string, _ *unix.Stat_t, _ string) bool {
+		walked = append(walked, p)
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.IsSorted(walked) || len(walked) < 20 {
+		t.Errorf("walked out of order:\n%s", strings.Join(walked, "\n"))
+	}
+	lines, err := List(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(EncodeListing(lines))
+	got, err := listingSum(context.Background(), dir)
+	if err != nil || !bytes.Equal(got, want[:]) {
+		t.Errorf("listingSum = %x, %v; want %x, the listing's", got, err, want)
 	}
 }

@@ -94,17 +94,13 @@ func (x *executor) planIdle() bool {
 	if !ok || f != want {
 		return false
 	}
-	if !x.source.sumIs(h.st.manifest) {
-		return false
-	}
-	raw, err := x.source.bytes()
-	if err != nil {
+	// This host's copy of the target's manifest must hold it too, or
+	// the sync must write it: then it plans as before.
+	if !x.source.sumIs(h.st.manifest) || !hashIs(x.o.localCopy(x.res.Target), h.st.manifest) {
 		return false
 	}
 	x.learn(h.method, true)
-	x.src = x.source.m
-	x.last, x.lastRaw = x.src, raw
-	x.lastLocal = hashIs(x.o.localCopy(x.res.Target), h.st.manifest)
+	x.lastLocal = true
 	x.now, x.nowKept = map[string]*manifest.Entry{}, true
 	x.p, x.found = &plan{skipped: f.skipped}, true
 	x.res.Skipped = f.skipped
@@ -114,11 +110,11 @@ func (x *executor) planIdle() bool {
 
 // keepIdle keeps this sync's finding when it planned the whole tree from
 // the kept listing and the source's own manifest, by listing alone, and
-// did nothing.
+// did nothing. A sync that planned from the finding keeps it as it is.
 func (x *executor) keepIdle() {
 	h := x.held
 	local := x.o.idleCopy(x.res.Target)
-	if h == nil || !h.stOK || local == "" || x.sc.paths != nil || !x.nowKept || x.last != x.src ||
+	if x.found || h == nil || !h.stOK || local == "" || x.sc.paths != nil || !x.nowKept || x.last != x.src ||
 		!x.source.sumIs(h.st.manifest) || x.checked || !x.idle() {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"cntools/usbkey/keycopy"
 	"cntools/usbkey/keytree"
@@ -66,11 +67,18 @@ func checkSource(dir string) error {
 }
 
 // sourceWait is the source's manifest, made while the targets are
-// prepared.
+// prepared; or, when the source's stamp is the one kept (stamp.go), only
+// its hash, and the manifest made when something asks for it.
 type sourceWait struct {
 	done chan struct{}
 	m    *manifest.Manifest
 	err  error
+	bad  atomic.Bool // the source could not be manifested
+
+	stamped  bool   // only stampSum is known until build runs
+	stampSum string // the manifest's hash, hex, from the stamp kept
+	build    func() (*manifest.Manifest, error)
+	built    sync.Once
 
 	encoded sync.Once
 	b       []byte // m as a manifest file holds it, once encoded
@@ -78,9 +86,16 @@ type sourceWait struct {
 	encErr  error
 }
 
-// get waits for the source's manifest.
+// get waits for the source's manifest, making it if only its stamp was
+// read.
 func (s *sourceWait) get() (*manifest.Manifest, error) {
 	<-s.done
+	if s.stamped {
+		s.built.Do(func() {
+			s.m, s.err = s.build()
+			s.bad.Store(s.err != nil)
+		})
+	}
 	return s.m, s.err
 }
 
@@ -105,19 +120,26 @@ func (s *sourceWait) bytes() ([]byte, error) {
 // sumIs reports whether the source's manifest, encoded, hashes as sum
 // (hex): whether a target whose manifest hashes so holds it.
 func (s *sourceWait) sumIs(sum string) bool {
+	<-s.done
+	if s.stamped {
+		return s.stampSum == sum
+	}
 	_, err := s.bytes()
 	return err == nil && s.sum == sum
 }
 
 // failed reports whether the source could not be manifested: the targets
 // stopped for it need not say so, Run's error does.
-func (s *sourceWait) failed() bool {
-	select {
-	case <-s.done:
-		return s.err != nil
-	default:
-		return false
+func (s *sourceWait) failed() bool { return s.bad.Load() }
+
+// error is why the source could not be manifested, once every target is
+// done with it; it makes nothing.
+func (s *sourceWait) error() error {
+	<-s.done
+	if s.bad.Load() {
+		return s.err
 	}
+	return nil
 }
 
 // deletableSource refuses Delete from a source without config: that is

@@ -44,16 +44,7 @@ func Run(ctx context.Context, targets []sshconn.Target, o Options) ([]*Result, e
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	src := &sourceWait{done: make(chan struct{})}
-	go func() {
-		start := time.Now()
-		src.m, src.err = SourceManifest(ctx, o)
-		close(src.done)
-		if src.err != nil {
-			cancel(src.err)
-			return
-		}
-		o.Log.Debug("source manifest", "entries", len(src.m.Entries), "elapsed", time.Since(start).Round(time.Millisecond))
-	}()
+	go manifestSource(ctx, cancel, src, o)
 	// One part of the progress bar a target, in the order given.
 	results, parts := make([]*Result, len(targets)), make([]*progress.Part, len(targets))
 	for i, l := range barLabels(targets) {
@@ -71,10 +62,57 @@ func Run(ctx context.Context, targets []sshconn.Target, o Options) ([]*Result, e
 		}()
 	}
 	wg.Wait()
-	if _, err := src.get(); err != nil {
+	if err := src.error(); err != nil {
 		return nil, err
 	}
 	return results, nil
+}
+
+// manifestSource makes src: from the stamp kept when the source is as it
+// describes (stamp.go), else by manifesting the source, keeping its stamp
+// when the sync is of the whole tree. A source that fails cancels ctx.
+func manifestSource(ctx context.Context, cancel context.CancelCauseFunc, src *sourceWait, o Options) {
+	start := time.Now()
+	var stampSum, binary string
+	var racy bool
+	if o.Paths == nil && o.CachePath != "" {
+		binary = thisBinary()
+		var err error
+		if stampSum, racy, err = stampSource(ctx, o.Source, time.Now()); err != nil {
+			o.Log.Debug("source not stamped: manifesting it", "err", err)
+			stampSum = ""
+		}
+		if sum, ok := keptStamp(o.stampCopy(), binary, stampSum); ok {
+			src.stamped, src.stampSum = true, sum
+			src.build = func() (*manifest.Manifest, error) {
+				m, err := SourceManifest(ctx, o)
+				if err != nil {
+					cancel(err)
+				}
+				return m, err
+			}
+			close(src.done)
+			o.Log.Debug("source as stamped when its manifest was last made: its hash is the one kept", "elapsed", time.Since(start).Round(time.Millisecond))
+			return
+		}
+	}
+	src.m, src.err = SourceManifest(ctx, o)
+	src.bad.Store(src.err != nil)
+	close(src.done)
+	if src.err != nil {
+		cancel(src.err)
+		return
+	}
+	o.Log.Debug("source manifest", "entries", len(src.m.Entries), "elapsed", time.Since(start).Round(time.Millisecond))
+	if stampSum == "" || binary == "" || racy {
+		return
+	}
+	if _, err := src.bytes(); err != nil {
+		return
+	}
+	if err := keepStamp(o.stampCopy(), stamp{binary: binary, source: stampSum, manifest: src.sum}); err != nil {
+		o.Log.Warn("source stamp not kept: the next sync manifests the source again", "path", o.stampCopy(), "err", err)
+	}
 }
 
 // errNoManifest refuses Delete on a target no sync has finished on: only
@@ -182,12 +220,17 @@ func syncTarget(ctx context.Context, t sshconn.Target, part *progress.Part, sour
 	if x.abort != nil {
 		return fail(x.abort)
 	}
-	n, err := x.putManifest(ctx, x.next())
-	if err != nil {
-		res.Failed = append(res.Failed, ManifestFile)
-		o.Log.Error("manifest not written: the next sync hashes the target's files again", "target", res.Target, "err", err)
+	// A plan from a finding (idle.go) found the target's manifest and
+	// this host's copy of it the source's already: there is nothing to
+	// write, and the source's manifest need not be made.
+	if !x.found {
+		n, err := x.putManifest(ctx, x.next())
+		if err != nil {
+			res.Failed = append(res.Failed, ManifestFile)
+			o.Log.Error("manifest not written: the next sync hashes the target's files again", "target", res.Target, "err", err)
+		}
+		res.MetaBytes = n
 	}
-	res.MetaBytes = n
 	x.keepListing()
 	x.keepIdle()
 	sort.Strings(res.Failed)

@@ -22,11 +22,11 @@ import (
 // cache is disposable and may change without changing manifests.
 const cacheVersion = 1
 
-// racyWindow is how recent an mtime may be for its hash to be cached. A file
+// RacyWindow is how recent an mtime may be for its hash to be cached. A file
 // written again within the resolution of its mtime (2 s on FAT) keeps the
 // same mtime, so a hash taken in that window may describe content that is
 // already gone; git calls such entries racily clean.
-const racyWindow = 2 * time.Second
+const RacyWindow = 2 * time.Second
 
 // cacheKey is what must be unchanged for a file's hash to be reused. The
 // inode tells a file from one put in its place with the same size and mtime
@@ -178,9 +178,9 @@ func (c *Cache) lookup(k cacheKey) (string, bool) {
 	return sum, ok
 }
 
-// store remembers sum unless mtime is too recent to trust (see racyWindow).
+// store remembers sum unless mtime is too recent to trust (see RacyWindow).
 func (c *Cache) store(k cacheKey, mtime time.Time, sum string) {
-	if time.Since(mtime) < racyWindow {
+	if time.Since(mtime) < RacyWindow {
 		return
 	}
 	c.mu.Lock()
