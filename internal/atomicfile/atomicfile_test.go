@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -228,4 +229,17 @@ func TestLongNames(t *testing.T) {
 	if es, _ := os.ReadDir(dir); len(es) != 3 {
 		t.Errorf("%d entries in the directory, want the 3 written", len(es))
 	}
+}
+
+// FuzzIsTemp: IsTemp says what the expression it is written from says.
+func FuzzIsTemp(f *testing.F) {
+	for _, s := range []string{".loader.rc.tmp-9248d99c3de3", ".a\n.tmp-9248d99c3de3", "..tmp-9248d99c3de3", ".x.tmp-9248D99C3DE3", ".é.tmp-0123456789ab", "\xff.\xfe.tmp-0123456789ab"} {
+		f.Add(s)
+	}
+	re := regexp.MustCompile(`^\..+\.tmp-[0-9a-f]{12}$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := IsTemp(s), re.MatchString(s); got != want {
+			t.Fatalf("IsTemp(%q) = %v, the expression says %v", s, got, want)
+		}
+	})
 }

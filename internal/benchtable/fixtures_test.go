@@ -84,7 +84,7 @@ func syncLargeTree(tb testing.TB, root string) {
 func buildTools(tb testing.TB, dir string) {
 	tb.Helper()
 	for _, pkg := range []string{"cn-tools", "usbkey-state"} {
-		cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, pkg), "cntools/tools/"+pkg)
+		cmd := exec.Command("go", "build", "-trimpath", "-tags", "urfave_cli_no_docs", "-o", filepath.Join(dir, pkg), "cntools/tools/"+pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			tb.Fatalf("go build: %v\n%s", err, out)

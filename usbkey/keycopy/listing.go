@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -177,15 +176,30 @@ const OldTmpInfix = ".cntools-tmp-"
 // ConflictSuffix starts the name a conflict copy gets: NAME.conflict-<stamp>.
 const ConflictSuffix = ".conflict-"
 
-var conflictRE = regexp.MustCompile(`\.conflict-\d{8}T\d{6}Z$`)
-
 // IsTemp reports whether the base name is a sync's temporary file.
 func IsTemp(base string) bool {
 	return atomicfile.IsTemp(base) || strings.HasPrefix(base, ".") && strings.Contains(base, OldTmpInfix)
 }
 
-// IsConflictCopy reports whether the base name is a kept conflict copy.
-func IsConflictCopy(base string) bool { return conflictRE.MatchString(base) }
+// IsConflictCopy reports whether the base name is a kept conflict copy:
+// it ends as `\.conflict-\d{8}T\d{6}Z$` matches (a test holds it to
+// that), written out for the reason atomicfile.IsTemp is.
+func IsConflictCopy(base string) bool {
+	const stamp = "00000000T000000Z"
+	if len(base) < len(ConflictSuffix)+len(stamp) {
+		return false
+	}
+	tail := base[len(base)-len(ConflictSuffix)-len(stamp):]
+	if tail[:len(ConflictSuffix)] != ConflictSuffix {
+		return false
+	}
+	for i, c := range []byte(tail[len(ConflictSuffix):]) {
+		if stamp[i] == '0' && !('0' <= c && c <= '9') || stamp[i] != '0' && c != stamp[i] {
+			return false
+		}
+	}
+	return true
+}
 
 // Ours reports whether p is something a sync leaves in a target's
 // directory for itself, never content: the manifest, temporary files and

@@ -3,6 +3,7 @@ package keycopy
 import (
 	"bytes"
 	"io/fs"
+	"regexp"
 	"testing"
 
 	"cntools/internal/fuzzcorpus"
@@ -65,4 +66,18 @@ func TestDecodeListingSeeds(t *testing.T) {
 			t.Errorf("%s: DecodeListing(%q) = %v, want ok %v", name, s, err, want)
 		}
 	}
+}
+
+// FuzzIsConflictCopy: IsConflictCopy says what the expression it is
+// written from says.
+func FuzzIsConflictCopy(f *testing.F) {
+	for _, s := range []string{"config.conflict-20261201T220000Z", ".conflict-20261201T220000Z", "config.conflict-2026120T220000Z", "config.conflict-20261201t220000Z", "config.conflict-20261201T2200000Z", "a.conflict-20261201T220000Z\n"} {
+		f.Add(s)
+	}
+	re := regexp.MustCompile(`\.conflict-\d{8}T\d{6}Z$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := IsConflictCopy(s), re.MatchString(s); got != want {
+			t.Fatalf("IsConflictCopy(%q) = %v, the expression says %v", s, got, want)
+		}
+	})
 }
