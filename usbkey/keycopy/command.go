@@ -39,7 +39,7 @@ func Command(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 	}
 	if len(dirs) != 1 || len(dirs[0]) > 0 && dirs[0][0] == '-' {
-		fmt.Fprintf(stderr, "usbkey-state: want one standby copy DIR and at most --hold, got %q\n%s", args, Usage)
+		fmt.Fprintf(stderr, "usbkey-state: error: want one standby copy DIR and at most --hold, got %q\n%s", args, Usage)
 		return 2
 	}
 	var err error
@@ -49,7 +49,7 @@ func Command(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		err = State(ctx, dirs[0], stdout)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "usbkey-state: %v\n", err)
+		fmt.Fprintf(stderr, "usbkey-state: error: %v\n", err)
 		return 2
 	}
 	return 0
