@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -63,6 +65,7 @@ var readCases = []struct {
 	{"OpenRefusesNonRegular", testOpenRefuses},
 	{"OpenRefusesFIFO", testOpenRefusesFIFO},
 	{"RefusesEscape", testReadRefusesEscape},
+	{"Files", testFiles},
 }
 
 // wantWalk is the fixture as Walk lists it for kind k, once its FIFO is
@@ -266,4 +269,44 @@ func testReadRefusesEscape(t *testing.T, k kind, in instance) {
 			t.Errorf("ReadDir(%q) = %v, want fs.ErrInvalid", p, err)
 		}
 	}
+}
+
+// Files opens what Open opens and refuses what it refuses, with the same
+// errors, whatever the order: files of one directory, then another, then
+// the first again, and paths that fail between them.
+func testFiles(t *testing.T, k kind, in instance) {
+	var ps []string
+	for p := range fixtureFiles {
+		ps = append(ps, p)
+	}
+	slices.Sort(ps)
+	ps = append(ps, "boot", "nope", "boot/nope", "nope/deeper", "../etc/passwd", "boot/../../x")
+	if k.symlinks {
+		ps = append(ps, linkPath)
+	}
+	if k.fifos {
+		ps = append(ps, fifoPath)
+	}
+	ps = append(ps, slices.Clone(ps)...)
+	slices.Reverse(ps[len(ps)/2:])
+	files := keytree.FilesOf(in.tree)
+	defer files.Close()
+	for _, p := range ps {
+		want, wantErr := readAll(in.tree.Open(p))
+		got, err := readAll(files.Open(p))
+		switch {
+		case (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error():
+			t.Errorf("Files.Open(%q) = %v, want %v as Open gives", p, err, wantErr)
+		case !bytes.Equal(got, want):
+			t.Errorf("Files.Open(%q) read %d bytes, want %d identical bytes", p, len(got), len(want))
+		}
+	}
+}
+
+func readAll(rc io.ReadCloser, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
 }

@@ -144,6 +144,11 @@ func (d *DirTree) Open(p string) (io.ReadCloser, error) {
 		}
 		defer in.Close()
 	}
+	return d.openIn(in, p)
+}
+
+// openIn opens the regular file p in in, the root of p's directory.
+func (d *DirTree) openIn(in *os.Root, p string) (*os.File, error) {
 	name := path.Base(p)
 	before, err := in.Lstat(name)
 	if err != nil {

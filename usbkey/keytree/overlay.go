@@ -117,3 +117,21 @@ func (o *OverlayTree) Open(p string) (io.ReadCloser, error) {
 	}
 	return io.NopCloser(bytes.NewReader(o.data)), nil
 }
+
+// Files opens the overlaid file as Open does, and every other through
+// the tree's own Files.
+func (o *OverlayTree) Files() Files { return &overlayFiles{o: o, files: FilesOf(o.t)} }
+
+type overlayFiles struct {
+	o     *OverlayTree
+	files Files
+}
+
+func (f *overlayFiles) Open(p string) (io.ReadCloser, error) {
+	if f.o.matches(p) && f.o.present(p) {
+		return io.NopCloser(bytes.NewReader(f.o.data)), nil
+	}
+	return f.files.Open(p)
+}
+
+func (f *overlayFiles) Close() error { return f.files.Close() }

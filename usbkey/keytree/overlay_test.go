@@ -105,3 +105,24 @@ func TestOverlayStackedGenerated(t *testing.T) {
 		t.Errorf("String() = %q, want the tree's %q", o, base)
 	}
 }
+
+// An overlay's Files gives the overlaid file as Open does, and every other
+// from the tree beneath, through its own Files.
+func TestOverlayFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeFixtureDir(t, dir, false)
+	const conf = "headnode=\"true\"\n"
+	o := keytree.Overlay(keytree.Dir(dir), "BOOT/Loader.Conf", []byte(conf), generatedAt)
+	files := keytree.FilesOf(o)
+	defer files.Close()
+	for _, p := range []string{"config", "boot/loader.conf", "os/20240101T000000Z/boot_archive", "boot/loader.conf", "config"} {
+		want := string(readFile(t, o, p))
+		got, err := readAll(files.Open(p))
+		if err != nil || string(got) != want {
+			t.Errorf("Files.Open(%q) = %q, %v; want %q", p, got, err, want)
+		}
+	}
+	if got, _ := readAll(files.Open("boot/loader.conf")); string(got) != conf {
+		t.Errorf("the overlaid file read %q, want %q", got, conf)
+	}
+}

@@ -177,3 +177,26 @@ func checkSize(t Tree, p string, size int64, where, place string) error {
 	}
 	return nil
 }
+
+// Files opens a tree's regular files one after another, as a copy does,
+// each as Tree.Open would; Close releases what it kept open between them.
+type Files interface {
+	Open(p string) (io.ReadCloser, error)
+	Close() error
+}
+
+// FilesOf is t's own Files when it has one (a directory's keeps the
+// directory of the last file open), else one that calls t.Open.
+func FilesOf(t Tree) Files {
+	if f, ok := t.(interface{ Files() Files }); ok {
+		return f.Files()
+	}
+	return treeFiles{t}
+}
+
+// treeFiles opens files through the tree, and closes nothing: the tree
+// is its caller's.
+type treeFiles struct{ t Tree }
+
+func (f treeFiles) Open(p string) (io.ReadCloser, error) { return f.t.Open(p) }
+func (f treeFiles) Close() error                         { return nil }

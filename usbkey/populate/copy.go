@@ -143,8 +143,10 @@ func (c *copier) read(ctx context.Context, src keytree.Tree, as []Action) {
 		}
 		return true
 	}
+	files := keytree.FilesOf(src)
+	defer files.Close()
 	for _, a := range as {
-		r, err := src.Open(a.Path)
+		r, err := files.Open(a.Path)
 		if err != nil {
 			if !send(piece{last: true, err: &sourceError{fmt.Errorf("read %s from the source: %w", a.Path, err)}}) {
 				return
