@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 )
 
@@ -40,6 +41,10 @@ func Command(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	if len(dirs) != 1 || len(dirs[0]) > 0 && dirs[0][0] == '-' {
 		fmt.Fprintf(stderr, "usbkey-state: error: want one standby copy DIR and at most --hold, got %q\n%s", args, Usage)
+		return 2
+	}
+	if !filepath.IsAbs(dirs[0]) {
+		fmt.Fprintf(stderr, "usbkey-state: error: standby copy %q is relative: give its absolute path, such as /zones/usbkey-standby\n", dirs[0])
 		return 2
 	}
 	var err error

@@ -12,6 +12,8 @@
 //
 // It refuses: a copy's path that is, or leads through a symlink to, a
 // CN's /usbkey, /mnt/usbkey, a system directory or the root (CheckPath,
-// CheckRoot); a copy whose top is a symlink; a lock another live run
-// holds. It writes nothing in a copy but its lock.
+// CheckRoot); for Hold, a copy whose top is a symlink; a lock another
+// live run holds. It writes nothing in a copy but its lock (Hold makes a
+// missing copy's directory, and puts the directory's mtime back when it
+// gives the lock back).
 package keycopy

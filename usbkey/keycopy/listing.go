@@ -78,6 +78,19 @@ func appendLine(b []byte, l Line) []byte {
 	return append(b, '\n')
 }
 
+// ParseMode reads a mode as FormatMode and a listing write it: four
+// octal digits, setuid, setgid and sticky included.
+func ParseMode(s string) (fs.FileMode, error) {
+	if len(s) != 4 {
+		return 0, fmt.Errorf("mode %q is not four octal digits", s)
+	}
+	u, err := strconv.ParseUint(s, 8, 32)
+	if err != nil {
+		return 0, fmt.Errorf("mode %q is not four octal digits", s)
+	}
+	return modeBits(uint32(u&0o777) | uint32(u&0o7000)), nil
+}
+
 // appendMode appends m as four octal digits, as a manifest writes a mode
 // (manifest.FormatMode).
 func appendMode(b []byte, m fs.FileMode) []byte {
@@ -101,7 +114,9 @@ func UnixMode(m fs.FileMode) uint32 {
 	return u
 }
 
-// DecodeListing reads what EncodeListing wrote.
+// DecodeListing reads a listing EncodeListing wrote without temporary
+// files (a kept listing has none: a sync removes them); a temp line is
+// refused.
 func DecodeListing(b []byte) ([]Line, error) {
 	rest, ok := bytes.CutPrefix(b, []byte(ListingHeader))
 	if !ok {
@@ -134,19 +149,9 @@ func decodeLine(s string) (Line, error) {
 	default:
 		return Line{}, fmt.Errorf("type %q", l.Type)
 	}
-	u, err := strconv.ParseUint(f[1], 8, 32)
-	if err != nil || len(f[1]) != 4 {
-		return Line{}, fmt.Errorf("mode %q is not four octal digits", f[1])
-	}
-	l.Mode = fs.FileMode(u & 0o777)
-	if u&0o4000 != 0 {
-		l.Mode |= fs.ModeSetuid
-	}
-	if u&0o2000 != 0 {
-		l.Mode |= fs.ModeSetgid
-	}
-	if u&0o1000 != 0 {
-		l.Mode |= fs.ModeSticky
+	var err error
+	if l.Mode, err = ParseMode(f[1]); err != nil {
+		return Line{}, err
 	}
 	if l.Size, err = strconv.ParseInt(f[2], 10, 64); err != nil {
 		return Line{}, fmt.Errorf("size: %w", err)

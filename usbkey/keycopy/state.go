@@ -41,17 +41,23 @@ func State(ctx context.Context, dir string, w io.Writer) error {
 // refused, not read through.
 func manifestSum(dir string) (string, error) {
 	p := filepath.Join(dir, ManifestFile)
-	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err == unix.ENOENT {
+	var before, after unix.Stat_t
+	switch err := unix.Lstat(p, &before); {
+	case err == unix.ENOENT:
 		return "-", nil
-	}
-	if err != nil {
+	case err != nil:
 		return "", fmt.Errorf("%s: %w", p, err)
+	case before.Mode&unix.S_IFMT != unix.S_IFREG:
+		return "", fmt.Errorf("%s is not a regular file: move it away and sync again", p)
+	}
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w: sync again", p, err)
 	}
 	f := os.NewFile(uintptr(fd), p)
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%s: not a regular file: move it away and sync again", p)
+	if err := unix.Fstat(fd, &after); err != nil || after.Dev != before.Dev || after.Ino != before.Ino {
+		return "", fmt.Errorf("%s was replaced while it was read: sync again", p)
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {

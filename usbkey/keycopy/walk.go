@@ -3,6 +3,7 @@ package keycopy
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -85,11 +86,11 @@ func lineOf(p string, st *unix.Stat_t, target string) (l Line, keep, descend boo
 // Walk calls visit for every entry under dir in the order of their
 // slash-separated paths relative to dir (strings.Compare: a directory's
 // entries come after a sibling such as "a-b" that sorts before "a/"),
-// with its lstat and, for a symlink, its target. The entries of a
-// directory are walked when visit returns true. Each directory is read
-// once and each entry stat-ed once relative to it (fstatat, never
-// following a symlink); a directory is opened relative to its parent,
-// never through a symlink. An entry removed while it is walked is left
+// with its lstat and, for a symlink, its target (read by path). The
+// entries of a directory are walked when visit returns true. Each
+// directory is read once and each entry stat-ed once relative to it
+// (fstatat, never following a symlink); a directory is opened relative to
+// its parent, never through a symlink. An entry removed while it is walked is left
 // out. st is valid only during the call.
 func Walk(ctx context.Context, dir string, visit func(p string, st *unix.Stat_t, target string) bool) error {
 	fd, err := openDir(unix.AT_FDCWD, dir, 0)
@@ -167,9 +168,13 @@ func (w *walker) dir(fd int, dir string, depth int) error {
 		case unix.S_IFDIR:
 			keys = append(keys, name+"/")
 		case unix.S_IFLNK:
-			// x/sys/unix has no readlinkat on illumos; the path's
-			// directories were each opened without following a link.
-			if e.target, err = os.Readlink(filepath.Join(w.root, dir, name)); err != nil {
+			// x/sys/unix has no readlinkat on illumos: the target is read
+			// by path. An entry gone or no longer a link since its
+			// fstatat is left out, as one removed before it.
+			if e.target, err = os.Readlink(filepath.Join(w.root, dir, name)); errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.EINVAL) {
+				keys, es = keys[:len(keys)-1], es[:len(es)-1]
+				continue
+			} else if err != nil {
 				return fmt.Errorf("readlink %s: %w", filepath.Join(w.root, dir, name), err)
 			}
 		}

@@ -95,7 +95,7 @@ func (r *remote) hold(ctx context.Context, forced string) *held {
 		h.stErr = err
 	}
 	if h.stErr == nil {
-		h.stErr = errors.New("usbkey-state --hold printed no state line: an older or newer cn_tools there")
+		h.stErr = errors.New("the target's state command printed no state line: an older or newer cn_tools there")
 	}
 	return h
 }

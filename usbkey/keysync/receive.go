@@ -138,7 +138,7 @@ func parseReceived(l string) (f received, err error) {
 	if f.size, err = strconv.ParseInt(fs[1], 10, 64); err != nil || f.size < 0 {
 		return f, errors.New("the size is not a number of bytes")
 	}
-	if f.mode, err = manifest.ParseMode(fs[2]); err != nil {
+	if f.mode, err = keycopy.ParseMode(fs[2]); err != nil {
 		return f, errors.New("the mode is not four octal digits")
 	}
 	sec, err := strconv.ParseInt(fs[3], 10, 64)

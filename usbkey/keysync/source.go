@@ -79,6 +79,7 @@ type sourceWait struct {
 	stampSum string // the manifest's hash, hex, from the stamp kept
 	build    func() (*manifest.Manifest, error)
 	built    sync.Once
+	made     atomic.Bool // build ran and made m
 
 	encoded sync.Once
 	b       []byte // m as a manifest file holds it, once encoded
@@ -94,6 +95,7 @@ func (s *sourceWait) get() (*manifest.Manifest, error) {
 		s.built.Do(func() {
 			s.m, s.err = s.build()
 			s.bad.Store(s.err != nil)
+			s.made.Store(s.err == nil)
 		})
 	}
 	return s.m, s.err
@@ -118,10 +120,12 @@ func (s *sourceWait) bytes() ([]byte, error) {
 }
 
 // sumIs reports whether the source's manifest, encoded, hashes as sum
-// (hex): whether a target whose manifest hashes so holds it.
+// (hex): whether a target whose manifest hashes so holds it. Once a
+// stamped source's manifest is made, that manifest answers: the source
+// may have changed since it was stamped.
 func (s *sourceWait) sumIs(sum string) bool {
 	<-s.done
-	if s.stamped {
+	if s.stamped && !s.made.Load() {
 		return s.stampSum == sum
 	}
 	_, err := s.bytes()

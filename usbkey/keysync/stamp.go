@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -74,19 +75,29 @@ func parseStamp(b []byte) (s stamp, ok bool) {
 	return stamp{binary: v[0], source: v[1], manifest: v[2]}, true
 }
 
-// thisBinary names this build of the toolkit: the executable's size and
-// mtime, and the manifest version it writes. "" when it cannot tell,
-// which keeps no stamp.
+// thisBinary names this build of the toolkit: the manifest version it
+// writes, the VCS revision it was built from (and whether the tree was
+// modified), and the executable's size, inode, mtime and ctime (a tar
+// upgrade keeps mtimes to the second; a new file has a new inode and
+// ctime). "" when it cannot tell, which keeps no stamp.
 func thisBinary() string {
 	exe, err := os.Executable()
 	if err != nil {
 		return ""
 	}
-	fi, err := os.Stat(exe)
-	if err != nil {
+	var st unix.Stat_t
+	if err := unix.Stat(exe, &st); err != nil {
 		return ""
 	}
-	return fmt.Sprintf("v%d:%d:%d", manifest.Version, fi.Size(), fi.ModTime().UnixNano())
+	rev := "norev"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" || s.Key == "vcs.modified" && s.Value == "true" {
+				rev += ":" + s.Value
+			}
+		}
+	}
+	return fmt.Sprintf("v%d:%s:%d:%d:%d:%d", manifest.Version, rev, st.Size, st.Ino, st.Mtim.Nano(), st.Ctim.Nano())
 }
 
 // stampSource walks the source dir as a whole-tree manifest of it does

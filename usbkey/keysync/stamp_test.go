@@ -73,14 +73,32 @@ func TestSyncStampedSource(t *testing.T) {
 		t.Errorf("a stamp taken within the racy window was used:\n%s", logs)
 	}
 
-	// Some paths: no stamp read, none kept.
-	os.Remove(stampFile)
+	// Stamped again once the change is older than the racy window.
 	time.Sleep(2100 * time.Millisecond)
-	if logs := sync(func(o *Options) { o.Paths = []string{"boot"} }); strings.Contains(logs, stamped) {
-		t.Errorf("a sync of some paths used a stamp:\n%s", logs)
+	sync(nil)
+	if logs := sync(nil); !strings.Contains(logs, stamped) {
+		t.Fatalf("a settled source was not stamped again:\n%s", logs)
 	}
-	if _, err := os.Stat(stampFile); err == nil {
-		t.Errorf("a sync of some paths kept a stamp")
+	kept, err := os.ReadFile(stampFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The target changed: the stamped source's manifest is made when the
+	// plan needs it, and the sync is as before.
+	writeTree(t, dst, map[string]string{"extra/added-on-the-cn": "x"})
+	r, logs = syncLogged(t, s, src, dst, withCache(cache, nil))
+	if !r.InStep() || !strings.Contains(logs, stamped) || strings.Contains(logs, idle) {
+		t.Fatalf("changed target = %+v, want in step, planned from the stamped source's manifest made then:\n%s", r, logs)
+	}
+	sameTrees(t, src, dst)
+
+	// Some paths: no stamp read, the one kept left as it is.
+	if logs := sync(func(o *Options) { o.Paths = []string{"boot"} }); strings.Contains(logs, stamped) || !strings.Contains(logs, built) {
+		t.Errorf("a sync of some paths used the stamp:\n%s", logs)
+	}
+	if again, _ := os.ReadFile(stampFile); string(again) != string(kept) {
+		t.Errorf("a sync of some paths changed the stamp: %q, was %q", again, kept)
 	}
 }
 

@@ -44,7 +44,11 @@ func Run(ctx context.Context, targets []sshconn.Target, o Options) ([]*Result, e
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	src := &sourceWait{done: make(chan struct{})}
-	go manifestSource(ctx, cancel, src, o)
+	// Run returns only once the source's stamp is kept: not after its
+	// caller has let the node's lock go, nor cut off by an exit.
+	var stamping sync.WaitGroup
+	stamping.Go(func() { manifestSource(ctx, cancel, src, o) })
+	defer stamping.Wait()
 	// One part of the progress bar a target, in the order given.
 	results, parts := make([]*Result, len(targets)), make([]*progress.Part, len(targets))
 	for i, l := range barLabels(targets) {

@@ -19,7 +19,10 @@ import (
 // refused epoll_ctl; here a file costs fstatat, openat, fstat and close.
 // Anything out of the ordinary (an error, an entry not a regular file, a
 // file replaced between its fstatat and its open) is opened again by
-// Open, whose answer is given: the two never differ.
+// Open, whose answer is given. A directory renamed and replaced between
+// two opens is read as it was when its first file was opened: a copy
+// reads a tree that is quiet, and a populate's manifest, hashed from
+// what it read, says what it copied.
 func (d *DirTree) Files() Files { return &dirFiles{d: d} }
 
 type dirFiles struct {

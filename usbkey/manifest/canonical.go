@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"cntools/usbkey/keycopy"
 	"slices"
 	"strconv"
 	"time"
@@ -164,7 +165,7 @@ func (s *scan) entry() (e Entry) {
 		return e
 	}
 	var err error
-	if e.Mode, err = ParseMode(mode); err != nil {
+	if e.Mode, err = keycopy.ParseMode(mode); err != nil {
 		s.ok = false
 	}
 	t, err := time.Parse(mtimeLayout, mtime)

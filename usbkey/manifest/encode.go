@@ -3,7 +3,6 @@ package manifest
 import (
 	"bufio"
 	"bytes"
-	"cntools/usbkey/keycopy"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"cntools/usbkey/keycopy"
 )
 
 // mtimeLayout is RFC 3339 in UTC with whole seconds: one spelling per
@@ -107,29 +108,8 @@ func appendString(b []byte, s string) []byte {
 }
 
 // FormatMode writes the Unix octal spelling operators know from chmod(1),
-// four digits; ParseMode reads it back.
+// four digits; keycopy.ParseMode reads it back.
 func FormatMode(m fs.FileMode) string { return fmt.Sprintf("%04o", keycopy.UnixMode(m)) }
-
-func ParseMode(s string) (fs.FileMode, error) {
-	if len(s) != 4 {
-		return 0, fmt.Errorf("mode %q is not four octal digits", s)
-	}
-	u, err := strconv.ParseUint(s, 8, 32)
-	if err != nil {
-		return 0, fmt.Errorf("mode %q is not four octal digits", s)
-	}
-	m := fs.FileMode(u & 0o777)
-	if u&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	if u&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if u&0o1000 != 0 {
-		m |= fs.ModeSticky
-	}
-	return m, nil
-}
 
 // wireEntry is an entry as JSON holds it; pointers tell absent from zero.
 type wireEntry struct {
@@ -206,7 +186,7 @@ func decodeJSON(r io.Reader) (*Manifest, error) {
 
 func (w *wireEntry) entry() (Entry, error) {
 	e := Entry{Path: w.Path, Type: w.Type}
-	mode, err := ParseMode(w.Mode)
+	mode, err := keycopy.ParseMode(w.Mode)
 	if err != nil {
 		return e, fmt.Errorf("%s: %w", w.Path, err)
 	}
