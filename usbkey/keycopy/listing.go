@@ -88,7 +88,7 @@ func ParseMode(s string) (fs.FileMode, error) {
 	if err != nil {
 		return 0, fmt.Errorf("mode %q is not four octal digits", s)
 	}
-	return modeBits(uint32(u&0o777) | uint32(u&0o7000)), nil
+	return ModeBits(uint32(u&0o777) | uint32(u&0o7000)), nil
 }
 
 // appendMode appends m as four octal digits, as a manifest writes a mode

@@ -3,6 +3,7 @@ package keycopy
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -59,11 +60,21 @@ func manifestSum(dir string) (string, error) {
 	if err := unix.Fstat(fd, &after); err != nil || after.Dev != before.Dev || after.Ino != before.Ino {
 		return "", fmt.Errorf("%s was replaced while it was read: sync again", p)
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	sum, err := SumOf(f)
+	if err != nil {
 		return "", fmt.Errorf("%s: %w", p, err)
 	}
-	return fmt.Sprintf("%x", h.Sum(nil)), nil
+	return sum, nil
+}
+
+// SumOf is the SHA-256 (hex) of what r holds, read through a small
+// buffer: a manifest is read to be hashed, never held whole.
+func SumOf(r io.Reader) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Hold is what a sync runs on its target (`usbkey-state --hold DIR`, or

@@ -69,7 +69,7 @@ func lineOf(p string, st *unix.Stat_t, target string) (l Line, keep, descend boo
 	if Ours(p) {
 		return Line{}, false, false
 	}
-	l = Line{Path: p, Mode: modeBits(uint32(st.Mode)), MTime: st.Mtim.Sec}
+	l = Line{Path: p, Mode: ModeBits(uint32(st.Mode)), MTime: st.Mtim.Sec}
 	switch kind {
 	case unix.S_IFREG:
 		l.Type, l.Size = TypeFile, st.Size
@@ -207,9 +207,9 @@ func (w *walker) dir(fd int, dir string, depth int) error {
 	return nil
 }
 
-// modeBits is the permission, setuid, setgid and sticky bits of a stat
+// ModeBits is the permission, setuid, setgid and sticky bits of a stat
 // mode, as fs.FileMode holds them.
-func modeBits(m uint32) fs.FileMode {
+func ModeBits(m uint32) fs.FileMode {
 	mode := fs.FileMode(m & 0o777)
 	if m&unix.S_ISUID != 0 {
 		mode |= fs.ModeSetuid

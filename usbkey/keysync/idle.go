@@ -1,16 +1,12 @@
 package keysync
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
-	"cntools/internal/atomicfile"
+	"cntools/usbkey/keycopy"
 	"cntools/usbkey/manifest"
 )
 
@@ -118,15 +114,7 @@ func (x *executor) keepIdle() {
 		!x.source.sumIs(h.st.manifest) || x.checked || !x.idle() {
 		return
 	}
-	b := x.finding().encode()
-	if old, err := os.ReadFile(local); err == nil && string(old) == string(b) {
-		return
-	}
-	err := os.MkdirAll(filepath.Dir(local), 0o755)
-	if err == nil {
-		err = atomicfile.WriteFile(local, b, 0o600)
-	}
-	if err != nil {
+	if err := keepFile(local, x.finding().encode()); err != nil {
 		x.o.Log.Warn("finding not kept: the next sync plans again", "target", x.res.Target, "path", local, "err", err)
 	}
 }
@@ -138,16 +126,6 @@ func hashIs(p, sum string) bool {
 		return false
 	}
 	defer f.Close()
-	got, err := sumOf(f)
+	got, err := keycopy.SumOf(f)
 	return err == nil && got == sum
-}
-
-// sumOf is the SHA-256 (hex) of what r holds, read through a small
-// buffer: a manifest is read to be hashed, never held whole.
-func sumOf(r io.Reader) (string, error) {
-	h := sha256.New()
-	if _, err := io.Copy(h, r); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -1,6 +1,7 @@
 package keysync
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -150,9 +151,13 @@ func keptStamp(p, binary, sum string) (string, bool) {
 }
 
 // keepStamp keeps s at p, unless it is kept already.
-func keepStamp(p string, s stamp) error {
-	b := s.encode()
-	if old, err := os.ReadFile(p); err == nil && string(old) == string(b) {
+func keepStamp(p string, s stamp) error { return keepFile(p, s.encode()) }
+
+// keepFile keeps b at p, this host's record of a sync (the source's
+// stamp, a finding), unless p holds it already: atomically, and 0600, as
+// it names the source's files, private/'s too.
+func keepFile(p string, b []byte) error {
+	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, b) {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

@@ -3,6 +3,7 @@
 package keytree
 
 import (
+	"cntools/usbkey/keycopy"
 	"io/fs"
 	"os"
 	"slices"
@@ -74,7 +75,7 @@ func ignoringEINTR(f func() error) error {
 // fileMode is the fs.FileMode of a stat mode, as os.Lstat gives it
 // (os/stat_linux.go, stat_solaris.go fillFileStatFromSys).
 func fileMode(m uint32) fs.FileMode {
-	mode := fs.FileMode(m & 0o777)
+	mode := keycopy.ModeBits(m)
 	switch m & unix.S_IFMT {
 	case unix.S_IFBLK:
 		mode |= fs.ModeDevice
@@ -91,15 +92,6 @@ func fileMode(m uint32) fs.FileMode {
 		mode |= fs.ModeSocket
 	default:
 		mode |= fs.ModeIrregular
-	}
-	if m&unix.S_ISGID != 0 {
-		mode |= fs.ModeSetgid
-	}
-	if m&unix.S_ISUID != 0 {
-		mode |= fs.ModeSetuid
-	}
-	if m&unix.S_ISVTX != 0 {
-		mode |= fs.ModeSticky
 	}
 	return mode
 }
