@@ -26,6 +26,7 @@ type Target struct {
 	f          *os.File
 	rw         readWriterAt // f, or f in whole sectors
 	ro         bool
+	flush      flusher
 }
 
 // ImageSectorSize is the logical sector size of an image file: the 512
@@ -77,7 +78,7 @@ func createImage(path string, size int64) (*Target, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("create image %s: set size %d: %w", path, size, err)
 	}
-	t := &Target{Path: path, Size: size, IsImage: true, f: f}
+	t := &Target{Path: path, Size: size, IsImage: true, f: f, flush: flusher{sync: f.Sync}}
 	if err := t.imageIO(ImageSectorSize); err != nil {
 		f.Close()
 		os.Remove(path)
@@ -154,7 +155,7 @@ func open(path string, readOnly bool) (*Target, error) {
 		f.Close()
 		return nil, fmt.Errorf("open %s: it was replaced while being opened; run again", path)
 	}
-	t := &Target{Path: path, f: f, rw: f, ro: readOnly}
+	t := &Target{Path: path, f: f, rw: f, ro: readOnly, flush: flusher{sync: f.Sync}}
 	switch {
 	case fi.Mode().IsRegular():
 		t.IsImage, t.Size = true, fi.Size()
@@ -230,28 +231,31 @@ func (t *Target) WriteAt(p []byte, off int64) (int, error) {
 		return 0, fmt.Errorf("BUG: write %s: %d bytes at %d past its end (%d bytes)", t.Path, len(p), off, t.Size)
 	}
 	n, err := t.rw.WriteAt(p, off)
-	if err == nil && len(p) >= writebackMin {
-		startWriteback(t.f, off, int64(n))
-	}
+	t.flush.wrote(n)
 	return n, err
 }
 
-// writebackMin is the write from which the target starts writing it to
-// the disk at once: file data, written a megabyte at a time, and not the
-// small writes of a FAT or a directory that a commit makes and flushes.
-const writebackMin = 1 << 20
-
 // Sync flushes the target to stable storage.
 func (t *Target) Sync() error {
-	if err := t.f.Sync(); err != nil {
+	err := t.flush.wait()
+	if err == nil {
+		err = t.f.Sync()
+	}
+	if err != nil {
 		return fmt.Errorf("sync %s: %w", t.Path, err)
 	}
 	return nil
 }
 
-// Close closes the target. It does not sync: call Sync first when the writes
-// must be durable, so a failed flush is reported as one.
+// Close closes the target, once its background flush is over. It does not
+// sync: call Sync first when the writes must be durable, so a failed flush
+// is reported as one. A background flush that failed since the last Sync
+// is reported here.
 func (t *Target) Close() error {
+	if err := t.flush.wait(); err != nil {
+		t.f.Close()
+		return fmt.Errorf("close %s: a flush failed, what was written since the last sync may be lost: %w", t.Path, err)
+	}
 	if err := t.f.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", t.Path, err)
 	}

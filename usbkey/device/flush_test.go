@@ -1,0 +1,146 @@
+package device
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// blockingSync is a target's fsync that counts its calls, says when one
+// starts and returns only once release is closed: a slow disk.
+type blockingSync struct {
+	calls   atomic.Int32
+	started chan struct{}
+	release chan struct{}
+	err     error
+}
+
+func newBlockingSync(err error) *blockingSync {
+	return &blockingSync{started: make(chan struct{}, 16), release: make(chan struct{}), err: err}
+}
+
+func (b *blockingSync) sync() error {
+	b.calls.Add(1)
+	b.started <- struct{}{}
+	<-b.release
+	return b.err
+}
+
+func TestFlusherStartsAheadOneAtATime(t *testing.T) {
+	b := newBlockingSync(nil)
+	fl := &flusher{sync: b.sync}
+	fl.wrote(flushAhead - 1)
+	if n := b.calls.Load(); n != 0 {
+		t.Fatalf("after %d bytes: %d flushes started, want none before %d", flushAhead-1, n, flushAhead)
+	}
+	fl.wrote(1)
+	select {
+	case <-b.started:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("after %d bytes: no flush started", flushAhead)
+	}
+	// Another flushAhead while the first flush is under way starts none:
+	// one flush at a time, or a slow disk would pile them up.
+	fl.wrote(2 * flushAhead)
+	waited := make(chan error)
+	go func() { waited <- fl.wait() }()
+	select {
+	case err := <-waited:
+		t.Fatalf("wait returned (%v) while the flush was under way", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(b.release)
+	if err := <-waited; err != nil {
+		t.Fatalf("wait = %v, want nil", err)
+	}
+	if n := b.calls.Load(); n != 1 {
+		t.Errorf("%d flushes started, want 1 while one was under way", n)
+	}
+	// The bytes written during the flush count towards the next one.
+	fl.wrote(flushAhead)
+	<-b.started
+	if err := fl.wait(); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.calls.Load(); n != 2 {
+		t.Errorf("%d flushes started, want 2", n)
+	}
+}
+
+func TestFlusherNoSync(t *testing.T) {
+	fl := &flusher{}
+	fl.wrote(4 * flushAhead)
+	if err := fl.wait(); err != nil {
+		t.Fatalf("a flusher with no sync: wait = %v, want nil", err)
+	}
+}
+
+// A background flush that fails is reported by the next Sync, once, and
+// by Close when no Sync came: the writes it covered may be lost.
+func TestTargetReportsBackgroundFlushFailure(t *testing.T) {
+	for _, end := range []string{"sync", "close"} {
+		t.Run(end, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "key.img")
+			tg, err := OpenImage(path, 2*flushAhead)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := newBlockingSync(syscall.EIO)
+			tg.flush.sync = b.sync
+			close(b.release)
+			if _, err := tg.WriteAt(make([]byte, flushAhead), 0); err != nil {
+				t.Fatal(err)
+			}
+			<-b.started
+			var got error
+			if end == "sync" {
+				got = tg.Sync()
+			} else {
+				got = tg.Close()
+			}
+			if !errors.Is(got, syscall.EIO) || !strings.Contains(got.Error(), path) {
+				t.Fatalf("%s after a failed background flush = %v, want EIO naming %s", end, got, path)
+			}
+			if end == "sync" {
+				// Reported once: the fsync that follows is the target's own.
+				tg.flush.sync = nil
+				if err := tg.Sync(); err != nil {
+					t.Errorf("second Sync = %v, want nil", err)
+				}
+				if err := tg.Close(); err != nil {
+					t.Errorf("Close = %v, want nil", err)
+				}
+			}
+		})
+	}
+}
+
+// Close waits for a background flush: the descriptor it flushes must not
+// be closed (and its number reused) under it.
+func TestTargetCloseWaitsForFlush(t *testing.T) {
+	tg, err := OpenImage(filepath.Join(t.TempDir(), "key.img"), 2*flushAhead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBlockingSync(nil)
+	tg.flush.sync = b.sync
+	if _, err := tg.WriteAt(make([]byte, flushAhead), 0); err != nil {
+		t.Fatal(err)
+	}
+	<-b.started
+	closed := make(chan error)
+	go func() { closed <- tg.Close() }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) during the background flush", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(b.release)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+}
