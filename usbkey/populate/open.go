@@ -71,6 +71,14 @@ func NewPlan(ctx context.Context, n *node.Node, r Request, o Options) (p *Plan, 
 			return nil, err
 		}
 	}
+	// The source is walked while the target is opened and checked. Run
+	// before the closers: a source is not closed under its walk.
+	selCtx, cancel := context.WithCancel(ctx)
+	sel := startSelect(selCtx, src, r)
+	defer func() {
+		cancel()
+		sel.wait()
+	}()
 	dst, err := openTarget(ctx, n, op, r)
 	if err != nil {
 		return nil, err
@@ -79,7 +87,7 @@ func NewPlan(ctx context.Context, n *node.Node, r Request, o Options) (p *Plan, 
 	if o.CachePath == "" {
 		o.CachePath = filepath.Join(n.Path(node.CacheDir), cacheName(r.Target)+".json")
 	}
-	p, err = MakePlan(ctx, src, dst, r, o)
+	p, err = makePlan(ctx, sel, src, dst, r, o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.Target, err)
 	}
