@@ -300,6 +300,36 @@ func testFiles(t *testing.T, k kind, in instance) {
 		case !bytes.Equal(got, want):
 			t.Errorf("Files.Open(%q) read %d bytes, want %d identical bytes", p, len(got), len(want))
 		}
+		if err == nil {
+			testStatOpen(t, k, in, files, p)
+		}
+	}
+}
+
+// testStatOpen holds what StatOpen says of a file open through Files and
+// through Open to what a listing says of it: a hash cache keys on both.
+func testStatOpen(t *testing.T, k kind, in instance, files keytree.Files, p string) {
+	t.Helper()
+	want, err := in.tree.Lstat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, open := range []struct {
+		name string
+		f    func(string) (io.ReadCloser, error)
+	}{{"Files.Open", files.Open}, {"Open", in.tree.Open}} {
+		r, err := open.f(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := keytree.StatOpen(r)
+		r.Close()
+		switch {
+		case ok != k.descriptors:
+			t.Errorf("StatOpen(%s(%q)): ok %v, want %v for a %s tree", open.name, p, ok, k.descriptors, k.name)
+		case ok && (got.Inode != want.Inode || got.CTime != want.CTime || got.Size != want.Size || !got.MTime.Equal(want.MTime) || got.Mode != want.Mode):
+			t.Errorf("StatOpen(%s(%q)) = %+v, want %+v as Lstat gives", open.name, p, got, want)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -131,3 +132,11 @@ func (f *fdFile) Read(b []byte) (int, error) {
 }
 
 func (f *fdFile) Close() error { return unix.Close(f.fd) }
+
+func (f *fdFile) OpenStat() (Info, bool) {
+	var st unix.Stat_t
+	if unix.Fstat(f.fd, &st) != nil {
+		return Info{}, false
+	}
+	return Info{Mode: fileMode(uint32(st.Mode)), Size: st.Size, MTime: time.Unix(st.Mtim.Unix()), Inode: uint64(st.Ino), CTime: st.Ctim.Nano()}, true
+}

@@ -34,15 +34,18 @@ type kind struct {
 	// exactSpace: Space shrinks by exactly what a write allocates (FAT,
 	// whose free count nothing else changes).
 	exactSpace bool
+	// descriptors: the files it opens are described by StatOpen (Dir,
+	// and a tarball, read from where it was extracted).
+	descriptors bool
 	// setup runs once per kind and returns what makes a fresh instance.
 	setup func(t *testing.T) func(t *testing.T) instance
 }
 
 var kinds = []kind{
-	{name: "dir", writable: true, symlinks: true, fifos: true, raw: true, setup: setupDir},
+	{name: "dir", writable: true, symlinks: true, fifos: true, raw: true, descriptors: true, setup: setupDir},
 	{name: "fat", writable: true, exactSpace: true, setup: setupFAT},
 	{name: "sftp", writable: true, symlinks: true, fifos: true, raw: true, setup: setupSFTP},
-	{name: "tarball", symlinks: true, setup: setupTarball},
+	{name: "tarball", symlinks: true, descriptors: true, setup: setupTarball},
 }
 
 func setupDir(*testing.T) func(t *testing.T) instance {

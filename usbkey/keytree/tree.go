@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"time"
 )
 
@@ -192,6 +193,32 @@ func FilesOf(t Tree) Files {
 		return f.Files()
 	}
 	return treeFiles{t}
+}
+
+// OpenFile is a reader Files opened on a descriptor of its own.
+type OpenFile interface {
+	io.ReadCloser
+	// OpenStat describes the open file, as StatOpen does.
+	OpenStat() (Info, bool)
+}
+
+// StatOpen describes the regular file r, as Open or Files opened it,
+// from its descriptor: what a hash cache keys a file on, taken of the
+// file being read rather than of whatever holds its name now. ok is false
+// for a reader with no descriptor (a tarball's member, an SFTP file,
+// generated content) and for a tree with no inode numbers or ctimes.
+func StatOpen(r io.Reader) (in Info, ok bool) {
+	switch f := r.(type) {
+	case OpenFile:
+		in, ok = f.OpenStat()
+	case *os.File:
+		fi, err := f.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return Info{}, false
+		}
+		in, ok = Info{Name: fi.Name(), Mode: fi.Mode(), Size: fi.Size(), MTime: fi.ModTime(), Inode: inode(fi), CTime: ctime(fi)}, true
+	}
+	return in, ok && in.Inode != 0 && in.CTime != 0
 }
 
 // treeFiles opens files through the tree, and closes nothing: the tree

@@ -161,6 +161,19 @@ func (c *Cache) Changed() bool {
 	return c.dirty || len(c.used) != len(c.old)
 }
 
+// Lookup is the hash the cache holds for the file p that in describes:
+// one whose path, size, mtime, inode and ctime are all unchanged. A tool
+// that reads the file anyway (a copy) uses it instead of hashing.
+func (c *Cache) Lookup(p string, in *keytree.Info) (string, bool) {
+	return c.lookup(keyOf(p, in))
+}
+
+// Store remembers sum for the file p that in describes, unless its mtime
+// is within RacyWindow of now.
+func (c *Cache) Store(p string, in *keytree.Info, sum string) {
+	c.store(keyOf(p, in), in.MTime, sum)
+}
+
 func keyOf(p string, in *keytree.Info) cacheKey {
 	return cacheKey{Path: p, Size: in.Size, MTime: in.MTime.UnixNano(), Inode: in.Inode, CTime: in.CTime}
 }

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"cntools/usbkey/keytree"
+	"cntools/usbkey/manifest"
 )
 
 // slabSize is how much of the source one buffer holds: one piece of a
@@ -41,6 +42,20 @@ type piece struct {
 	s    *slab
 	last bool  // the file's last piece
 	err  error // the source could not be opened or read
+	// cached: the source's hash cache knows the file, and the hasher
+	// leaves it be. The last piece of such a file carries the sum, ""
+	// when the file changed while it was read.
+	cached bool
+	sum    string
+	// learn: the last piece of a file the cache did not know and that
+	// did not change while it was read; the hasher stores its sum.
+	learn *learnt
+}
+
+// learnt is what the cache keys a file's sum on.
+type learnt struct {
+	path string
+	in   keytree.Info
 }
 
 // copier reads the files of a plan on its own goroutine and hashes them on
@@ -49,6 +64,7 @@ type piece struct {
 // from the source once into a slab; the writer and the hasher both read
 // that slab, and neither copies it.
 type copier struct {
+	cache  *manifest.Cache // the source's hashes; nil for none
 	free   chan *slab
 	toW    chan piece // every piece, in file order, for the writer
 	toH    chan piece // the same pieces, for the hasher
@@ -62,10 +78,13 @@ type copier struct {
 
 // startCopy starts reading and hashing the files of as from src. The
 // caller takes each file, in order, from file, and calls stop when done.
-func startCopy(ctx context.Context, src keytree.Tree, as []Action, tick io.Writer) *copier {
+// A file that cache knows, as it is while it is read, is not hashed; one
+// it does not know is learnt.
+func startCopy(ctx context.Context, src keytree.Tree, as []Action, tick io.Writer, cache *manifest.Cache) *copier {
 	ctx, cancel := context.WithCancel(ctx)
 	c := &copier{
-		free: make(chan *slab, slabCount),
+		cache: cache,
+		free:  make(chan *slab, slabCount),
 		// The writer's queue is as deep as the slabs allow; the hasher's
 		// too, so neither waits for the other but through the slabs.
 		toW: make(chan piece, 4*slabCount), toH: make(chan piece, 4*slabCount),
@@ -153,6 +172,17 @@ func (c *copier) read(ctx context.Context, src keytree.Tree, as []Action) {
 			}
 			continue
 		}
+		// The file's descriptor, before and after it is read: a sum the
+		// cache holds is the sum of what was read only if the file was
+		// the one the cache knows all the while.
+		var before keytree.Info
+		var known bool
+		var sum string
+		if c.cache != nil {
+			if before, known = keytree.StatOpen(r); known {
+				sum, known = c.cache.Lookup(a.Path, &before)
+			}
+		}
 		// One byte more than the file has, so that a file that grew is
 		// seen (and refused by the writer) rather than cut.
 		for left := a.Size + 1; ; {
@@ -168,9 +198,19 @@ func (c *copier) read(ctx context.Context, src keytree.Tree, as []Action) {
 			s.used += n
 			left -= int64(n)
 			end := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || left == 0
-			p := piece{data: buf[:n], s: s, last: end || err != nil}
+			p := piece{data: buf[:n], s: s, last: end || err != nil, cached: known}
 			if err != nil && !end {
 				p.err = err
+			}
+			if p.last && c.cache != nil && p.err == nil {
+				after, ok := keytree.StatOpen(r)
+				same := ok && before.Inode != 0 && sameFile(before, after)
+				switch {
+				case known && same:
+					p.sum = sum
+				case !known && same:
+					p.learn = &learnt{a.Path, before}
+				}
 			}
 			if !send(p) {
 				r.Close()
@@ -191,18 +231,36 @@ type sourceError struct{ err error }
 func (e *sourceError) Error() string { return e.err.Error() }
 func (e *sourceError) Unwrap() error { return e.err }
 
-// hash hashes each file's pieces as they come and hands on its sum.
+// sameFile reports whether a and b describe the same file with the same
+// content: nothing written to it (ctime), nor put in its place (inode).
+func sameFile(a, b keytree.Info) bool {
+	return a.Inode == b.Inode && a.CTime == b.CTime && a.Size == b.Size && a.MTime.Equal(b.MTime)
+}
+
+// hash hashes each file's pieces as they come and hands on its sum: the
+// cache's for a file it knew, "" for one of those that changed while it
+// was read.
 func (c *copier) hash() {
 	var h hash.Hash = sha256.New()
 	for p := range c.toH {
-		h.Write(p.data)
+		if !p.cached {
+			h.Write(p.data)
+		}
 		if p.s != nil {
 			c.release(p.s)
 		}
-		if p.last {
-			c.hashed <- hex.EncodeToString(h.Sum(nil))
-			h.Reset()
+		if !p.last {
+			continue
 		}
+		sum := p.sum
+		if !p.cached {
+			sum = hex.EncodeToString(h.Sum(nil))
+			if p.learn != nil {
+				c.cache.Store(p.learn.path, &p.learn.in, sum)
+			}
+		}
+		c.hashed <- sum
+		h.Reset()
 	}
 }
 

@@ -41,7 +41,7 @@ func TestCopier(t *testing.T) {
 	}
 	for _, pull := range []bool{false, true} {
 		var ticks bytes.Buffer
-		c := startCopy(context.Background(), keytree.Dir(dir), as, &ticks)
+		c := startCopy(context.Background(), keytree.Dir(dir), as, &ticks, nil)
 		for i, a := range as {
 			var out bytes.Buffer
 			var err error
@@ -84,7 +84,7 @@ func TestCopierSourceChanged(t *testing.T) {
 		}
 	}
 	as := []Action{{Path: "grew", Size: 9}, {Path: "gone", Size: 3}, {Path: "next", Size: 5}}
-	c := startCopy(context.Background(), keytree.Dir(dir), as, nil)
+	c := startCopy(context.Background(), keytree.Dir(dir), as, nil, nil)
 	defer c.stop()
 	b, err := io.ReadAll(c.file())
 	if err != nil || len(b) != 10 {

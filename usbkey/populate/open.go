@@ -85,7 +85,14 @@ func NewPlan(ctx context.Context, n *node.Node, r Request, o Options) (p *Plan, 
 	}
 	closers = append(closers, dst)
 	if o.CachePath == "" {
-		o.CachePath = filepath.Join(n.Path(node.CacheDir), cacheName(r.Target)+".json")
+		o.CachePath = filepath.Join(n.Path(node.CacheDir), cacheName("populate", r.Target))
+	}
+	if o.SourceCachePath == "" && loc.Kind == keytree.KindLocal {
+		// A directory's: a tarball is extracted afresh every run, with
+		// inodes and ctimes no cache could know again.
+		if fi, err := os.Stat(n.Path(loc.Path)); err == nil && fi.IsDir() {
+			o.SourceCachePath = filepath.Join(n.Path(node.CacheDir), cacheName("populate-source", loc.Path))
+		}
 	}
 	p, err = makePlan(ctx, sel, src, dst, r, o)
 	if err != nil {
@@ -197,12 +204,13 @@ func withHeadnodeLoader(ctx context.Context, n *node.Node, src keytree.Tree, r R
 	return keytree.Overlay(src, "boot/loader.conf", headnodeLoaderConf(conf, pi, bp["console"], r.BootPool), time.Now()), nil
 }
 
-func cacheName(target string) string {
-	abs, err := filepath.Abs(target)
+// cacheName names the hash cache of the tree at the node path p.
+func cacheName(prefix, p string) string {
+	abs, err := filepath.Abs(p)
 	if err != nil {
-		abs = target
+		abs = p
 	}
-	return "populate" + strings.NewReplacer("/", "_", ":", "_").Replace(abs)
+	return prefix + strings.NewReplacer("/", "_", ":", "_").Replace(abs) + ".json"
 }
 
 // SetProgress has Apply count the bytes it copies on m.

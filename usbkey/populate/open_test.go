@@ -7,8 +7,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"cntools/internal/node"
 )
@@ -29,7 +30,7 @@ func TestNewPlanWaitsForTheSourceWalk(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644); err != nil {
+	if err := unix.Mkfifo(filepath.Join(root, "fifo"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err := NewPlan(context.Background(), node.New(root), Request{From: "/standby", Target: "/fifo", Yes: true}, Options{})

@@ -31,6 +31,11 @@ type Options struct {
 	// CachePath is the manifest hash cache for the target; NewPlan
 	// defaults it under the node's cache directory, MakePlan uses none.
 	CachePath string
+	// SourceCachePath is the hash cache of a source that is a directory
+	// on this node, so that a file copied again unchanged (a second key
+	// from the same standby copy) is read and written but not hashed;
+	// NewPlan defaults it as CachePath, MakePlan uses none.
+	SourceCachePath string
 	// Opener opens the source and target; a shared one lets several
 	// plans read one source (a tarball is then extracted once).
 	Opener *keytree.Opener
@@ -313,7 +318,8 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 	if o.Progress != nil {
 		tick = o.Progress
 	}
-	c := startCopy(ctx, src, p.Copy, tick)
+	srcCache := loadSourceCache(dst, o)
+	c := startCopy(ctx, src, p.Copy, tick, srcCache)
 	defer c.stop()
 	// A file's line goes to the log once its hash is known, in order:
 	// waiting for each hash as the file is written would hold the writer
@@ -386,6 +392,20 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 	if err := dst.Flush(); err != nil {
 		return nil, fmt.Errorf("sync %s: %w", dst, err)
 	}
+	// A file the source's cache knew but that changed while it was read
+	// is hashed from the key: every chunk of it was read back and found to
+	// be what was read from the source.
+	for _, a := range p.Copy {
+		if sums[a.Path] != "" {
+			continue
+		}
+		sum, err := hashOf(dst, a.Path)
+		if err != nil {
+			return nil, fmt.Errorf("hash %s on the target: %w", a.Path, err)
+		}
+		sums[a.Path] = sum
+	}
+	saveSourceCache(srcCache, o)
 	if !p.noVerify {
 		for _, a := range p.Copy {
 			if dst.VerifiesWrites() {
@@ -432,6 +452,38 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 		return nil, fmt.Errorf("write marker: %w", err)
 	}
 	return res, nil
+}
+
+// loadSourceCache is the source's hash cache, for a target whose writes
+// are read back as they are made: only there does a file the cache knew,
+// and that changed while it was read, have a sum to fall back on (the
+// key's, hashed after the copy). A cache that cannot be read costs time,
+// never the answer.
+func loadSourceCache(dst keytree.Writer, o Options) *manifest.Cache {
+	if o.SourceCachePath == "" || !dst.VerifiesWrites() {
+		return nil
+	}
+	c, err := manifest.LoadCache(o.SourceCachePath)
+	if err != nil {
+		if o.Log != nil {
+			o.Log.Warn("the source's hash cache is not used", "path", o.SourceCachePath, "err", err)
+		}
+		return &manifest.Cache{}
+	}
+	return c
+}
+
+func saveSourceCache(c *manifest.Cache, o Options) {
+	if c == nil || !c.Changed() {
+		return
+	}
+	err := os.MkdirAll(filepath.Dir(o.SourceCachePath), 0o755)
+	if err == nil {
+		err = c.Save(o.SourceCachePath)
+	}
+	if err != nil && o.Log != nil {
+		o.Log.Warn("the source's hash cache is not saved", "path", o.SourceCachePath, "err", err)
+	}
 }
 
 // writeFile writes one file of the copy from r. An error reading the
