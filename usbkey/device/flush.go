@@ -23,6 +23,9 @@ type flusher struct {
 	written int64         // bytes written since the last flush started
 	done    chan struct{} // closed when the flush under way ends; nil if none
 	err     error         // a background flush's failure, kept for Sync
+	// next wait for a flush that begins after they asked: the one under
+	// way began too early for them.
+	next []chan error
 }
 
 // wrote counts n bytes written and starts a flush once flushAhead have
@@ -34,9 +37,32 @@ func (fl *flusher) wrote(n int) {
 	if fl.written < flushAhead || fl.done != nil || fl.sync == nil {
 		return
 	}
+	fl.start()
+}
+
+// after returns a channel that receives the result of a flush begun after
+// the call: everything written before it is durable once that is nil.
+func (fl *flusher) after() <-chan error {
+	ch := make(chan error, 1)
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	if fl.sync == nil {
+		ch <- nil
+		return ch
+	}
+	fl.next = append(fl.next, ch)
+	if fl.done == nil {
+		fl.start()
+	}
+	return ch
+}
+
+// start starts a flush, for those waiting on the next one; fl.mu is held.
+// When it ends, the next one starts at once if anyone asked meanwhile.
+func (fl *flusher) start() {
 	fl.written = 0
-	done := make(chan struct{})
-	fl.done = done
+	done, waiting := make(chan struct{}), fl.next
+	fl.done, fl.next = done, nil
 	go func() {
 		err := fl.sync()
 		fl.mu.Lock()
@@ -44,24 +70,31 @@ func (fl *flusher) wrote(n int) {
 			fl.err = err
 		}
 		fl.done = nil
+		if len(fl.next) > 0 {
+			fl.start()
+		}
 		fl.mu.Unlock()
+		for _, ch := range waiting {
+			ch <- err
+		}
 		close(done)
 	}()
 }
 
-// wait waits for the flush under way, if any, and returns (and forgets)
-// the failure of a background flush: a write it covered may be lost, and
-// the kernel reports that once, to whichever fsync came first.
+// wait waits until no flush is under way and returns (and forgets) the
+// failure of a background flush: a write it covered may be lost, and the
+// kernel reports that once, to whichever fsync came first.
 func (fl *flusher) wait() error {
-	fl.mu.Lock()
-	done := fl.done
-	fl.mu.Unlock()
-	if done != nil {
+	for {
+		fl.mu.Lock()
+		done := fl.done
+		if done == nil {
+			err := fl.err
+			fl.err = nil
+			fl.mu.Unlock()
+			return err
+		}
+		fl.mu.Unlock()
 		<-done
 	}
-	fl.mu.Lock()
-	defer fl.mu.Unlock()
-	err := fl.err
-	fl.err = nil
-	return err
 }

@@ -144,3 +144,53 @@ func TestTargetCloseWaitsForFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A flush asked for while another is under way is a second one, begun
+// once the first ends: the first began before the writes it must cover.
+func TestFlusherAfterWaitsForAFlushBegunLater(t *testing.T) {
+	b := newBlockingSync(nil)
+	fl := &flusher{sync: b.sync}
+	fl.wrote(flushAhead)
+	<-b.started
+	ch := fl.after()
+	select {
+	case err := <-ch:
+		t.Fatalf("after() answered (%v) by the flush under way when it was asked", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	b.release <- struct{}{} // the first flush ends; the second begins
+	<-b.started
+	select {
+	case err := <-ch:
+		t.Fatalf("after() answered (%v) before its own flush ended", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(b.release)
+	if err := <-ch; err != nil {
+		t.Fatal(err)
+	}
+	if err := fl.wait(); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.calls.Load(); n != 2 {
+		t.Errorf("%d flushes, want 2", n)
+	}
+}
+
+// With no flush under way, after starts one; its failure goes both to the
+// channel and to the next Sync.
+func TestFlusherAfterReportsFailure(t *testing.T) {
+	b := newBlockingSync(syscall.EIO)
+	close(b.release)
+	fl := &flusher{sync: b.sync}
+	if err := <-fl.after(); !errors.Is(err, syscall.EIO) {
+		t.Errorf("after() = %v, want EIO", err)
+	}
+	if err := fl.wait(); !errors.Is(err, syscall.EIO) {
+		t.Errorf("wait after a failed flush = %v, want EIO", err)
+	}
+	// A target that cannot flush answers at once.
+	if err := <-(&flusher{}).after(); err != nil {
+		t.Errorf("after() with no sync = %v, want nil", err)
+	}
+}

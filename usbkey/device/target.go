@@ -247,6 +247,11 @@ func (t *Target) Sync() error {
 	return nil
 }
 
+// StartSync flushes the target in the background: the channel receives
+// the result of a flush begun after the call, which makes durable all that
+// was written before it. A failure is also reported by the next Sync.
+func (t *Target) StartSync() <-chan error { return t.flush.after() }
+
 // Close closes the target, once its background flush is over. It does not
 // sync: call Sync first when the writes must be durable, so a failed flush
 // is reported as one. A background flush that failed since the last Sync

@@ -1,6 +1,9 @@
 package fat32
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Commit writes what changed, in an order that leaves the volume
 // repairable (by Repair or fsck.fat) wherever a kill or a power cut stops
@@ -20,6 +23,12 @@ import "fmt"
 // differ; within 2, directories that are old or new. Sync, when set, is the
 // flush; without it the order holds only against a killed process.
 func (f *FS) Commit() error {
+	// A commit begun by StartCommit and not finished is taken over: its
+	// directories are written as they are now, after this one's flush.
+	for _, s := range f.snap {
+		s.dir.dirty = true
+	}
+	f.snap = nil
 	if err := f.layoutDirs(f.root); err != nil {
 		return err
 	}
@@ -54,6 +63,84 @@ func (f *FS) Commit() error {
 		return f.writeFSInfo()
 	}
 	return nil
+}
+
+// dirSnap is a directory's entries as a commit begun by StartCommit found
+// them, encoded over its clusters.
+type dirSnap struct {
+	dir      *node
+	clusters []uint32
+	data     []byte
+}
+
+// StartCommit begins a commit that does not wait for the disk: Commit's
+// first step (the FATs with every new chain, the content of every new
+// directory, the zeros an existing directory grows into), and the
+// directories that changed, encoded as they are now, kept. FinishCommit
+// writes them once a flush begun after StartCommit returned has ended: the
+// directories then point only at chains the disk holds. Meanwhile files
+// may be written: their clusters are free on the disk, and the next
+// commit links them.
+//
+// A commit that frees clusters (a file replaced or removed) needs a
+// second flush between its steps, and one over a volume with no Sync
+// orders nothing: for those StartCommit is Commit, and FinishCommit has
+// nothing to do.
+func (f *FS) StartCommit() error {
+	if f.Sync == nil || len(f.pending) > 0 || f.snap != nil {
+		return f.Commit()
+	}
+	if err := f.layoutDirs(f.root); err != nil {
+		return err
+	}
+	if err := f.writeFAT(); err != nil {
+		return err
+	}
+	if _, err := f.writeFresh(f.root); err != nil {
+		return err
+	}
+	f.snapDirs(f.root)
+	f.snapInfo = [2]uint32{f.fat.free, f.fat.hint}
+	return nil
+}
+
+// snapDirs encodes every dirty directory under d over its clusters and
+// marks it clean: a change after this is the next commit's.
+func (f *FS) snapDirs(d *node) {
+	if d.children == nil {
+		return
+	}
+	for _, c := range d.children {
+		if c.isDir() {
+			f.snapDirs(c)
+		}
+	}
+	if !d.dirty {
+		return
+	}
+	full := make([]byte, int64(len(d.clusters))*f.g.ClusterSize)
+	copy(full, f.encodeDir(d))
+	f.snap = append(f.snap, dirSnap{dir: d, clusters: slices.Clone(d.clusters), data: full})
+	d.dirty = false
+}
+
+// Committing reports whether a commit begun by StartCommit awaits
+// FinishCommit.
+func (f *FS) Committing() bool { return f.snap != nil }
+
+// FinishCommit writes the directories StartCommit kept, and FSInfo. The
+// caller has seen a flush begun after StartCommit returned end.
+func (f *FS) FinishCommit() error {
+	for _, s := range f.snap {
+		if err := f.writeRuns(s.clusters, s.data); err != nil {
+			return fmt.Errorf("fat32: write directory %q: %w", f.pathOf(s.dir), err)
+		}
+	}
+	f.snap = nil
+	// FSInfo as the FATs on the disk have it, not as clusters allocated
+	// since would.
+	f.formatted = false
+	return f.writeFSInfoOf(f.snapInfo[0], f.snapInfo[1])
 }
 
 func (f *FS) sync() error {
@@ -104,12 +191,14 @@ func (f *FS) writeFAT() error {
 	return nil
 }
 
-func (f *FS) writeFSInfo() error {
-	next := f.fat.hint
+func (f *FS) writeFSInfo() error { return f.writeFSInfoOf(f.fat.free, f.fat.hint) }
+
+// writeFSInfoOf writes FSInfo with free clusters and the next-free hint.
+func (f *FS) writeFSInfoOf(free, next uint32) error {
 	if next < 2 || next >= f.fat.len() {
 		next = unknownFree // a hint past the last cluster means "no hint"
 	}
-	info := (&fsInfo{LeadSig: fsInfoLeadSig, StructSig: fsInfoStructSig, FreeCount: f.fat.free, NextFree: next, TrailSig: fsInfoTrailSig}).encode()
+	info := (&fsInfo{LeadSig: fsInfoLeadSig, StructSig: fsInfoStructSig, FreeCount: free, NextFree: next, TrailSig: fsInfoTrailSig}).encode()
 	for _, s := range []int64{int64(f.boot.FSInfo), int64(f.boot.BkBootSec) + 1} {
 		// A damaged boot sector may name any sector: FSInfo lives in the
 		// reserved area, never over the boot sector, a FAT or data.

@@ -21,6 +21,10 @@ type FS struct {
 	root      *node
 	rootLabel *entry   // the volume-label entry of the root directory
 	pending   []uint32 // clusters to free once the directories no longer use them
+	// snap is the directories a commit begun by StartCommit writes when
+	// it is finished, as they were when it began.
+	snap      []dirSnap
+	snapInfo  [2]uint32 // FSInfo's free count and hint as the commit began
 	formatted bool
 	back      *[copyChunk]byte // what verify reads written data back into
 

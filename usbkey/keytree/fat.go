@@ -32,6 +32,9 @@ type FATTree struct {
 	dev    interface{ Sync() error }
 	name   string
 	closer io.Closer // the device, when the tree opened it
+	// committing receives the result of the flush a commit begun by
+	// StartCommit waits for; nil when none is under way.
+	committing <-chan error
 }
 
 // FAT returns the tree of fs, whose device dev is flushed by Flush. name
@@ -176,13 +179,69 @@ func (t *FATTree) Remove(p string) error {
 }
 
 // Commit writes the FAT and directories, linking the files written so far.
+// A commit StartCommit began is taken over.
 func (t *FATTree) Commit() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.commit()
+}
+
+func (t *FATTree) commit() error {
+	t.committing = nil
 	if err := t.fs.Commit(); err != nil {
 		return fmt.Errorf("%s: commit: %w", t, err)
 	}
 	return nil
+}
+
+// StartCommit begins a commit whose flush runs in the background, on a
+// device that flushes so (device.Target's StartSync): the copy goes on
+// while the disk catches up, where Commit would wait for it. FinishCommit
+// ends it. On any other device, and while a commit is under way, it is
+// Commit.
+func (t *FATTree) StartCommit() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	dev, ok := t.dev.(interface{ StartSync() <-chan error })
+	if !ok || t.committing != nil {
+		return t.commit()
+	}
+	if err := t.fs.StartCommit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", t, err)
+	}
+	if t.fs.Committing() {
+		t.committing = dev.StartSync()
+	}
+	return nil
+}
+
+// FinishCommit ends the commit StartCommit began, once the flush it
+// started has ended: the files it links are then on the disk. Unless wait,
+// it does nothing while that flush is under way, and says so (false).
+func (t *FATTree) FinishCommit(wait bool) (bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.committing == nil {
+		return true, nil
+	}
+	var err error
+	if wait {
+		err = <-t.committing
+	} else {
+		select {
+		case err = <-t.committing:
+		default:
+			return false, nil
+		}
+	}
+	t.committing = nil
+	if err != nil {
+		return true, fmt.Errorf("%s: flush: %w", t, err)
+	}
+	if err := t.fs.FinishCommit(); err != nil {
+		return true, fmt.Errorf("%s: commit: %w", t, err)
+	}
+	return true, nil
 }
 
 // Flush commits, then flushes the device.

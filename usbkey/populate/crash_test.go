@@ -17,6 +17,11 @@ import (
 	"cntools/usbkey/keytree"
 )
 
+// The crash fixture's sources are a few hundred kilobytes: committing
+// every 64 KiB puts many commits, begun and finished, among the writes a
+// kill or a power cut may stop at.
+func init() { commitEvery = 64 << 10 }
+
 // crashImage is the size of the FAT32 image the crash tests fill: about
 // the smallest FAT32 volume, so that each of the hundreds of runs is fast.
 const crashImage = 36 << 20
@@ -40,12 +45,24 @@ type crashVolume struct {
 	killAt int
 	rec    bool
 	log    []write
+	// due are the background flushes under way: each ends at the next
+	// write or flush.
+	due []chan error
+}
+
+// settle ends the background flushes under way.
+func (v *crashVolume) settle() {
+	for _, ch := range v.due {
+		ch <- nil
+	}
+	v.due = nil
 }
 
 func (v *crashVolume) ReadAt(b []byte, off int64) (int, error) { return v.f.ReadAt(b, off) }
 func (v *crashVolume) Size() int64                             { return crashImage }
 
 func (v *crashVolume) WriteAt(b []byte, off int64) (int, error) {
+	v.settle()
 	v.writes++
 	if v.killAt > 0 && v.writes >= v.killAt {
 		return 0, errKilled
@@ -57,6 +74,7 @@ func (v *crashVolume) WriteAt(b []byte, off int64) (int, error) {
 }
 
 func (v *crashVolume) Sync() error {
+	v.settle()
 	if v.killAt > 0 && v.writes >= v.killAt {
 		return errKilled
 	}
@@ -64,6 +82,19 @@ func (v *crashVolume) Sync() error {
 		v.log = append(v.log, write{off: -1})
 	}
 	return nil
+}
+
+// StartSync is a flush in the background: what the log holds so far is on
+// the disk, and the flush is seen to end at the next write, so the copy
+// goes on between a commit's start and its finish as on a key device.
+func (v *crashVolume) StartSync() <-chan error {
+	ch := make(chan error, 1)
+	if err := v.Sync(); err != nil {
+		ch <- err
+		return ch
+	}
+	v.due = append(v.due, ch)
+	return ch
 }
 
 // crashSource writes a headnode key source: version 1, or version 2 in

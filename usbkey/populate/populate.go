@@ -321,26 +321,32 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 	srcCache := loadSourceCache(dst, o)
 	c := startCopy(ctx, src, p.Copy, tick, srcCache)
 	defer c.stop()
+	// Commits now and then, so that a run that is interrupted keeps most
+	// of what it copied and the next run finishes the job. On a key
+	// device a commit's flush runs in the background while the copy goes
+	// on (keytree's StartCommit), and is finished at a later file's end.
+	cm := newCommits(dst)
 	// A file's line goes to the log once its hash is known, in order:
 	// waiting for each hash as the file is written would hold the writer
-	// back to the hasher's pace.
-	type written struct {
-		i         int
-		committed bool
-	}
-	var unlogged []written
+	// back to the hasher's pace. The file a commit links last says so
+	// ("committed") once that commit is finished, so its line waits for
+	// that too.
+	var unlogged []int
 	logWritten := func(wait bool) {
 		for ; len(unlogged) > 0; unlogged = unlogged[1:] {
-			w := unlogged[0]
-			sum, ok := c.trySum(w.i)
+			i := unlogged[0]
+			if cm.pending == i && !wait {
+				return
+			}
+			sum, ok := c.trySum(i)
 			if !ok && !wait {
 				return
 			}
 			if !ok {
-				sum = c.sum(w.i)
+				sum = c.sum(i)
 			}
-			a := p.Copy[w.i]
-			o.Log.Debug("copied", "path", a.Path, "bytes", a.Size, "sha256", keytree.ShownSum(a.Path, sum), "committed", w.committed)
+			a := p.Copy[i]
+			o.Log.Debug("copied", "path", a.Path, "bytes", a.Size, "sha256", keytree.ShownSum(a.Path, sum), "committed", cm.linked[i])
 		}
 	}
 	if o.Log != nil && o.Log.Enabled(ctx, slog.LevelDebug) {
@@ -360,7 +366,7 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 			// replaced file keeps them until the new one is committed.
 			// The marker is off, so drop the old file first and retry.
 			if err = dst.Remove(a.Path); err == nil {
-				if err = dst.Commit(); err == nil {
+				if err = cm.now(); err == nil {
 					err = writeFile(dst, a, r)
 				}
 			}
@@ -371,18 +377,20 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 		res.Copied++
 		res.Bytes += a.Size
 		sinceSync += a.Size
-		// Commit now and then, so that a run that is interrupted keeps
-		// most of what it copied and the next run finishes the job. The
-		// page cache keeps it across a killed process; one flush at the
-		// end, before the marker, covers a power cut.
-		if sinceSync >= 64<<20 {
-			if err := dst.Commit(); err != nil {
+		if err := cm.finish(false); err != nil {
+			return nil, fmt.Errorf("sync %s: %w", dst, err)
+		}
+		if sinceSync >= commitEvery && cm.pending < 0 {
+			if err := cm.start(i); err != nil {
 				return nil, fmt.Errorf("sync %s: %w", dst, err)
 			}
 			sinceSync = 0
 		}
-		unlogged = append(unlogged, written{i, sinceSync == 0})
+		unlogged = append(unlogged, i)
 		logWritten(false)
+	}
+	if err := cm.finish(true); err != nil {
+		return nil, fmt.Errorf("sync %s: %w", dst, err)
 	}
 	logWritten(true)
 	sums := make(map[string]string, len(p.Copy))
@@ -452,6 +460,72 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 		return nil, fmt.Errorf("write marker: %w", err)
 	}
 	return res, nil
+}
+
+// commitEvery is how much a run copies between commits; the crash tests
+// commit far more often, to be cut in the middle of many commits.
+var commitEvery int64 = 64 << 20
+
+// commits are a run's commits: one at a time, begun after a file and, on
+// a target that commits in the background, finished after a later one.
+type commits struct {
+	dst     keytree.Writer
+	async   asyncCommitter // nil: every commit is whole
+	pending int            // the file the commit under way links last; -1 for none
+	linked  map[int]bool   // the files a finished commit linked last
+}
+
+// asyncCommitter is a target whose commit can wait for the disk in the
+// background (keytree.FATTree).
+type asyncCommitter interface {
+	StartCommit() error
+	FinishCommit(wait bool) (bool, error)
+}
+
+func newCommits(dst keytree.Writer) *commits {
+	c := &commits{dst: dst, pending: -1, linked: map[int]bool{}}
+	c.async, _ = dst.(asyncCommitter)
+	return c
+}
+
+// start commits the files written so far, the last of them file i.
+func (c *commits) start(i int) error {
+	if c.async == nil {
+		if err := c.dst.Commit(); err != nil {
+			return err
+		}
+		c.linked[i] = true
+		return nil
+	}
+	if err := c.async.StartCommit(); err != nil {
+		return err
+	}
+	c.pending = i
+	return c.finish(false)
+}
+
+// finish finishes the commit under way, if its flush has ended or wait.
+func (c *commits) finish(wait bool) error {
+	if c.pending < 0 {
+		return nil
+	}
+	done, err := c.async.FinishCommit(wait)
+	if err != nil || !done {
+		return err
+	}
+	c.linked[c.pending], c.pending = true, -1
+	return nil
+}
+
+// now commits at once, whole, taking over the commit under way.
+func (c *commits) now() error {
+	if err := c.dst.Commit(); err != nil {
+		return err
+	}
+	if c.pending >= 0 {
+		c.linked[c.pending], c.pending = true, -1
+	}
+	return nil
 }
 
 // loadSourceCache is the source's hash cache, for a target whose writes
