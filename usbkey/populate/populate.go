@@ -397,23 +397,48 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 	for i, a := range p.Copy {
 		sums[a.Path] = c.sum(i)
 	}
+	// The manifest is built and the source's cache saved while the disk
+	// catches up with the copy (the flush below). A file whose sum is ""
+	// (the source's cache knew it, but it changed while it was read) is
+	// hashed from the key: every chunk of it was read back and found to
+	// be what was read from the source. Nothing is written or learnt of
+	// the target until its content is verified.
+	noVerify := p.noVerify
+	building := make(chan builtManifest, 1)
+	go func() {
+		rehashed := map[string]string{}
+		for _, a := range p.Copy {
+			if sums[a.Path] != "" {
+				continue
+			}
+			sum, err := hashOf(dst, a.Path)
+			if err != nil {
+				building <- builtManifest{err: fmt.Errorf("hash %s on the target: %w", a.Path, err)}
+				return
+			}
+			rehashed[a.Path] = sum
+		}
+		verified := func(p string, size int64) (string, bool) {
+			sum, ok := sums[p]
+			if sum == "" && ok {
+				sum = rehashed[p]
+			}
+			return sum, ok && !noVerify
+		}
+		bm, err := buildManifest(ctx, dst, o, verified)
+		bm.err = err
+		saveSourceCache(srcCache, o)
+		building <- bm
+	}()
+	var bm builtManifest
+	defer func() {
+		if building != nil {
+			<-building // the build reads dst, which the caller closes
+		}
+	}()
 	if err := dst.Flush(); err != nil {
 		return nil, fmt.Errorf("sync %s: %w", dst, err)
 	}
-	// A file the source's cache knew but that changed while it was read
-	// is hashed from the key: every chunk of it was read back and found to
-	// be what was read from the source.
-	for _, a := range p.Copy {
-		if sums[a.Path] != "" {
-			continue
-		}
-		sum, err := hashOf(dst, a.Path)
-		if err != nil {
-			return nil, fmt.Errorf("hash %s on the target: %w", a.Path, err)
-		}
-		sums[a.Path] = sum
-	}
-	saveSourceCache(srcCache, o)
 	if !p.noVerify {
 		for _, a := range p.Copy {
 			if dst.VerifiesWrites() {
@@ -436,16 +461,15 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 			res.Verified++
 		}
 	}
-	noVerify := p.noVerify
-	verified := func(p string, size int64) (string, bool) {
-		sum, ok := sums[p]
-		return sum, ok && !noVerify
+	bm, building = <-building, nil
+	if bm.err != nil {
+		return nil, bm.err
 	}
-	m, err := writeManifest(ctx, dst, o, verified)
-	if err != nil {
-		return nil, err
+	if err := dst.WriteFile(ManifestFile, bytes.NewReader(bm.b), int64(len(bm.b)), 0o600, time.Now()); err != nil {
+		return nil, fmt.Errorf("write manifest: %w", err)
 	}
-	res.Manifest = m
+	bm.saveCache(o)
+	res.Manifest = bm.m
 	if err := dst.Flush(); err != nil {
 		return nil, fmt.Errorf("write manifest: %w", err)
 	}
@@ -592,7 +616,7 @@ func hashOf(dst keytree.Tree, p string) (string, error) {
 
 // buildManifest describes what is on the target, hashing only files the
 // cache does not know.
-func buildManifest(ctx context.Context, dst keytree.Tree, o Options, known func(string, int64) (string, bool)) (*manifest.Manifest, []byte, error) {
+func buildManifest(ctx context.Context, dst keytree.Tree, o Options, known func(string, int64) (string, bool)) (builtManifest, error) {
 	var cache *manifest.Cache
 	if o.CachePath != "" {
 		if c, err := manifest.LoadCache(o.CachePath); err == nil {
@@ -603,22 +627,35 @@ func buildManifest(ctx context.Context, dst keytree.Tree, o Options, known func(
 		return strings.EqualFold(p, MarkerFile) || strings.EqualFold(p, ManifestFile)
 	}})
 	if err != nil {
-		return nil, nil, fmt.Errorf("manifest of %s: %w", dst, err)
+		return builtManifest{}, fmt.Errorf("manifest of %s: %w", dst, err)
 	}
 	var b bytes.Buffer
 	if err := m.Encode(&b); err != nil {
-		return nil, nil, err
+		return builtManifest{}, err
 	}
-	if cache != nil {
-		err := os.MkdirAll(filepath.Dir(o.CachePath), 0o755)
-		if err == nil {
-			err = cache.Save(o.CachePath)
-		}
-		if err != nil && o.Log != nil {
-			o.Log.Warn("hash cache not saved", "path", o.CachePath, "err", err)
-		}
+	return builtManifest{m: m, b: b.Bytes(), cache: cache}, nil
+}
+
+// builtManifest is a target's manifest, encoded, and the target's hash
+// cache that learnt its sums: saved only once the content is verified.
+type builtManifest struct {
+	m     *manifest.Manifest
+	b     []byte
+	cache *manifest.Cache
+	err   error // the build's, when it ran on a goroutine of its own
+}
+
+func (bm builtManifest) saveCache(o Options) {
+	if bm.cache == nil {
+		return
 	}
-	return m, b.Bytes(), nil
+	err := os.MkdirAll(filepath.Dir(o.CachePath), 0o755)
+	if err == nil {
+		err = bm.cache.Save(o.CachePath)
+	}
+	if err != nil && o.Log != nil {
+		o.Log.Warn("hash cache not saved", "path", o.CachePath, "err", err)
+	}
 }
 
 // upToDate reports whether the target is marked and its manifest file
@@ -636,23 +673,12 @@ func upToDate(ctx context.Context, dst keytree.Tree, o Options) (*manifest.Manif
 	if err != nil {
 		return nil, false
 	}
-	m, b, err := buildManifest(ctx, dst, o, nil)
-	if err != nil || !bytes.Equal(b, old) {
+	bm, err := buildManifest(ctx, dst, o, nil)
+	if err != nil || !bytes.Equal(bm.b, old) {
 		return nil, false
 	}
-	return m, true
-}
-
-// writeManifest records what is on the target, beside the content.
-func writeManifest(ctx context.Context, dst keytree.Writer, o Options, known func(string, int64) (string, bool)) (*manifest.Manifest, error) {
-	m, b, err := buildManifest(ctx, dst, o, known)
-	if err != nil {
-		return nil, err
-	}
-	if err := dst.WriteFile(ManifestFile, bytes.NewReader(b), int64(len(b)), 0o600, time.Now()); err != nil {
-		return nil, fmt.Errorf("write manifest: %w", err)
-	}
-	return m, nil
+	bm.saveCache(o)
+	return bm.m, true
 }
 
 // checkSize confirms the committed file p has size bytes.
