@@ -6,7 +6,9 @@
 // size, Seek to the end on Linux, DKIOCGMEDIAINFO on illumos), and a device is
 // read and written in whole sectors whatever the caller asks for, since
 // illumos raw disks refuse anything else with EINVAL. OpenAligned imposes the
-// same on an image, for tests.
+// same on an image, for tests. A Target flushes itself in the background
+// as it is written (every 32 MiB), so that the flush a caller waits for
+// covers only what was written since; StartSync asks for such a flush.
 //
 // It refuses to guess. Check decides from node facts (node.Facts) alone,
 // and a fact that cannot be read is an error, never a pass. A device that the

@@ -13,7 +13,10 @@
 // data clusters of new files, which are free space until Commit links them,
 // and Commit orders its writes, with a flush (FS.Sync) between them, so
 // that a kill or a power cut anywhere leaves every committed file whole
-// and at worst lost clusters or FAT copies that differ.
+// and at worst lost clusters or FAT copies that differ. StartCommit and
+// FinishCommit are the same commit in two halves, for a caller whose
+// device flushes in the background: the flush between them is the
+// caller's to wait for, and files may be written meanwhile.
 //
 // It also owns checking such a volume: Check is a read-only fsck of the
 // filesystem (looping chains, directory loops, cross-links, chains that
