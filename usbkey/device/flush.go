@@ -69,13 +69,17 @@ func (fl *flusher) start() {
 		if err != nil && fl.err == nil {
 			fl.err = err
 		}
+		// A flush that failed earlier is this one's failure too: the
+		// kernel reports a lost write to one fsync only, and a later one
+		// that succeeds does not bring it back.
+		result := fl.err
 		fl.done = nil
 		if len(fl.next) > 0 {
 			fl.start()
 		}
 		fl.mu.Unlock()
 		for _, ch := range waiting {
-			ch <- err
+			ch <- result
 		}
 		close(done)
 	}()

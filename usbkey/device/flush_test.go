@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -192,5 +193,42 @@ func TestFlusherAfterReportsFailure(t *testing.T) {
 	// A target that cannot flush answers at once.
 	if err := <-(&flusher{}).after(); err != nil {
 		t.Errorf("after() with no sync = %v, want nil", err)
+	}
+}
+
+// sequenceSync's fsync fails with errs[i] on its i-th call, nil after.
+type sequenceSync struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (s *sequenceSync) sync() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.errs) == 0 {
+		return nil
+	}
+	err := s.errs[0]
+	s.errs = s.errs[1:]
+	return err
+}
+
+// A background flush that failed is the failure of every flush asked for
+// after it until a Sync reports it: the kernel tells one fsync of a lost
+// write, and a flush that then succeeds has not made it durable.
+func TestFlusherAfterReportsAnEarlierFailure(t *testing.T) {
+	s := &sequenceSync{errs: []error{syscall.EIO}}
+	fl := &flusher{sync: s.sync}
+	fl.wrote(flushAhead)
+	for range 2 {
+		if err := <-fl.after(); !errors.Is(err, syscall.EIO) {
+			t.Errorf("after() following a failed background flush = %v, want EIO", err)
+		}
+	}
+	if err := fl.wait(); !errors.Is(err, syscall.EIO) {
+		t.Errorf("wait = %v, want EIO", err)
+	}
+	if err := <-fl.after(); err != nil {
+		t.Errorf("after() once the failure was reported = %v, want nil", err)
 	}
 }

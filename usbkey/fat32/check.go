@@ -162,7 +162,7 @@ func (c *checker) owner(cl uint32) *node {
 }
 
 func (f *FS) check() ([]Problem, error) {
-	if f.fat.dirty() || len(f.pending) > 0 || dirtyDir(f.root) {
+	if f.fat.dirty() || len(f.pending) > 0 || dirtyDir(f.root) || f.snap != nil {
 		return nil, errUncommitted
 	}
 	c := &checker{f: f, claimed: make([]uint64, f.fat.len()/64+1)}

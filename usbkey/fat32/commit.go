@@ -24,7 +24,10 @@ import (
 // flush; without it the order holds only against a killed process.
 func (f *FS) Commit() error {
 	// A commit begun by StartCommit and not finished is taken over: its
-	// directories are written as they are now, after this one's flush.
+	// directories are written as they are now, after this one's flush,
+	// which it needs even when nothing was allocated since (the flush
+	// StartCommit's writes wait for may not have ended).
+	tookOver := f.snap != nil
 	for _, s := range f.snap {
 		s.dir.dirty = true
 	}
@@ -40,7 +43,7 @@ func (f *FS) Commit() error {
 	if err != nil {
 		return err
 	}
-	if wrote || fresh {
+	if wrote || fresh || tookOver {
 		if err := f.sync(); err != nil {
 			return err
 		}

@@ -172,3 +172,28 @@ func TestCommitTakesOverStartCommit(t *testing.T) {
 	}
 	fsck(t, img)
 }
+
+// A Commit that takes over a commit under way flushes before it writes a
+// directory even when nothing was allocated since: the flush StartCommit's
+// chains wait for may not have ended. And Check refuses a volume between
+// the halves, whose disk has the directories of before.
+func TestCommitTakingOverFlushesFirst(t *testing.T) {
+	_, _, fs, v, _ := committedConfig(t)
+	a := content(7, 3000)
+	if err := fs.WriteFile("scripts/a.sh", bytes.NewReader(a), int64(len(a)), epoch); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.StartCommit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Check(); err == nil {
+		t.Errorf("Check between StartCommit and FinishCommit = no error, want uncommitted changes refused")
+	}
+	v.log = nil
+	if err := fs.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.log) < 2 || v.log[0] != "sync" || !slices.Contains(v.log, "root") {
+		t.Errorf("Commit taking over wrote %v, want a flush before the root", v.log)
+	}
+}

@@ -168,10 +168,22 @@ func (c *Cache) Lookup(p string, in *keytree.Info) (string, bool) {
 	return c.lookup(keyOf(p, in))
 }
 
-// Store remembers sum for the file p that in describes, unless its mtime
-// is within RacyWindow of now.
-func (c *Cache) Store(p string, in *keytree.Info, sum string) {
-	c.store(keyOf(p, in), in.MTime, sum)
+// Store remembers sum for the file p that in describes, as it was stat-ed
+// at statted, unless it was changed (mtime or ctime) within RacyWindow
+// before then: a write in the same timestamp tick as that stat would have
+// left what it saw unchanged, and the sum may be of content half old and
+// half new.
+func (c *Cache) Store(p string, in *keytree.Info, statted time.Time, sum string) {
+	changed := in.MTime
+	if ct := time.Unix(0, in.CTime); in.CTime != 0 && ct.After(changed) {
+		changed = ct
+	}
+	if statted.Sub(changed) < RacyWindow {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.put(keyOf(p, in), sum)
 }
 
 func keyOf(p string, in *keytree.Info) cacheKey {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"cntools/usbkey/keytree"
 	"cntools/usbkey/manifest"
@@ -52,10 +53,11 @@ type piece struct {
 	learn *learnt
 }
 
-// learnt is what the cache keys a file's sum on.
+// learnt is what the cache keys a file's sum on, and when it was stat-ed.
 type learnt struct {
-	path string
-	in   keytree.Info
+	path    string
+	in      keytree.Info
+	statted time.Time
 }
 
 // copier reads the files of a plan on its own goroutine and hashes them on
@@ -178,7 +180,9 @@ func (c *copier) read(ctx context.Context, src keytree.Tree, as []Action) {
 		var before keytree.Info
 		var known bool
 		var sum string
+		var statted time.Time
 		if c.cache != nil {
+			statted = time.Now()
 			if before, known = keytree.StatOpen(r); known {
 				sum, known = c.cache.Lookup(a.Path, &before)
 			}
@@ -209,7 +213,7 @@ func (c *copier) read(ctx context.Context, src keytree.Tree, as []Action) {
 				case known && same:
 					p.sum = sum
 				case !known && same:
-					p.learn = &learnt{a.Path, before}
+					p.learn = &learnt{a.Path, before, statted}
 				}
 			}
 			if !send(p) {
@@ -256,7 +260,7 @@ func (c *copier) hash() {
 		if !p.cached {
 			sum = hex.EncodeToString(h.Sum(nil))
 			if p.learn != nil {
-				c.cache.Store(p.learn.path, &p.learn.in, sum)
+				c.cache.Store(p.learn.path, &p.learn.in, p.learn.statted, sum)
 			}
 		}
 		c.hashed <- sum

@@ -84,9 +84,11 @@ func (v *crashVolume) Sync() error {
 	return nil
 }
 
-// StartSync is a flush in the background: what the log holds so far is on
-// the disk, and the flush is seen to end at the next write, so the copy
-// goes on between a commit's start and its finish as on a key device.
+// StartSync is a flush in the background that ends before the next write
+// or flush (the log's barrier, then, covers what was written before the
+// call): a commit's finish comes a file later, the copy going on between
+// its halves as on a key device. The order of a commit's own writes and
+// flushes is fat32's tests' to hold.
 func (v *crashVolume) StartSync() <-chan error {
 	ch := make(chan error, 1)
 	if err := v.Sync(); err != nil {

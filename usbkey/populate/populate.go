@@ -405,11 +405,17 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 	// the target until its content is verified.
 	noVerify := p.noVerify
 	building := make(chan builtManifest, 1)
+	bctx, cancelBuild := context.WithCancel(ctx)
+	defer cancelBuild()
 	go func() {
 		rehashed := map[string]string{}
 		for _, a := range p.Copy {
 			if sums[a.Path] != "" {
 				continue
+			}
+			if err := bctx.Err(); err != nil {
+				building <- builtManifest{err: err}
+				return
 			}
 			sum, err := hashOf(dst, a.Path)
 			if err != nil {
@@ -425,7 +431,7 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 			}
 			return sum, ok && !noVerify
 		}
-		bm, err := buildManifest(ctx, dst, o, verified)
+		bm, err := buildManifest(bctx, dst, o, verified)
 		bm.err = err
 		saveSourceCache(srcCache, o)
 		building <- bm
@@ -433,6 +439,7 @@ func Run(ctx context.Context, src keytree.Tree, dst keytree.Writer, p *Plan, o O
 	var bm builtManifest
 	defer func() {
 		if building != nil {
+			cancelBuild()
 			<-building // the build reads dst, which the caller closes
 		}
 	}()
