@@ -249,6 +249,7 @@ func measured(cleanup []string, cmds []*exec.Cmd, ok ...int) (Sample, error) {
 }
 
 func (w *bench) rows() []namedRow {
+	pop := w.populateFixture()
 	return []namedRow{
 		{"sync-initial-small", w.syncInitial("`usbkey-sync` initial, 5,000 small files (160 MB), 2 targets", "small", syncSmallTree)},
 		{"sync-noop", w.syncNoop()},
@@ -257,8 +258,8 @@ func (w *bench) rows() []namedRow {
 		{"wire-one-changed", w.wireBytes(true)},
 		{"drift-compare-1000", w.driftCompare(1000, time.Second, 64<<20)},
 		{"drift-compare-10000", w.driftCompare(10000, 10*time.Second, 640<<20)},
-		{"populate", w.populate(false)},
-		{"populate-cold", w.populate(true)},
+		{"populate", w.populate(pop, false)},
+		{"populate-cold", w.populate(pop, true)},
 		{"format", w.format()},
 		{"gztools-install", w.gztools()},
 	}
@@ -541,26 +542,17 @@ func (w *bench) bootDir() func() (string, error) {
 // round's): a second key from the same standby copy. Cold, the cache is
 // removed before each of our runs: a source this node never populated
 // from.
-func (w *bench) populate(cold bool) *Row {
-	source, boot := w.keySource(), w.bootDir()
-	root, pristine := filepath.Join(w.dir, "populate-root"), filepath.Join(w.dir, "pristine.img")
+func (w *bench) populate(fixture func() (string, error), cold bool) *Row {
+	root, pristine := w.populateRoot(), filepath.Join(w.dir, "pristine.img")
 	work := "`usbkey-populate` of a fresh 4 GiB key, 360 MiB in 3,100 files, from a copy it populated a key from before"
 	if cold {
 		work = "`usbkey-populate` of a fresh 4 GiB key, 360 MiB in 3,100 files, from a copy it never read (nothing cached)"
 	}
 	var src string
-	prep := lazily(func() error {
-		var err error
-		if src, err = source(); err != nil {
-			return err
-		}
-		b, err := boot()
-		if err != nil {
-			return err
-		}
-		_, err = Measure([]*exec.Cmd{w.tool("usbkey-format", "--root", root, "--boot-dir", b, "--size", strconv.Itoa(keySize), "-y", w.rel(pristine))})
+	prep := func() (err error) {
+		src, err = fixture()
 		return err
-	})
+	}
 	image := func(side string) (string, error) {
 		img := filepath.Join(w.dir, side+".img")
 		os.Remove(img)
@@ -591,6 +583,27 @@ func (w *bench) populate(cold bool) *Row {
 			return measured([]string{img}, []*exec.Cmd{w.command("sh", "-c", script, "sh", img, off, src)})
 		},
 	}
+}
+
+func (w *bench) populateRoot() string { return filepath.Join(w.dir, "populate-root") }
+
+// populateFixture makes, once for both populate rows, the key content and
+// a freshly formatted image (pristine.img) each run gets a copy of; it
+// names the content.
+func (w *bench) populateFixture() func() (string, error) {
+	source, boot := w.keySource(), w.bootDir()
+	return lazilyValue(func() (string, error) {
+		src, err := source()
+		if err != nil {
+			return "", err
+		}
+		b, err := boot()
+		if err != nil {
+			return "", err
+		}
+		_, err = Measure([]*exec.Cmd{w.tool("usbkey-format", "--root", w.populateRoot(), "--boot-dir", b, "--size", strconv.Itoa(keySize), "-y", "pristine.img")})
+		return src, err
+	})
 }
 
 // format: a 4 GiB key image, made from nothing, against the fastest way
