@@ -579,15 +579,20 @@ func loadSourceCache(dst keytree.Writer, o Options) *manifest.Cache {
 }
 
 func saveSourceCache(c *manifest.Cache, o Options) {
-	if c == nil || !c.Changed() {
-		return
+	if c != nil && c.Changed() {
+		saveCache(c, o.SourceCachePath, o.Log)
 	}
-	err := os.MkdirAll(filepath.Dir(o.SourceCachePath), 0o755)
+}
+
+// saveCache writes a hash cache; one that cannot be written costs the
+// next run time, never its answer.
+func saveCache(c *manifest.Cache, path string, log *slog.Logger) {
+	err := os.MkdirAll(filepath.Dir(path), 0o755)
 	if err == nil {
-		err = c.Save(o.SourceCachePath)
+		err = c.Save(path)
 	}
-	if err != nil && o.Log != nil {
-		o.Log.Warn("the source's hash cache is not saved", "path", o.SourceCachePath, "err", err)
+	if err != nil && log != nil {
+		log.Warn("hash cache not saved", "path", path, "err", err)
 	}
 }
 
@@ -653,15 +658,8 @@ type builtManifest struct {
 }
 
 func (bm builtManifest) saveCache(o Options) {
-	if bm.cache == nil {
-		return
-	}
-	err := os.MkdirAll(filepath.Dir(o.CachePath), 0o755)
-	if err == nil {
-		err = bm.cache.Save(o.CachePath)
-	}
-	if err != nil && o.Log != nil {
-		o.Log.Warn("hash cache not saved", "path", o.CachePath, "err", err)
+	if bm.cache != nil {
+		saveCache(bm.cache, o.CachePath, o.Log)
 	}
 }
 
