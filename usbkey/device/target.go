@@ -259,7 +259,7 @@ func (t *Target) StartSync() <-chan error { return t.flush.after() }
 func (t *Target) Close() error {
 	if err := t.flush.wait(); err != nil {
 		t.f.Close()
-		return fmt.Errorf("close %s: a flush failed, what was written since the last sync may be lost: %w", t.Path, err)
+		return fmt.Errorf("close %s: a background flush failed (%w), so what was written since the last sync may be lost: check the disk and run again", t.Path, err)
 	}
 	if err := t.f.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", t.Path, err)
