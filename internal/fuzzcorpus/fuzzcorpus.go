@@ -66,3 +66,14 @@ func Check(t testing.TB, target string, files map[string]string) {
 		}
 	}
 }
+
+// CheckBytes is Check for a fuzz target that takes one []byte: each seed
+// is the corpus file of that name.
+func CheckBytes(t testing.TB, target string, seeds map[string][]byte) {
+	t.Helper()
+	files := make(map[string]string, len(seeds))
+	for name, s := range seeds {
+		files[name] = Encode(s)
+	}
+	Check(t, target, files)
+}

@@ -39,11 +39,7 @@ func idleSeeds() map[string][]byte {
 // TestFuzzParseIdleSeedsCommitted keeps testdata/fuzz/FuzzParseIdle in
 // step with idleSeeds; CNTOOLS_UPDATE=1 rewrites it.
 func TestFuzzParseIdleSeedsCommitted(t *testing.T) {
-	files := map[string]string{}
-	for name, s := range idleSeeds() {
-		files[name] = fuzzcorpus.Encode(s)
-	}
-	fuzzcorpus.Check(t, "FuzzParseIdle", files)
+	fuzzcorpus.CheckBytes(t, "FuzzParseIdle", idleSeeds())
 }
 
 // Each seed is read as it should be.

@@ -196,11 +196,7 @@ func receiveSeeds() map[string][]byte {
 // TestFuzzReceiveSeedsCommitted keeps testdata/fuzz/FuzzReceive in step
 // with receiveSeeds; CNTOOLS_UPDATE=1 rewrites it.
 func TestFuzzReceiveSeedsCommitted(t *testing.T) {
-	files := map[string]string{}
-	for name, s := range receiveSeeds() {
-		files[name] = fuzzcorpus.Encode(s)
-	}
-	fuzzcorpus.Check(t, "FuzzReceive", files)
+	fuzzcorpus.CheckBytes(t, "FuzzReceive", receiveSeeds())
 }
 
 // A sync to a target with the toolkit sends through its receiver: the

@@ -237,6 +237,12 @@ func (e *sourceError) Unwrap() error { return e.err }
 
 // sameFile reports whether a and b describe the same file with the same
 // content: nothing written to it (ctime), nor put in its place (inode).
+// Every write moves ctime: on ZFS, zfs_write stamps ctime and mtime on each
+// chunk it writes (illumos-joyent usr/src/uts/common/fs/zfs/zfs_vnops.c,
+// zfs_write: "Timestamps: vp - ctime|mtime updated if byte count > 0",
+// and its zfs_tstamp_update_setup(zp, CONTENT_MODIFIED, ...); read at
+// commit 02c8713e of a fork, no line numbers to hand); on Linux, in
+// file_modified (fs/inode.c).
 func sameFile(a, b keytree.Info) bool {
 	return a.Inode == b.Inode && a.CTime == b.CTime && a.Size == b.Size && a.MTime.Equal(b.MTime)
 }
