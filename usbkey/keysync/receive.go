@@ -61,6 +61,7 @@ func Receive(ctx context.Context, dir string, in io.Reader, out io.Writer) error
 		return err
 	}
 	defer dirs.close()
+	widenPipe(in)
 	// A buffer a good deal larger than a line: a small file's bytes
 	// then come out of it in one piece, for one write.
 	br := bufio.NewReaderSize(in, 256<<10)
