@@ -15,8 +15,8 @@ import (
 // waits in sshd, in a buffer it reallocates a packet (32 KiB) larger at
 // a time, each time into a fresh mapping the whole buffer is copied to;
 // the machine spent 4.0 s of CPU. Through a 1 MiB pipe the same transfer
-// took 1.96 s (256 KiB: 2.2 s; asking for 2 MiB is refused). rsync's
-// receiver pays the first price.
+// took 1.96 s (256 KiB: 2.2 s; more than pipe-max-size is refused
+// here even to root). rsync's receiver pays the first price.
 const receivePipe = 1 << 20
 
 // widenPipe asks for a receivePipe-sized pipe where in is one. It is a
