@@ -1,7 +1,6 @@
 package tool
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -90,8 +91,21 @@ func prefixed(prefix string, as []slog.Attr) []slog.Attr {
 	return out
 }
 
-func (h *bunyanHandler) Handle(_ context.Context, r slog.Record) error {
-	fields := map[string]any{}
+// bunyanField is one attribute of a record, named as it is written.
+type bunyanField struct {
+	key string
+	val slog.Value
+}
+
+// bunyanLines are the buffers records are encoded into: a populate or a
+// sync writes a record a file, thousands a run, and encoding each through
+// a map and json.Marshal was 46 allocations and 6 us a record.
+var bunyanLines = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// fields flattens the handler's and the record's attributes into the
+// record's fields, groups as "a.b.", in the order they were added.
+func (h *bunyanHandler) fields(r slog.Record) []bunyanField {
+	fields := make([]bunyanField, 0, len(h.attrs)+r.NumAttrs())
 	var add func(prefix string, a slog.Attr)
 	add = func(prefix string, a slog.Attr) {
 		v := a.Value.Resolve()
@@ -108,53 +122,93 @@ func (h *bunyanHandler) Handle(_ context.Context, r slog.Record) error {
 		if bunyanCore[key] {
 			key += "_"
 		}
-		fields[key] = jsonValue(v)
+		fields = append(fields, bunyanField{key, v})
 	}
 	for _, a := range h.attrs {
 		add("", a)
 	}
 	r.Attrs(func(a slog.Attr) bool { add(h.prefix, a); return true })
+	return fields
+}
+
+func (h *bunyanHandler) Handle(_ context.Context, r slog.Record) error {
+	fields := h.fields(r)
+	// In the order of their names; of two with one name, the later.
+	slices.SortStableFunc(fields, func(a, b bunyanField) int { return strings.Compare(a.key, b.key) })
 
 	t := r.Time
 	if t.IsZero() {
 		t = time.Now()
 	}
-	var b bytes.Buffer
-	b.WriteByte('{')
-	field := func(k string, v any) {
-		if b.Len() > 1 {
-			b.WriteByte(',')
+	bp := bunyanLines.Get().(*[]byte)
+	defer bunyanLines.Put(bp)
+	b := append((*bp)[:0], `{"name":`...)
+	b = appendJSON(b, h.name)
+	b = append(b, `,"hostname":`...)
+	b = appendJSON(b, h.hostname)
+	b = append(b, `,"pid":`...)
+	b = strconv.AppendInt(b, int64(h.pid), 10)
+	b = append(b, `,"level":`...)
+	b = strconv.AppendInt(b, int64(bunyanLevel(r.Level)), 10)
+	for i, f := range fields {
+		if i+1 < len(fields) && fields[i+1].key == f.key {
+			continue
 		}
-		kb, _ := json.Marshal(k)
-		b.Write(kb)
-		b.WriteByte(':')
-		vb, err := json.Marshal(v)
-		if err != nil {
-			vb, _ = json.Marshal(fmt.Sprint(v))
-		}
-		b.Write(vb)
+		b = append(b, ',')
+		b = appendJSON(b, f.key)
+		b = append(b, ':')
+		b = appendJSON(b, jsonValue(f.val))
 	}
-	field("name", h.name)
-	field("hostname", h.hostname)
-	field("pid", h.pid)
-	field("level", bunyanLevel(r.Level))
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		field(k, fields[k])
-	}
-	field("msg", r.Message)
+	b = append(b, `,"msg":`...)
+	b = appendJSON(b, r.Message)
 	// node-bunyan writes toISOString(): UTC, milliseconds, "Z".
-	field("time", t.UTC().Format("2006-01-02T15:04:05.000Z"))
-	field("v", 0)
-	b.WriteString("}\n")
+	b = append(b, `,"time":"`...)
+	b = t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	b = append(b, `","v":0}`+"\n"...)
+	*bp = b
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	_, err := h.w.Write(b.Bytes())
+	_, err := h.w.Write(b)
 	return err
+}
+
+// appendJSON appends v as json.Marshal writes it, or, when it cannot,
+// its fmt.Sprint as a JSON string. Strings of printable ASCII that JSON
+// (and encoding/json's HTML escaping) leaves alone, integers and booleans
+// are written here; the rest by json.Marshal.
+func appendJSON(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case string:
+		if plainJSON(x) {
+			b = append(b, '"')
+			b = append(b, x...)
+			return append(b, '"')
+		}
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case uint64:
+		return strconv.AppendUint(b, x, 10)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	case bool:
+		return strconv.AppendBool(b, x)
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		j, _ = json.Marshal(fmt.Sprint(v))
+	}
+	return append(b, j...)
+}
+
+// plainJSON reports whether json.Marshal writes s as it is, quoted.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // jsonValue is what a record's field is written as: errors as their

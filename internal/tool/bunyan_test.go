@@ -2,13 +2,17 @@ package tool
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +95,93 @@ func TestPruneLogsKeepsTheNewest(t *testing.T) {
 	want = append(want, "notes.txt")
 	if strings.Join(names, " ") != strings.Join(want, " ") {
 		t.Errorf("after pruning to 5: %v, want %v", names, want)
+	}
+}
+
+// bunyanOracle is how records were encoded before appendJSON: every
+// name and value through json.Marshal, from a map (the last of a name
+// kept), names sorted. The handler must write the same bytes.
+func bunyanOracle(h *bunyanHandler, r slog.Record) string {
+	fields := map[string]any{}
+	for _, f := range h.fields(r) {
+		fields[f.key] = jsonValue(f.val)
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	field := func(k string, v any) {
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		vb, err := json.Marshal(v)
+		if err != nil {
+			vb, _ = json.Marshal(fmt.Sprint(v))
+		}
+		b.Write(vb)
+	}
+	field("name", h.name)
+	field("hostname", h.hostname)
+	field("pid", h.pid)
+	field("level", bunyanLevel(r.Level))
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		field(k, fields[k])
+	}
+	field("msg", r.Message)
+	field("time", r.Time.UTC().Format("2006-01-02T15:04:05.000Z"))
+	field("v", 0)
+	b.WriteString("}\n")
+	return b.String()
+}
+
+func TestBunyanEncodesAsJSONMarshal(t *testing.T) {
+	odd := []string{"", "plain path/a-b_c.txt", "a<b", "a>b", "a&b", `quote " back \ slash`, "<html> & co", "tab\there\nnew", "\x7f del", "ünïcødé", "\u2028\u2029", "bad \xff utf8", "nul \x00"}
+	var vals []slog.Attr
+	for i, s := range odd {
+		vals = append(vals, slog.String(fmt.Sprintf("s%d", i), s), slog.String(s, "as a name"))
+	}
+	vals = append(vals,
+		slog.Int("int", -42), slog.Int64("i64", math.MinInt64), slog.Uint64("u64", math.MaxUint64),
+		slog.Float64("float", 1e21), slog.Float64("small", 0.000001), slog.Bool("ok", true),
+		slog.Duration("took", 1500*time.Millisecond), slog.Time("at", time.Date(2026, 12, 2, 14, 0, 0, 5, time.FixedZone("x", 3600))),
+		slog.Any("err", errors.New("boom <x>")), slog.Any("nil", nil), slog.Any("list", []int{1, 2}),
+		slog.Any("map", map[string]string{"b": "1", "a": "<2>"}), slog.Any("nan", math.NaN()),
+		slog.Group("g", slog.String("k", "v"), slog.Group("h", slog.Int("n", 1))),
+		slog.String("dup", "first"), slog.String("dup", "second"), slog.String("msg", "clash"), slog.String("", "no name"),
+	)
+	at := time.Date(2026, 12, 2, 14, 0, 0, 123456789, time.UTC)
+	for _, h := range []*bunyanHandler{
+		newBunyanHandler(nil, "usbkey-sync", "cn7", 4242),
+		newBunyanHandler(nil, "a\"b", "<h>", 1).WithAttrs([]slog.Attr{slog.String("dup", "handler's"), slog.String("target", "cn8")}).(*bunyanHandler),
+		newBunyanHandler(nil, "x", "y", 2).WithGroup("grp").(*bunyanHandler),
+	} {
+		for _, msg := range odd {
+			var b bytes.Buffer
+			h.w = &b
+			r := slog.NewRecord(at, slog.LevelWarn, msg, 0)
+			r.AddAttrs(vals...)
+			if err := h.Handle(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+			if want := bunyanOracle(h, r); b.String() != want {
+				t.Errorf("record %q:\n got %s\nwant %s", msg, b.String(), want)
+			}
+		}
+	}
+}
+
+// A populate or a sync writes one of these a file.
+func BenchmarkBunyanRecord(b *testing.B) {
+	l := slog.New(newBunyanHandler(io.Discard, "usbkey-populate", "cn7", 4242))
+	b.ReportAllocs()
+	for b.Loop() {
+		l.LogAttrs(context.Background(), slog.LevelDebug, "copied", slog.String("path", "os/20260301T000000Z/platform/i86pc/amd64/boot_archive.hash"),
+			slog.Int64("bytes", 12345), slog.String("sha256", "808eb56ae0c27759beb5b322f23dcce701007e40a8d0e9ba1c3cb63978de303a"), slog.Bool("committed", false))
 	}
 }
