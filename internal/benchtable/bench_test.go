@@ -289,6 +289,7 @@ func (w *bench) syncInitial(work, name string, tree func(testing.TB, string)) *R
 	return &Row{
 		Work: work, Peer: "rsync -a -e ssh", Goal: "< 1.0×", Met: ratioBelow(1),
 		Before: func(int) error { return prep() },
+		Warm:   func() error { return warmTree(src) },
 		Ours: func(r int) (Sample, error) {
 			// A first sync: no target copy and no hash cache yet.
 			os.RemoveAll(filepath.Join(root, "var/cache"))
@@ -563,6 +564,7 @@ func (w *bench) populate(fixture func() (string, error), cold bool) *Row {
 		Work: work, Peer: "mcopy -o -m -s + sync",
 		Goal: "≤ 1.0×", Met: func(r Result) bool { return r.Ratio() <= 1 },
 		Before: func(int) error { return prep() },
+		Warm:   func() error { return warmTree(src) },
 		Ours: func(int) (Sample, error) {
 			img, err := image("populate-ours")
 			if err != nil {
@@ -698,6 +700,7 @@ func (w *bench) gztools() *Row {
 		Work: "`gztools-install` of a 201 MiB tools.tar.gz", Peer: "tar xzf",
 		Goal: "≤ 0.8×", Met: func(r Result) bool { return r.Ratio() <= 0.8 },
 		Before: func(int) error { return prep() },
+		Warm:   func() error { return warmTree(src) },
 		Ours: func(r int) (Sample, error) {
 			root := w.fresh("gz-ours", r, 1)[0]
 			if err := converttest.WriteNode(root); err != nil {

@@ -23,6 +23,10 @@ type Row struct {
 	// Before runs before each round's pair, untimed (a file changed for
 	// both sides to find).
 	Before func(round int) error
+	// Warm runs before each side's run, untimed: it reads what both
+	// sides read (warmTree), so that neither pays for the pages this
+	// machine paged out since the other side read them.
+	Warm   func() error
 	Ours   Side
 	Theirs Side // nil when there is no peer
 }
@@ -44,12 +48,18 @@ func Alternate(row *Row, rounds int) (Result, error) {
 				return res, fmt.Errorf("%s: round %d: %w", row.Work, r, err)
 			}
 		}
+		if err := row.warm(); err != nil {
+			return res, fmt.Errorf("%s: round %d: %w", row.Work, r, err)
+		}
 		a, err := row.Ours(r)
 		if err != nil {
 			return res, fmt.Errorf("%s: ours, round %d: %w", row.Work, r, err)
 		}
 		var b Sample
 		if row.Theirs != nil {
+			if err := row.warm(); err != nil {
+				return res, fmt.Errorf("%s: round %d: %w", row.Work, r, err)
+			}
 			if b, err = row.Theirs(r); err != nil {
 				return res, fmt.Errorf("%s: peer, round %d: %w", row.Work, r, err)
 			}
@@ -59,6 +69,13 @@ func Alternate(row *Row, rounds int) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+func (row *Row) warm() error {
+	if row.Warm == nil {
+		return nil
+	}
+	return row.Warm()
 }
 
 // metric is what a row compares in one sample.

@@ -16,13 +16,14 @@ func TestAlternate(t *testing.T) {
 		}
 	}
 	row := &Row{Work: "w", Peer: "p", Ours: side("A", time.Second), Theirs: side("B", 2*time.Second),
-		Met: func(r Result) bool { return r.Ratio() < 1 }}
+		Warm: func() error { order = append(order, "w"); return nil },
+		Met:  func(r Result) bool { return r.Ratio() < 1 }}
 	res, err := Alternate(row, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(order, ""); got != "ABABABAB" {
-		t.Errorf("order %s, want ABABABAB (a warm-up pair and three)", got)
+	if got := strings.Join(order, ""); got != "wAwBwAwBwAwBwAwB" {
+		t.Errorf("order %s, want wAwB four times (a warm-up pair and three, each side warmed)", got)
 	}
 	if len(res.Ours) != 3 || res.Ours[0].Wall != 2*time.Second {
 		t.Errorf("counted %v: want rounds 1-3, the warm-up dropped", res.Ours)
