@@ -61,10 +61,10 @@ test: deps vet lint illumos unit
 # Issue 14's table: each row against its peer as whole processes, alternating,
 # with medians, spread and peak memory. It prints the table, writes it to
 # build/bench.md and rewrites the README's benchmark section from it.
-# ROUNDS=N sets the counted rounds (default 5). About 5 minutes on 2 cores.
+# ROUNDS=N sets the counted rounds (default 9). About 8 minutes on 2 cores.
 bench: deps
 	@mkdir -p $(BUILD)
-	PATH="$$PATH:/usr/sbin:/sbin" CNTOOLS_BENCH_ROUNDS=$(or $(ROUNDS),5) \
+	PATH="$$PATH:/usr/sbin:/sbin" CNTOOLS_BENCH_ROUNDS=$(or $(ROUNDS),9) \
 		CNTOOLS_BENCH_OUT=$(CURDIR)/$(BUILD)/bench.md CNTOOLS_BENCH_README=$(CURDIR)/README.md \
 		$(GO) test -run '^$$' -bench Table -benchtime 1x -timeout 90m ./internal/benchtable/
 

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ import (
 // peer, alternately, and prints the Markdown table. make bench runs it
 // with the environment below set:
 //
-//	CNTOOLS_BENCH_ROUNDS  counted rounds per row (default 5)
+//	CNTOOLS_BENCH_ROUNDS  counted rounds per row (default 9)
 //	CNTOOLS_BENCH_OUT     also write the table to this file
 //	CNTOOLS_BENCH_README  splice the table into this README, between
 //	                      BeginMarker and EndMarker (only when every row ran)
@@ -35,7 +36,7 @@ import (
 // go test -run '^$' -bench 'Table/sync' -benchtime 1x ./internal/benchtable/
 // runs some rows; each row runs its rounds once whatever b.N is.
 func BenchmarkTable(b *testing.B) {
-	rounds := 5
+	rounds := 9
 	if s := os.Getenv("CNTOOLS_BENCH_ROUNDS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
@@ -241,10 +242,15 @@ func removeAll(ps []string) {
 }
 
 // measured runs cmds through Measure and then removes what the round
-// wrote, so the next round starts as this one did.
+// wrote, so the next round starts as this one did, and flushes the disk,
+// untimed: the removal of what a round wrote (hundreds of MiB, the disk
+// discarding their blocks) would otherwise still be queued on the disk
+// when the next side starts, and be waited for by whichever side
+// flushes first.
 func measured(cleanup []string, cmds []*exec.Cmd, ok ...int) (Sample, error) {
 	s, err := Measure(cmds, ok...)
 	removeAll(cleanup)
+	syscall.Sync()
 	return s, err
 }
 
