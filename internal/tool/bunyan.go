@@ -141,7 +141,11 @@ func (h *bunyanHandler) Handle(_ context.Context, r slog.Record) error {
 		t = time.Now()
 	}
 	bp := bunyanLines.Get().(*[]byte)
-	defer bunyanLines.Put(bp)
+	defer func() {
+		if cap(*bp) <= 64<<10 { // a record with a huge field is not kept
+			bunyanLines.Put(bp)
+		}
+	}()
 	b := append((*bp)[:0], `{"name":`...)
 	b = appendJSON(b, h.name)
 	b = append(b, `,"hostname":`...)

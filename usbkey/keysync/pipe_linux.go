@@ -16,7 +16,8 @@ import (
 // a time, each time into a fresh mapping the whole buffer is copied to;
 // the machine spent 4.0 s of CPU. Through a 1 MiB pipe the same transfer
 // took 1.96 s (256 KiB: 2.2 s; more than pipe-max-size is refused
-// here even to root). rsync's receiver pays the first price.
+// here even to root). rsync's receiver keeps the default pipe, and its
+// sshd pays the same.
 const receivePipe = 1 << 20
 
 // widenPipe asks for a receivePipe-sized pipe where in is one. It is a
