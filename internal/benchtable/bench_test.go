@@ -553,7 +553,7 @@ func (w *bench) populate(fixture func() (string, error), cold bool) *Row {
 	root, pristine := w.populateRoot(), filepath.Join(w.dir, "pristine.img")
 	work := "`usbkey-populate` of a fresh 4 GiB key, 360 MiB in 3,100 files, from a copy it populated a key from before"
 	if cold {
-		work = "`usbkey-populate` of a fresh 4 GiB key, 360 MiB in 3,100 files, from a copy it never read (nothing cached)"
+		work = "`usbkey-populate` of a fresh 4 GiB key, 360 MiB in 3,100 files, from a copy it never hashed (no hash cache)"
 	}
 	var src string
 	prep := func() (err error) {

@@ -49,7 +49,7 @@ func Alternate(row *Row, rounds int) (Result, error) {
 			}
 		}
 		if err := row.warm(); err != nil {
-			return res, fmt.Errorf("%s: round %d: %w", row.Work, r, err)
+			return res, fmt.Errorf("%s: warming for ours, round %d: %w", row.Work, r, err)
 		}
 		a, err := row.Ours(r)
 		if err != nil {
@@ -58,7 +58,7 @@ func Alternate(row *Row, rounds int) (Result, error) {
 		var b Sample
 		if row.Theirs != nil {
 			if err := row.warm(); err != nil {
-				return res, fmt.Errorf("%s: round %d: %w", row.Work, r, err)
+				return res, fmt.Errorf("%s: warming for the peer, round %d: %w", row.Work, r, err)
 			}
 			if b, err = row.Theirs(r); err != nil {
 				return res, fmt.Errorf("%s: peer, round %d: %w", row.Work, r, err)

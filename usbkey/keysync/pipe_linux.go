@@ -8,16 +8,16 @@ import (
 )
 
 // receivePipe is what the receiver asks its stdin pipe to hold: Linux's
-// default pipe-max-size, the most an unprivileged process may ask for.
+// default pipe-max-size, the most a process without CAP_SYS_RESOURCE may
+// ask for (root here has no such capability).
 //
 // Measured here (OpenSSH 9.2p1's sshd, 768 MiB into a command reading
 // stdin): through the default 64 KiB pipe, what the pipe cannot take
 // waits in sshd, in a buffer it reallocates a packet (32 KiB) larger at
 // a time, each time into a fresh mapping the whole buffer is copied to;
 // the machine spent 4.0 s of CPU. Through a 1 MiB pipe the same transfer
-// took 1.96 s (256 KiB: 2.2 s; more than pipe-max-size is refused
-// here even to root). rsync's receiver keeps the default pipe, and its
-// sshd pays the same.
+// took 1.96 s of CPU (256 KiB: 2.2 s). rsync's receiver keeps the
+// default pipe, and its sshd pays the same.
 const receivePipe = 1 << 20
 
 // widenPipe asks for a receivePipe-sized pipe where in is one. It is a

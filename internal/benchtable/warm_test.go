@@ -24,6 +24,8 @@ func warmTree(p string) error {
 			return err
 		}
 		defer f.Close()
+		// A bare Reader hides *os.File's WriteTo, which would hand the
+		// copy to io.Discard's pooled 8 KiB reads instead of buf.
 		_, err = io.CopyBuffer(io.Discard, struct{ io.Reader }{f}, buf)
 		return err
 	})
