@@ -49,11 +49,7 @@ func TestFlusherStartsAheadOneAtATime(t *testing.T) {
 	fl.wrote(2 * flushAhead)
 	waited := make(chan error)
 	go func() { waited <- fl.wait() }()
-	select {
-	case err := <-waited:
-		t.Fatalf("wait returned (%v) while the flush was under way", err)
-	case <-time.After(50 * time.Millisecond):
-	}
+	stillWaiting(t, waited, "wait returned while the flush was under way")
 	close(b.release)
 	if err := <-waited; err != nil {
 		t.Fatalf("wait = %v, want nil", err)
@@ -135,11 +131,7 @@ func TestTargetCloseWaitsForFlush(t *testing.T) {
 	<-b.started
 	closed := make(chan error)
 	go func() { closed <- tg.Close() }()
-	select {
-	case err := <-closed:
-		t.Fatalf("Close returned (%v) during the background flush", err)
-	case <-time.After(50 * time.Millisecond):
-	}
+	stillWaiting(t, closed, "Close returned during the background flush")
 	close(b.release)
 	if err := <-closed; err != nil {
 		t.Fatal(err)
@@ -154,18 +146,10 @@ func TestFlusherAfterWaitsForAFlushBegunLater(t *testing.T) {
 	fl.wrote(flushAhead)
 	<-b.started
 	ch := fl.after()
-	select {
-	case err := <-ch:
-		t.Fatalf("after() answered (%v) by the flush under way when it was asked", err)
-	case <-time.After(50 * time.Millisecond):
-	}
+	stillWaiting(t, ch, "after() answered by the flush under way when it was asked")
 	b.release <- struct{}{} // the first flush ends; the second begins
 	<-b.started
-	select {
-	case err := <-ch:
-		t.Fatalf("after() answered (%v) before its own flush ended", err)
-	case <-time.After(50 * time.Millisecond):
-	}
+	stillWaiting(t, ch, "after() answered before its own flush ended")
 	close(b.release)
 	if err := <-ch; err != nil {
 		t.Fatal(err)
@@ -230,5 +214,16 @@ func TestFlusherAfterReportsAnEarlierFailure(t *testing.T) {
 	}
 	if err := <-fl.after(); err != nil {
 		t.Errorf("after() once the failure was reported = %v, want nil", err)
+	}
+}
+
+// stillWaiting fails the test if ch answers within 50 ms: what it waits
+// for must not have happened yet.
+func stillWaiting(t *testing.T, ch <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-ch:
+		t.Fatalf("%s (%v)", what, err)
+	case <-time.After(50 * time.Millisecond):
 	}
 }
