@@ -6,8 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -238,5 +241,62 @@ func TestPopulateSourceCache(t *testing.T) {
 	}
 	if got := manifestSum(res.Manifest, "cn_tools.tar.gz"); got != manifestSum(first, "cn_tools.tar.gz") {
 		t.Errorf("cn_tools.tar.gz copied to a directory = %s, want its own sum", got)
+	}
+}
+
+// slowWarnings records the paths of the hash caches a run says it could
+// not save, each a while after it is said: a run that returned before its
+// caches were written would return before they are recorded.
+type slowWarnings struct {
+	mu    sync.Mutex
+	paths []string
+}
+
+func (h *slowWarnings) Enabled(context.Context, slog.Level) bool { return true }
+func (h *slowWarnings) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *slowWarnings) WithGroup(string) slog.Handler            { return h }
+
+func (h *slowWarnings) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "hash cache not saved" {
+		return nil
+	}
+	time.Sleep(200 * time.Millisecond)
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "path" {
+			h.mu.Lock()
+			h.paths = append(h.paths, a.Value.String())
+			h.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+
+// TestRunWaitsForItsCaches: the hash caches are written beside the run's
+// last flushes (populate.go), and Run returns only once both are written
+// or said not to be. Here neither can be: their directory is a symlink to
+// nowhere, which reads as no cache and cannot be made.
+func TestRunWaitsForItsCaches(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	crashSource(t, src, 1)
+	// Only files changed more than 2 s before are learnt, and the source's
+	// cache is saved only when it learnt something.
+	time.Sleep(manifest.RacyWindow + 100*time.Millisecond)
+	dir := filepath.Join(t.TempDir(), "cache")
+	if err := os.Symlink(filepath.Join(t.TempDir(), "gone", "cache"), dir); err != nil {
+		t.Fatal(err)
+	}
+	h := &slowWarnings{}
+	o := Options{
+		SourceCachePath: filepath.Join(dir, "source.json"),
+		CachePath:       filepath.Join(dir, "key.json"),
+		Log:             slog.New(h),
+	}
+	populateWith(t, keytree.Dir(src), o)
+	h.mu.Lock()
+	got := slices.Sorted(slices.Values(h.paths))
+	h.mu.Unlock()
+	if want := []string{o.CachePath, o.SourceCachePath}; !slices.Equal(got, want) {
+		t.Errorf("caches said not saved by the time Run returned: %q, want %q", got, want)
 	}
 }
